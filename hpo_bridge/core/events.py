@@ -1,0 +1,84 @@
+"""Events: what executors report to the tuner, and what the tuner decides (for the store)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hpo_bridge.core.trial import TrialStatus
+
+
+# -- from an executor ------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrialStarted:
+    trial_id: int
+    time: float
+
+
+@dataclass(frozen=True)
+class MetricReported:
+    """One value of one metric. `value` may be non-finite: the tuner fails the trial then."""
+
+    trial_id: int
+    time: float
+    name: str
+    value: float
+    raw: str | None = None  # the text the value came from, for error messages
+
+
+@dataclass(frozen=True)
+class TrialFinished:
+    """The trial's process (or simulated curve) ended.
+
+    `status` is the executor's view: COMPLETED on exit 0, FAILED otherwise,
+    STOPPED/TIMEOUT/CANCELLED when it ended a trial on request.
+    """
+
+    trial_id: int
+    time: float
+    status: TrialStatus
+    exit_code: int | None = None
+    reason: str | None = None
+
+
+ExecutorEvent = TrialStarted | MetricReported | TrialFinished
+
+
+# -- decisions of the tuner (journaled by the store) ---------------------------------------
+@dataclass(frozen=True)
+class TrialCreated:
+    trial_id: int
+    time: float
+    params: dict[str, Any]
+    resource: int | None = None
+    bracket: int | None = None
+
+
+@dataclass(frozen=True)
+class TrialStatusChanged:
+    trial_id: int
+    time: float
+    status: TrialStatus
+    reason: str | None = None
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class StoppingDecision:
+    """A stopping rule decided to stop a trial at an interval."""
+
+    trial_id: int
+    time: float
+    interval: int
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class StudyEnded:
+    time: float
+    status: str  # "finished" | "failed" | "cancelled"
+    reason: str
+
+
+StudyEvent = TrialCreated | TrialStatusChanged | StoppingDecision | StudyEnded | ExecutorEvent

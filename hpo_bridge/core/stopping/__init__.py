@@ -1,0 +1,1 @@
+"""Early-stopping rules (Azure's semantics) and hyperband rungs."""

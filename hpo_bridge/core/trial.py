@@ -1,0 +1,74 @@
+"""Trials and their statuses."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class TrialStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    STOPPED = "stopped"  # ended early by a stopping rule (its values still count)
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"  # ended because the study ended, or by the user
+
+    @property
+    def terminal(self) -> bool:
+        return self not in (TrialStatus.PENDING, TrialStatus.RUNNING)
+
+    @property
+    def counts_as_result(self) -> bool:
+        """Completed and early-stopped trials carry a valid objective."""
+        return self in (TrialStatus.COMPLETED, TrialStatus.STOPPED)
+
+
+@dataclass
+class Trial:
+    """One configuration, run once. `values` holds the objective's reports, one per interval."""
+
+    id: int
+    params: dict[str, Any]
+    status: TrialStatus = TrialStatus.PENDING
+    resource: int | None = None  # budget the searcher assigned (Vega's EPOCHS)
+    bracket: int | None = None
+    values: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    reason: str | None = None
+    exit_code: int | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+
+    @property
+    def intervals(self) -> int:
+        return len(self.values)
+
+    def objective(self, goal: str, measurement: str = "last") -> float | None:
+        """The trial's objective: its last report, or its best one."""
+        if not self.values:
+            return None
+        if measurement == "best":
+            return max(self.values) if goal == "maximize" else min(self.values)
+        return self.values[-1]
+
+    def metric_value(self, name: str, goal: str, measurement: str = "last") -> float | None:
+        series = self.metrics.get(name)
+        if not series:
+            return None
+        if measurement == "best":
+            return max(series) if goal == "maximize" else min(series)
+        return series[-1]
+
+
+def is_valid_number(value: Any) -> bool:
+    """A report counts only when it is a finite real number."""
+    if isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False

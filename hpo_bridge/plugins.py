@@ -1,0 +1,156 @@
+"""The plugin manager: built-ins and entry-point plugins, registered through one set of hooks."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as md
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+
+from hpo_bridge import hookspecs
+
+KINDS = ("backends", "executors", "searchers", "stopping_rules", "contracts")
+ENTRY_POINT_GROUP = "hpo_bridge"
+BUILTIN_DIST = "hpo-bridge"
+
+
+@dataclass
+class Component:
+    kind: str
+    name: str
+    factory: Callable[..., Any] | str
+    plugin: str
+    distribution: str
+    description: str = ""
+    settings: Any = None
+
+    def load(self) -> Callable[..., Any]:
+        """The factory, importing it on first use when given as "module:attribute"."""
+        if isinstance(self.factory, str):
+            module, _, attr = self.factory.partition(":")
+            obj: Any = importlib.import_module(module)
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+            self.factory = obj
+        return self.factory
+
+    def create(self, *args: Any, **kwargs: Any) -> Any:
+        return self.load()(*args, **kwargs)
+
+
+@dataclass
+class LoadFailure:
+    plugin: str
+    distribution: str
+    error: str
+
+
+@dataclass
+class Registry:
+    components: dict[str, dict[str, Component]] = field(
+        default_factory=lambda: {k: {} for k in KINDS}
+    )
+    failures: list[LoadFailure] = field(default_factory=list)
+    manager: pluggy.PluginManager | None = None
+
+    def names(self, kind: str) -> list[str]:
+        return list(self.components[kind])
+
+    def get(self, kind: str, name: str) -> Component | None:
+        return self.components[kind].get(name)
+
+    def require(self, kind: str, name: str) -> Component:
+        comp = self.get(kind, name)
+        if comp is None:
+            label = kind.rstrip("s").replace("_", " ")
+            raise KeyError(f"unknown {label} {name!r} (available: {', '.join(self.names(kind))})")
+        return comp
+
+
+_registry: Registry | None = None
+
+
+def _builtin_modules() -> list[str]:
+    return ["hpo_bridge.builtins"]
+
+
+def _collect(registry: Registry, pm: pluggy.PluginManager, plugin: object, name: str, dist: str):
+    """Call one plugin's register hooks, attributing each component to it."""
+    for kind in KINDS:
+        impl = getattr(plugin, f"register_{kind}", None)
+        if impl is None:
+            continue
+
+        def register(
+            comp_name: str,
+            factory: Callable[..., Any] | str,
+            *,
+            description: str = "",
+            settings: Any = None,
+            _kind: str = kind,
+        ) -> None:
+            registry.components[_kind][comp_name] = Component(
+                _kind, comp_name, factory, name, dist, description, settings
+            )
+
+        try:
+            impl(register=register)
+        except Exception as exc:  # a broken plugin must not break the others
+            registry.failures.append(LoadFailure(name, dist, f"{type(exc).__name__}: {exc}"))
+
+
+def build_registry(extra_plugins: list[tuple[str, object]] | None = None) -> Registry:
+    pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
+    pm.add_hookspecs(hookspecs)
+    registry = Registry(manager=pm)
+    for module_name in _builtin_modules():
+        module = importlib.import_module(module_name)
+        pm.register(module, name=module_name)
+        _collect(registry, pm, module, module_name, BUILTIN_DIST)
+    for ep in md.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist.name if ep.dist is not None else "?"
+        if dist == BUILTIN_DIST:
+            continue
+        try:
+            plugin = ep.load()
+            pm.register(plugin, name=ep.name)
+        except Exception as exc:
+            registry.failures.append(LoadFailure(ep.name, dist, f"{type(exc).__name__}: {exc}"))
+            continue
+        _collect(registry, pm, plugin, ep.name, dist)
+    for name, plugin in extra_plugins or []:
+        pm.register(plugin, name=name)
+        _collect(registry, pm, plugin, name, "<runtime>")
+    return registry
+
+
+def registry() -> Registry:
+    """The process-wide registry, built on first use."""
+    global _registry
+    if _registry is None:
+        _registry = build_registry()
+    return _registry
+
+
+def reset_registry(extra_plugins: list[tuple[str, object]] | None = None) -> Registry:
+    """Rebuild the registry (tests, or after installing a plugin at run time)."""
+    global _registry
+    importlib.invalidate_caches()
+    _registry = build_registry(extra_plugins)
+    return _registry
+
+
+def register_commands(cli: Any) -> None:
+    """Let every plugin add commands; a failing one is reported, not fatal."""
+    reg = registry()
+    assert reg.manager is not None
+    for impl in reg.manager.hook.register_commands.get_hookimpls():
+        try:
+            impl.function(cli=cli)
+        except Exception as exc:
+            print(f"warning: plugin {impl.plugin_name} failed to add commands: {exc}",
+                  file=sys.stderr)

@@ -1,0 +1,91 @@
+"""Reading and writing specs: strict YAML (safe, no duplicate keys) and JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from hpo_bridge.spec.errors import Problem, SpecError, problems_from_validation
+from hpo_bridge.spec.model import TuningSpec
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys (PyYAML keeps the last one silently)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"unhashable key {key!r}", key_node.start_mark
+            ) from None
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def parse_yaml(text: str, source: str = "<string>") -> Any:
+    """Parse YAML safely; errors become a SpecError naming the line."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+        what = exc.problem or exc.context or "invalid YAML"
+        raise SpecError([Problem("", f"YAML error at {where}: {what}")], source) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([Problem("", f"YAML error: {exc}")], source) from None
+
+
+def validate_spec(data: Any, source: str | None = None, base_dir: Path | None = None) -> TuningSpec:
+    """Validate a parsed spec; every problem at once as a SpecError."""
+    if not isinstance(data, dict):
+        raise SpecError([Problem("", "a spec is a mapping of keys (name, objective, ...)")], source)
+    bad_keys = [k for k in data if not isinstance(k, str)]
+    if bad_keys:
+        raise SpecError([Problem(str(k), "keys must be strings") for k in bad_keys], source)
+    try:
+        spec = TuningSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(problems_from_validation(exc), source) from None
+    except SpecError as exc:
+        raise SpecError(exc.problems, source) from None
+    if base_dir is not None:
+        spec._base_dir = base_dir
+    return spec
+
+
+def load_spec(path: str | Path) -> TuningSpec:
+    """Load and validate a spec file (YAML or JSON)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError([Problem("", f"cannot read spec: {exc.strerror}")], str(p)) from None
+    data = parse_yaml(text, str(p))  # JSON is YAML, and the loader rejects duplicates in both
+    return validate_spec(data, str(p), base_dir=p.resolve().parent)
+
+
+def dump_spec(spec: TuningSpec) -> str:
+    return yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+def dump_spec_json(spec: TuningSpec) -> str:
+    return json.dumps(spec.to_dict(), indent=2)
