@@ -1,4 +1,4 @@
-"""hpo-bridge: one hyperparameter-tuning spec for SageMaker, Vertex AI, Azure ML and a local emulator.
+"""hpo-bridge: one hyperparameter-tuning spec for SageMaker, Vertex AI, Azure ML and locally.
 
 `hpo_bridge.report` is importable from a training script at no cost: the
 spec model and everything heavy load only when first used.

@@ -26,9 +26,9 @@ from pydantic import (
 
 from hpo_bridge.spec.domains import (
     CategoricalDomain,
-    Domain,
     DiscreteDomain,
     DistributionDomain,
+    Domain,
     IntDomain,
 )
 from hpo_bridge.spec.durations import Duration

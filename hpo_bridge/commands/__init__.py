@@ -1,0 +1,8 @@
+"""Sub-commands of `hpo-bridge`, one module per group; each exposes `register(app)`.
+
+cli.py calls `register(app)` of every module listed in MODULES, in order.
+"""
+
+MODULES = [
+    "hpo_bridge.commands.spec_commands",
+]

@@ -1,0 +1,65 @@
+"""validate, schema, plugins."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hpo_bridge.cli import load_or_exit
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(validate)
+    app.command()(schema)
+    app.command()(plugins)
+
+
+def validate(spec: Annotated[Path, typer.Argument(help="The spec file (YAML or JSON).")]) -> None:
+    """Check a spec; print every problem, one per line, with its field path."""
+    loaded = load_or_exit(spec)
+    typer.echo(f"{spec}: ok ({len(loaded.search_space)} parameters, "
+               f"strategy {loaded.strategy.algorithm}, {loaded.max_trials} trials)")
+
+
+def schema() -> None:
+    """Print the spec's JSON Schema (for editors)."""
+    from hpo_bridge.spec.schema import spec_schema
+
+    typer.echo(json.dumps(spec_schema(), indent=2))
+
+
+def plugins(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List every registered backend, executor, searcher, stopping rule and contract."""
+    from hpo_bridge.plugins import KINDS, registry
+
+    reg = registry()
+    if as_json:
+        out = {
+            kind: [
+                {"name": c.name, "distribution": c.distribution, "plugin": c.plugin,
+                 "description": c.description}
+                for c in reg.components[kind].values()
+            ]
+            for kind in KINDS
+        }
+        out["failures"] = [f.__dict__ for f in reg.failures]  # type: ignore[assignment]
+        typer.echo(json.dumps(out, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table("kind", "name", "distribution", "description")
+    for kind in KINDS:
+        for comp in reg.components[kind].values():
+            table.add_row(kind.rstrip("s").replace("_", " "), comp.name, comp.distribution,
+                          comp.description)
+    console.print(table)
+    for failure in reg.failures:
+        console.print(f"[red]plugin {failure.plugin} ({failure.distribution}) failed to load:"
+                      f" {failure.error}[/red]")
