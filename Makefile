@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EDITABLES := -e '.[test,azure,vertex]' $(foreach p,$(wildcard plugins/*/pyproject.toml),-e $(dir $(p))) $(if $(wildcard localstack/pyproject.toml),-e localstack)
 
-.PHONY: test lint install clean
+.PHONY: test lint install clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,20 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check hpo_bridge tests $(wildcard plugins) $(wildcard localstack) $(wildcard benchmarks) $(wildcard examples)
+
+# Benchmarks against peers (optuna, Syne Tune): the `bench` extra holds the peers.
+# Full run <= 30 minutes, quick run < 3 minutes; results in benchmarks/results/latest.*
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks
+
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks --quick
 
 clean:
 	rm -rf $(VENV)

@@ -96,6 +96,11 @@ class Backend(ABC):
     def trials(self, handle: str) -> list[Trial]:
         """Every trial of the job, with params, status, objective values and metrics."""
 
+    def final_trials(self, handle: str) -> list[Trial]:
+        """Every trial once the job has ended, with all the detail the backend can get
+        (may cost a call per trial, so it is called once, not per poll)."""
+        return self.trials(handle)
+
     @abstractmethod
     def cancel(self, handle: str) -> None: ...
 

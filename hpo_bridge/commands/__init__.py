@@ -5,4 +5,7 @@ cli.py calls `register(app)` of every module listed in MODULES, in order.
 
 MODULES = [
     "hpo_bridge.commands.spec_commands",
+    "hpo_bridge.commands.native",
+    "hpo_bridge.commands.study",
+    "hpo_bridge.commands.logs",
 ]

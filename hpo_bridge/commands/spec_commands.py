@@ -17,7 +17,12 @@ def register(app: typer.Typer) -> None:
     app.command()(plugins)
 
 
-def validate(spec: Annotated[Path, typer.Argument(help="The spec file (YAML or JSON).")]) -> None:
+SpecArgument = Annotated[
+    Path, typer.Argument(help="The spec file (YAML or JSON).", metavar="SPEC")
+]
+
+
+def validate(spec: SpecArgument) -> None:
     """Check a spec; print every problem, one per line, with its field path."""
     loaded = load_or_exit(spec)
     typer.echo(f"{spec}: ok ({len(loaded.search_space)} parameters, "
@@ -51,15 +56,18 @@ def plugins(
         typer.echo(json.dumps(out, indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    console = Console()
     table = Table("kind", "name", "distribution", "description")
     for kind in KINDS:
         for comp in reg.components[kind].values():
-            table.add_row(kind.rstrip("s").replace("_", " "), comp.name, comp.distribution,
-                          comp.description)
-    console.print(table)
+            table.add_row(kind.rstrip("s").replace("_", " "), escape(comp.name),
+                          escape(comp.distribution), escape(comp.description))
+    Console().print(table)
+    # A broken plugin is reported, and everything else keeps working (exit code 0).
+    errors = Console(stderr=True)
     for failure in reg.failures:
-        console.print(f"[red]plugin {failure.plugin} ({failure.distribution}) failed to load:"
-                      f" {failure.error}[/red]")
+        errors.print(f"plugin {failure.plugin} ({failure.distribution}) failed to load:"
+                     f" {failure.error}", style="red", markup=False, highlight=False,
+                     soft_wrap=True)

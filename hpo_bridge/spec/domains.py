@@ -5,6 +5,9 @@ Each domain is one pydantic model; `Domain` is their tagged union. The tag is
 `{type: float, low: 0, high: 1}` and `{distribution: normal, mu: 0, sigma: 1}`
 both parse. `low`/`high` are always bounds of the value itself (Azure's
 log-space bounds are converted by the Azure translator and importer only).
+
+Finite domains answer `size` and `contains()` without listing their values,
+so a huge integer range costs nothing to validate; `grid_values()` lists them.
 """
 
 from __future__ import annotations
@@ -14,22 +17,48 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
-    StrictBool,
     Tag,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
+from hpo_bridge.spec.errors import raise_at
+
 Scale = Literal["linear", "log", "reverse_log"]
-Scalar = StrictBool | int | float | str
-Number = int | float
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+    raise ValueError("must be a string, a number or a boolean")
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    return _scalar(value)
+
+
+# One error per bad value, instead of one per member of a union.
+Scalar = Annotated[
+    bool | int | float | str,
+    BeforeValidator(_scalar),
+    WithJsonSchema({"type": ["string", "number", "boolean"]}),
+]
+Number = Annotated[int | float, BeforeValidator(_number), WithJsonSchema({"type": "number"})]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Condition(_Strict):
@@ -39,21 +68,78 @@ class Condition(_Strict):
     values: list[Scalar] = Field(min_length=1)
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Equality that keeps booleans apart from numbers (True == 1 in Python)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, str) or isinstance(b, str):
+        return type(a) is type(b) and a == b
+    return a == b
+
+
+def _is_integral(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or (math.isfinite(value) and value == int(value))
+
+
+def _on_grid(value: Any, q: float, start: int, stop: int) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        ratio = value / q
+    except OverflowError:  # an int beyond any float
+        return False
+    if not math.isfinite(ratio):
+        return False
+    i = round(ratio)
+    return start <= i <= stop and math.isclose(round(i * q, 12), value, abs_tol=1e-12)
+
+
 class _Base(_Strict):
     condition: Condition | None = None
 
     @property
     def finite(self) -> bool:
+        return self.size is not None
+
+    @property
+    def size(self) -> int | None:
+        """How many values a finite domain has; None when it is continuous."""
+        return None
+
+    def contains(self, value: Any) -> bool:
+        """Whether a finite domain takes `value` (False for a continuous one)."""
         return False
 
+    def grid_values(self) -> list[Any]:
+        raise ValueError("a continuous domain has no grid")
 
-def _check_bounds(low: float, high: float, scale: str) -> None:
+
+def _bound_issues(low: float, high: float, log: bool) -> list[tuple[tuple[str, ...], str]]:
     if not low < high:
-        raise ValueError(f"low ({low}) must be less than high ({high})")
-    if scale == "log" and low <= 0:
-        raise ValueError(f"scale log needs low > 0 (got {low})")
+        return [((), f"low ({low}) must be less than high ({high})")]
+    if log and low <= 0:
+        return [(("low",), f"scale log needs low > 0 (got {low})")]
     # reverse_log spaces values densely near `high`; the transform maps the
     # distance to the upper end through a log, so only the width must be > 0.
+    return []
+
+
+def _no_multiple(q: Any, low: Any, high: Any) -> str:
+    return f"no multiple of q ({q}) lies in [{low}, {high}]"
+
+
+def _q_issues(q: float | None, low: float, high: float) -> list[tuple[tuple[str, ...], str]]:
+    # Indexes of multiples of q must be countable: 1e300 / 1e-300 is not.
+    if q is not None and not (math.isfinite(low / q) and math.isfinite(high / q)):
+        return [(("q",), f"q ({q}) is too small for the range [{low}, {high}]")]
+    return []
+
+
+def _q_range(low: float, high: float, q: float) -> tuple[int, int]:
+    """Indexes i with low <= i*q <= high (with a little slack for float error)."""
+    return math.ceil(low / q - 1e-9), math.floor(high / q + 1e-9)
 
 
 class FloatDomain(_Base):
@@ -65,26 +151,30 @@ class FloatDomain(_Base):
     scale: Scale = "linear"
     q: float | None = Field(default=None, gt=0)
 
-    @field_validator("low", "high")
-    @classmethod
-    def _finite(cls, v: float) -> float:
-        if not math.isfinite(v):
-            raise ValueError("must be a finite number")
-        return v
-
     @model_validator(mode="after")
     def _bounds(self) -> FloatDomain:
-        _check_bounds(self.low, self.high, self.scale)
+        issues = _bound_issues(self.low, self.high, self.scale == "log")
+        issues = issues or _q_issues(self.q, self.low, self.high)
+        if not issues and self.q is not None and self.size == 0:
+            issues = [(("q",), _no_multiple(self.q, self.low, self.high))]
+        raise_at(type(self).__name__, issues)
         return self
 
     @property
-    def finite(self) -> bool:
-        return self.q is not None
+    def size(self) -> int | None:
+        if self.q is None:
+            return None
+        start, stop = _q_range(self.low, self.high, self.q)
+        return max(0, stop - start + 1)
+
+    def contains(self, value: Any) -> bool:
+        if self.q is None:
+            return False
+        return _on_grid(value, self.q, *_q_range(self.low, self.high, self.q))
 
     def grid_values(self) -> list[float]:
         assert self.q is not None
-        start = math.ceil(self.low / self.q - 1e-9)
-        stop = math.floor(self.high / self.q + 1e-9)
+        start, stop = _q_range(self.low, self.high, self.q)
         return [round(i * self.q, 12) for i in range(start, stop + 1)]
 
 
@@ -98,25 +188,25 @@ class IntDomain(_Base):
 
     @model_validator(mode="after")
     def _bounds(self) -> IntDomain:
-        _check_bounds(self.low, self.high, self.scale)
+        raise_at(type(self).__name__, _bound_issues(self.low, self.high, self.scale == "log"))
         return self
 
     @property
-    def finite(self) -> bool:
-        return True
+    def size(self) -> int:
+        return self.high - self.low + 1
+
+    def contains(self, value: Any) -> bool:
+        return _is_integral(value) and self.low <= value <= self.high
 
     def grid_values(self) -> list[int]:
         return list(range(self.low, self.high + 1))
 
 
 def _no_duplicates(values: list[Any]) -> list[Any]:
-    seen: list[tuple[type, Any]] = []
-    for v in values:
+    for i, v in enumerate(values):
         # True == 1 in Python; a categorical [1, true] holds two distinct choices.
-        key = (type(v), v)
-        if key in seen:
+        if any(same_value(v, earlier) and type(v) is type(earlier) for earlier in values[:i]):
             raise ValueError(f"duplicate value {v!r}")
-        seen.append(key)
     return values
 
 
@@ -132,8 +222,11 @@ class CategoricalDomain(_Base):
         return _no_duplicates(v)
 
     @property
-    def finite(self) -> bool:
-        return True
+    def size(self) -> int:
+        return len(self.values)
+
+    def contains(self, value: Any) -> bool:
+        return any(same_value(value, v) for v in self.values)
 
     def grid_values(self) -> list[Any]:
         return list(self.values)
@@ -147,19 +240,20 @@ class DiscreteDomain(_Base):
 
     @field_validator("values")
     @classmethod
-    def _increasing(cls, v: list[Number]) -> list[Number]:
+    def _increasing(cls, v: list[Any]) -> list[Any]:
         for a, b in zip(v, v[1:], strict=False):
             if not a < b:
                 raise ValueError(f"must be strictly increasing ({a} is followed by {b})")
-        if any(isinstance(x, float) and not math.isfinite(x) for x in v):
-            raise ValueError("values must be finite numbers")
         return v
 
     @property
-    def finite(self) -> bool:
-        return True
+    def size(self) -> int:
+        return len(self.values)
 
-    def grid_values(self) -> list[Number]:
+    def contains(self, value: Any) -> bool:
+        return any(same_value(value, v) for v in self.values)
+
+    def grid_values(self) -> list[Any]:
         return list(self.values)
 
 
@@ -169,8 +263,11 @@ class BoolDomain(_Base):
     type: Literal["bool"]
 
     @property
-    def finite(self) -> bool:
-        return True
+    def size(self) -> int:
+        return 2
+
+    def contains(self, value: Any) -> bool:
+        return isinstance(value, bool)
 
     def grid_values(self) -> list[bool]:
         return [False, True]
@@ -200,6 +297,7 @@ DISTRIBUTION_PARAMS: dict[str, tuple[str, ...]] = {
     "qlognormal": ("mu", "sigma", "q"),
     "randint": ("upper",),
 }
+FINITE_DISTRIBUTIONS = ("randint", "quniform", "qloguniform")
 
 
 class DistributionDomain(_Base):
@@ -223,42 +321,64 @@ class DistributionDomain(_Base):
     @model_validator(mode="after")
     def _params(self) -> DistributionDomain:
         wanted = DISTRIBUTION_PARAMS[self.distribution]
-        problems = []
+        issues: list[tuple[tuple[str, ...], str]] = []
         for name in ("low", "high", "mu", "sigma", "q", "upper"):
             given = getattr(self, name) is not None
             if name in wanted and not given:
-                problems.append(f"{name} is required for distribution {self.distribution}")
+                issues.append(((name,), f"required for distribution {self.distribution}"))
             elif given and name not in wanted:
-                problems.append(
-                    f"{name} does not apply to distribution {self.distribution}"
-                    f" (it takes {', '.join(wanted)})"
+                issues.append(
+                    (
+                        (name,),
+                        f"does not apply to distribution {self.distribution}"
+                        f" (it takes {', '.join(wanted)})",
+                    )
                 )
-        if problems:
-            raise ValueError("; ".join(problems))
-        for name in ("low", "high", "mu"):
-            v = getattr(self, name)
-            if v is not None and not math.isfinite(v):
-                raise ValueError(f"{name} must be a finite number")
-        if self.low is not None and self.high is not None:
+        if not issues and self.low is not None and self.high is not None:
             log = self.distribution in ("loguniform", "qloguniform")
-            _check_bounds(self.low, self.high, "log" if log else "linear")
+            issues = _bound_issues(self.low, self.high, log) or _q_issues(
+                self.q, self.low, self.high
+            )
+        raise_at(type(self).__name__, issues)
         return self
 
     @property
     def is_int(self) -> bool:
         return self.distribution == "randint" or self.type == "int"
 
-    @property
-    def finite(self) -> bool:
-        return self.distribution in ("randint", "quniform", "qloguniform")
+    def _q_indexes(self) -> tuple[int, int]:
+        # Azure rounds the draw, round(x / q) * q, so the ends round too (and the
+        # set is never empty, unlike FloatDomain's multiples *within* [low, high]).
+        assert self.q is not None and self.low is not None and self.high is not None
+        return round(self.low / self.q), round(self.high / self.q)
 
-    def grid_values(self) -> list[Number]:
+    @property
+    def size(self) -> int | None:
+        if self.distribution == "randint":
+            assert self.upper is not None
+            return self.upper
+        if self.distribution in FINITE_DISTRIBUTIONS:
+            start, stop = self._q_indexes()
+            return stop - start + 1
+        return None
+
+    def contains(self, value: Any) -> bool:
+        if self.distribution == "randint":
+            assert self.upper is not None
+            return _is_integral(value) and 0 <= value < self.upper
+        if self.distribution in FINITE_DISTRIBUTIONS:
+            assert self.q is not None
+            return _on_grid(value, self.q, *self._q_indexes())
+        return False
+
+    def grid_values(self) -> list[Any]:
         if self.distribution == "randint":
             assert self.upper is not None
             return list(range(self.upper))
-        assert self.q is not None and self.low is not None and self.high is not None
-        start = round(self.low / self.q)
-        stop = round(self.high / self.q)
+        if self.distribution not in FINITE_DISTRIBUTIONS:
+            raise ValueError(f"distribution {self.distribution} has no grid")
+        assert self.q is not None
+        start, stop = self._q_indexes()
         values = [round(i * self.q, 12) for i in range(start, stop + 1)]
         return [int(v) for v in values] if self.is_int else values
 
@@ -268,7 +388,7 @@ def _domain_tag(value: Any) -> str | None:
         if "distribution" in value:
             return "distribution"
         t = value.get("type")
-        return t if isinstance(t, str) else None
+        return t if isinstance(t, str) and t in DOMAIN_TAGS else None
     if isinstance(value, BaseModel):
         return "distribution" if isinstance(value, DistributionDomain) else value.type  # type: ignore[attr-defined]
     return None

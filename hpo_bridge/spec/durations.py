@@ -20,7 +20,10 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("must be a duration such as 90s, 30m, 2h, 1d or PT2H")
     if isinstance(value, int | float):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:
+            raise ValueError("must be a positive duration of a sensible size") from None
     elif isinstance(value, str):
         text = value.strip()
         m = _SHORT.match(text)

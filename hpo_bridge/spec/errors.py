@@ -7,7 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
+
+from hpo_bridge.spec.names import PATTERN_WORDS
+
+RULE_ERROR = "spec_rule"
 
 
 @dataclass(frozen=True)
@@ -36,8 +41,37 @@ class SpecError(Exception):
         return "\n".join(prefix + str(p) for p in self.problems)
 
 
+def path_part(part: Any) -> str:
+    """One step of a dotted path; a key with line breaks or other control characters is
+    quoted, so that every problem stays on one line."""
+    text = str(part)
+    return text if text.isprintable() else repr(text)
+
+
 def dotted(loc: Iterable[Any]) -> str:
-    return ".".join(str(part) for part in loc)
+    return ".".join(path_part(part) for part in loc)
+
+
+def raise_at(title: str, issues: Sequence[tuple[tuple[str | int, ...], str]]) -> None:
+    """Raise the rule violations of one model, each at its own field.
+
+    Called from a model validator: pydantic prefixes each `loc` with the
+    model's own place in the spec, so `("sigma",)` becomes
+    `search_space.k.sigma`. An empty `loc` names the model itself.
+    """
+    if not issues:
+        return
+    raise ValidationError.from_exception_data(
+        title,
+        [
+            {
+                "type": PydanticCustomError(RULE_ERROR, "{message}", {"message": message}),
+                "loc": loc,
+                "input": None,
+            }
+            for loc, message in issues
+        ],
+    )
 
 
 # Tags of tagged unions that pydantic puts into error locations; they are not
@@ -51,31 +85,35 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
         # search_space.<name>.<tag>.field: the tag follows the parameter name.
         if i == 2 and loc[0] == "search_space" and part in _UNION_TAGS:
             continue
-        if isinstance(part, str) and part.startswith("function-"):
+        if part == "[key]" or (isinstance(part, str) and part.startswith("function-")):
             continue
         out.append(part)
     return tuple(out)
 
 
-def _fields_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
-    """Field names valid at the parent of `loc`, for "did you mean" hints."""
+def _unknown_key(raw_loc: tuple[Any, ...], loc: tuple[Any, ...]) -> str:
     from hpo_bridge.spec.fields import known_keys_at
 
-    return known_keys_at(loc[:-1])
+    key = str(loc[-1]) if loc else ""
+    choices = known_keys_at(raw_loc[:-1])
+    close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key (did you mean '{close[0]}'?)"
+    if choices:
+        return f"unknown key (valid keys: {', '.join(sorted(choices))})"
+    return "unknown key"
 
 
-def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:
+def _message(err: Any, raw_loc: tuple[Any, ...], loc: tuple[Any, ...]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        key = str(loc[-1]) if loc else ""
-        choices = _fields_at(None, loc)
-        close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        if not hint and choices:
-            hint = f" (valid keys: {', '.join(sorted(choices))})"
-        return f"unknown key{hint}"
+        return _unknown_key(raw_loc, loc)
     if kind == "missing":
         return "required"
+    if kind == "string_pattern_mismatch":
+        words = PATTERN_WORDS.get(str(err.get("ctx", {}).get("pattern")))
+        if words:
+            return f"must use {words} (got {err.get('input')!r})"
     msg = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
@@ -88,6 +126,9 @@ def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:
 def problems_from_validation(exc: ValidationError, root: tuple[Any, ...] = ()) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
+        raw_loc = root + tuple(err["loc"])
         loc = root + _clean_loc(tuple(err["loc"]))
-        problems.append(Problem(dotted(loc), _message(err, loc)))
+        problem = Problem(dotted(loc), _message(err, raw_loc, loc))
+        if problem not in problems:
+            problems.append(problem)
     return problems

@@ -11,8 +11,36 @@ def _keys(model: type[BaseModel]) -> list[str]:
     return list(model.model_fields)
 
 
+def _domain_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Keys at search_space.<name>[.<tag>][.condition]; the tag is pydantic's union tag."""
+    from hpo_bridge.spec import domains
+
+    by_tag: dict[str, type[BaseModel]] = {
+        "float": domains.FloatDomain,
+        "int": domains.IntDomain,
+        "categorical": domains.CategoricalDomain,
+        "discrete": domains.DiscreteDomain,
+        "bool": domains.BoolDomain,
+        "distribution": domains.DistributionDomain,
+    }
+    rest = loc[1:]
+    cls = by_tag.get(rest[0]) if rest and isinstance(rest[0], str) else None
+    if cls is not None:
+        rest = rest[1:]
+    if rest == ("condition",):
+        return _keys(domains.Condition)
+    if rest:
+        return []
+    if cls is not None:
+        return _keys(cls)
+    names: list[str] = []
+    for model_cls in by_tag.values():
+        names += [k for k in _keys(model_cls) if k not in names]
+    return names
+
+
 def known_keys_at(loc: tuple[Any, ...]) -> list[str]:
-    from hpo_bridge.spec import domains, model
+    from hpo_bridge.spec import model
 
     sections: dict[str, type[BaseModel]] = {
         "objective": model.Objective,
@@ -32,20 +60,8 @@ def known_keys_at(loc: tuple[Any, ...]) -> list[str]:
         return _keys(model.MetricDefinition)
     if head == "trial" and len(loc) == 2 and loc[1] in ("resource", "fullytrain"):
         return _keys(model.Resource if loc[1] == "resource" else model.Fullytrain)
-    if head == "search_space" and len(loc) == 2:
-        names: list[str] = []
-        for cls in (
-            domains.FloatDomain,
-            domains.IntDomain,
-            domains.CategoricalDomain,
-            domains.DiscreteDomain,
-            domains.BoolDomain,
-            domains.DistributionDomain,
-        ):
-            names += [k for k in _keys(cls) if k not in names]
-        return names
-    if head == "search_space" and len(loc) == 3 and loc[2] == "condition":
-        return _keys(domains.Condition)
+    if head == "search_space":
+        return _domain_keys(loc[1:])
     if head == "backends" and len(loc) == 2:
         from hpo_bridge.plugins import registry
 

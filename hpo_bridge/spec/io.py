@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from hpo_bridge.spec.errors import Problem, SpecError, problems_from_validation
+from hpo_bridge.spec.errors import Problem, SpecError, path_part, problems_from_validation
 from hpo_bridge.spec.model import TuningSpec
 
 
@@ -26,7 +26,10 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
             hash(key)
         except TypeError:
             raise yaml.constructor.ConstructorError(
-                None, None, f"unhashable key {key!r}", key_node.start_mark
+                None,
+                None,
+                "a key must be a plain value, not a list or mapping",
+                key_node.start_mark,
             ) from None
         if key in mapping:
             raise yaml.constructor.ConstructorError(
@@ -50,8 +53,15 @@ def parse_yaml(text: str, source: str = "<string>") -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
         what = exc.problem or exc.context or "invalid YAML"
         raise SpecError([Problem("", f"YAML error at {where}: {what}")], source) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else "?"
+        char = exc.character
+        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+        what = f"unacceptable character {shown}: {exc.reason}"
+        raise SpecError([Problem("", f"YAML error at line {line}: {what}")], source) from None
     except yaml.YAMLError as exc:
-        raise SpecError([Problem("", f"YAML error: {exc}")], source) from None
+        flat = " ".join(str(exc).split())
+        raise SpecError([Problem("", f"YAML error: {flat}")], source) from None
 
 
 def validate_spec(data: Any, source: str | None = None, base_dir: Path | None = None) -> TuningSpec:
@@ -60,7 +70,7 @@ def validate_spec(data: Any, source: str | None = None, base_dir: Path | None = 
         raise SpecError([Problem("", "a spec is a mapping of keys (name, objective, ...)")], source)
     bad_keys = [k for k in data if not isinstance(k, str)]
     if bad_keys:
-        raise SpecError([Problem(str(k), "keys must be strings") for k in bad_keys], source)
+        raise SpecError([Problem(path_part(k), "keys must be strings") for k in bad_keys], source)
     try:
         spec = TuningSpec.model_validate(data)
     except ValidationError as exc:

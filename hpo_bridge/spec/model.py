@@ -11,15 +11,18 @@ from __future__ import annotations
 import re
 import shlex
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
-    StrictBool,
+    TypeAdapter,
     ValidationError,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -30,19 +33,37 @@ from hpo_bridge.spec.domains import (
     DistributionDomain,
     Domain,
     IntDomain,
+    Scalar,
 )
 from hpo_bridge.spec.durations import Duration
-from hpo_bridge.spec.errors import Problem, SpecError, problems_from_validation
-
-NAME_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$"
-PARAM_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-.:/]*$")
+from hpo_bridge.spec.errors import SpecError, problems_from_validation, raise_at
+from hpo_bridge.spec.names import NAME_PATTERN, PARAM_NAME_PATTERN
+from hpo_bridge.spec.rules import (
+    FINITE_ONLY,
+    MULTI_FIDELITY,
+    SpecView,
+    cross_problems,
+    validate_backends,
+)
 
 Goal = Literal["maximize", "minimize"]
-Scalar = StrictBool | int | float | str
+ParamName = Annotated[str, Field(pattern=PARAM_NAME_PATTERN)]
+
+
+def _device(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("must be a device number or name")
+    return value
+
+
+# An accelerator id (DEVICE_ID for Vega) or a name such as "cuda:1".
+Device = Annotated[
+    int | str, BeforeValidator(_device), WithJsonSchema({"type": ["integer", "string"]})
+]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _lower(value: Any) -> Any:
@@ -96,8 +117,6 @@ STRATEGY_OPTIONS: dict[str, tuple[str, ...]] = {
     "reduction_factor": ("hyperband", "bohb"),
     "brackets": ("hyperband", "bohb"),
 }
-MULTI_FIDELITY = ("hyperband", "bohb")
-FINITE_ONLY = ("grid",)
 
 
 def _registered(kind: str) -> list[str]:
@@ -133,20 +152,23 @@ class Strategy(_Section):
 
     @model_validator(mode="after")
     def _applicable(self) -> Strategy:
-        problems = []
+        issues: list[tuple[tuple[str, ...], str]] = []
         for option, algorithms in STRATEGY_OPTIONS.items():
             if getattr(self, option) is not None and self.algorithm not in algorithms:
-                problems.append(f"{option} applies only to {' and '.join(algorithms)}")
+                issues.append(((option,), f"applies only to {' and '.join(algorithms)}"))
         if (
             self.min_resource is not None
             and self.max_resource is not None
             and self.min_resource > self.max_resource
         ):
-            problems.append(
-                f"min_resource ({self.min_resource}) exceeds max_resource ({self.max_resource})"
+            issues.append(
+                (
+                    ("min_resource",),
+                    f"min_resource ({self.min_resource}) exceeds"
+                    f" max_resource ({self.max_resource})",
+                )
             )
-        if problems:
-            raise ValueError("; ".join(problems))
+        raise_at("Strategy", issues)
         return self
 
 
@@ -168,26 +190,32 @@ class EarlyStopping(_Section):
 
     @model_validator(mode="after")
     def _policy_options(self) -> EarlyStopping:
-        problems = []
+        issues: list[tuple[tuple[str, ...], str]] = []
         p = self.policy
         has_factor, has_amount = self.slack_factor is not None, self.slack_amount is not None
         if p == "bandit" and has_factor == has_amount:
-            problems.append("bandit needs exactly one of slack_factor and slack_amount")
-        if p != "bandit" and (has_factor or has_amount):
-            problems.append("slack_factor and slack_amount apply only to policy bandit")
+            issues.append(((), "bandit needs exactly one of slack_factor and slack_amount"))
+        for option, policy in (
+            ("slack_factor", "bandit"),
+            ("slack_amount", "bandit"),
+            ("truncation_percentage", "truncation"),
+            ("exclude_finished", "truncation"),
+        ):
+            if p != policy and getattr(self, option) not in (None, False):
+                issues.append(((option,), f"applies only to policy {policy}"))
         if p == "truncation" and self.truncation_percentage is None:
-            problems.append("truncation needs truncation_percentage (1..99)")
-        if p != "truncation" and self.truncation_percentage is not None:
-            problems.append("truncation_percentage applies only to policy truncation")
-        if p != "truncation" and self.exclude_finished:
-            problems.append("exclude_finished applies only to policy truncation")
-        if p == "auto" and {"evaluation_interval", "delay_evaluation"} & self.model_fields_set:
-            problems.append(
-                "auto fixes evaluation_interval 1 and delay_evaluation 5;"
-                " use policy median to choose them"
-            )
-        if problems:
-            raise ValueError("; ".join(problems))
+            issues.append((("truncation_percentage",), "required for policy truncation (1..99)"))
+        if p == "auto":
+            for option in ("evaluation_interval", "delay_evaluation"):
+                if option in self.model_fields_set:
+                    issues.append(
+                        (
+                            (option,),
+                            "policy auto fixes evaluation_interval 1 and delay_evaluation 5;"
+                            " use policy median to choose them",
+                        )
+                    )
+        raise_at("EarlyStopping", issues)
         return self
 
     def resolved(self) -> EarlyStopping:
@@ -210,18 +238,20 @@ class Limits(_Section):
 
     @model_validator(mode="after")
     def _within_max_trials(self) -> Limits:
-        problems = []
+        issues: list[tuple[tuple[str, ...], str]] = []
         if self.max_trials is not None:
             if self.max_parallel > self.max_trials:
-                problems.append(
-                    f"max_parallel ({self.max_parallel}) exceeds max_trials ({self.max_trials})"
+                issues.append(
+                    (
+                        ("max_parallel",),
+                        f"{self.max_parallel} exceeds max_trials ({self.max_trials})",
+                    )
                 )
             if self.max_failed is not None and self.max_failed > self.max_trials:
-                problems.append(
-                    f"max_failed ({self.max_failed}) exceeds max_trials ({self.max_trials})"
+                issues.append(
+                    (("max_failed",), f"{self.max_failed} exceeds max_trials ({self.max_trials})")
                 )
-        if problems:
-            raise ValueError("; ".join(problems))
+        raise_at("Limits", issues)
         return self
 
 
@@ -238,7 +268,7 @@ class Resource(_Section):
     @model_validator(mode="after")
     def _order(self) -> Resource:
         if self.min > self.max:
-            raise ValueError(f"min ({self.min}) exceeds max ({self.max})")
+            raise_at("Resource", [(("min",), f"{self.min} exceeds max ({self.max})")])
         return self
 
 
@@ -248,16 +278,32 @@ class Fullytrain(_Section):
     top_k: int = Field(default=1, ge=1)
 
 
+# A command is a list of words, or one string split like a shell would (never run by one).
+Command = Annotated[
+    list[str],
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                {"type": "string", "minLength": 1},
+            ]
+        }
+    ),
+]
+# Numbers and booleans in env are written as strings (true/false for booleans).
+_ENV_SCHEMA = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
+
+
 class TrialSpec(_Section):
     """What one trial runs and how it receives hyperparameters (its contract)."""
 
-    command: list[str] | None = Field(default=None, min_length=1)
+    command: Command | None = Field(default=None, min_length=1)
     args: dict[str, Scalar | None] = Field(default_factory=dict)
-    env: dict[str, str] = Field(default_factory=dict)
+    env: Annotated[dict[str, str], WithJsonSchema(_ENV_SCHEMA)] = Field(default_factory=dict)
     code: str | None = None
     contract: str = "local"
     resource: Resource | None = None
-    devices: list[int | str] | None = Field(default=None, min_length=1)
+    devices: list[Device] | None = Field(default=None, min_length=1)
     share_devices: bool = False
     python: str | None = None
     inputs: dict[str, str] = Field(default_factory=dict)
@@ -268,7 +314,12 @@ class TrialSpec(_Section):
     @classmethod
     def _split(cls, v: Any) -> Any:
         # A string is split like a shell would, but it never runs through one.
-        return shlex.split(v) if isinstance(v, str) else v
+        if not isinstance(v, str):
+            return v
+        try:
+            return shlex.split(v)
+        except ValueError as exc:
+            raise ValueError(f"cannot split into words: {exc}") from None
 
     @field_validator("env", mode="before")
     @classmethod
@@ -296,9 +347,9 @@ class TuningSpec(BaseModel):
     name: str = Field(min_length=1, max_length=128, pattern=NAME_PATTERN)
     description: str | None = None
     objective: Objective | None = None
-    objectives: list[Objective] | None = Field(default=None, min_length=2)
+    objectives: list[Objective] | None = Field(default=None, json_schema_extra={"minItems": 2})
     metrics: list[MetricDefinition] = Field(default_factory=list)
-    search_space: dict[str, Domain] = Field(min_length=1)
+    search_space: dict[ParamName, Domain] = Field(min_length=1)
     strategy: Strategy = Field(default_factory=Strategy)
     early_stopping: EarlyStopping = Field(default_factory=EarlyStopping)
     limits: Limits = Field(default_factory=Limits)
@@ -308,15 +359,34 @@ class TuningSpec(BaseModel):
     # Folder of the spec file: relative `trial.code` and command paths resolve against it.
     _base_dir: Path | None = PrivateAttr(default=None)
 
-    @model_validator(mode="after")
-    def _cross_checks(self) -> TuningSpec:
-        problems = list(_cross_problems(self))
-        settings, backend_problems = _validate_backends(self.backends)
+    @field_validator("objectives")
+    @classmethod
+    def _several(cls, v: list[Objective] | None) -> list[Objective] | None:
+        if v is not None and len(v) < 2:
+            raise ValueError("needs at least two objectives (for one, use objective)")
+        return v
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> TuningSpec:
+        """Field problems and cross-section problems together, as one SpecError."""
+        try:
+            spec = handler(data)
+        except ValidationError as exc:
+            problems = problems_from_validation(exc)
+            if isinstance(data, dict):
+                view = _partial_view(cls, data, exc)
+                problems += cross_problems(view)
+                if view.ok("backends"):
+                    problems += validate_backends(view.spec.backends)[1]
+            raise SpecError(problems) from None
+        problems = list(cross_problems(SpecView(spec)))
+        settings, backend_problems = validate_backends(spec.backends)
         problems += backend_problems
         if problems:
             raise SpecError(problems)
-        object.__setattr__(self, "backends", settings)
-        return self
+        object.__setattr__(spec, "backends", settings)
+        return spec
 
     # -- conveniences used by every backend ------------------------------------------
     @property
@@ -377,157 +447,58 @@ class TuningSpec(BaseModel):
 
 
 def grid_size(spec: TuningSpec) -> int:
+    """Points in the product of the finite domains (continuous ones count once)."""
     size = 1
     for domain in spec.search_space.values():
-        size *= len(domain.grid_values()) if domain.finite else 1
+        size *= domain.size or 1
     return size
 
 
-def _cross_problems(spec: TuningSpec):
-    if (spec.objective is None) == (spec.objectives is None):
-        yield Problem("objective", "give exactly one of objective and objectives")
-    if spec.objectives:
-        seen: set[str] = set()
-        for i, obj in enumerate(spec.objectives):
-            if obj.metric in seen:
-                yield Problem(f"objectives.{i}.metric", f"duplicate metric {obj.metric!r}")
-            seen.add(obj.metric)
-    seen_metrics: set[str] = set()
-    for i, m in enumerate(spec.metrics):
-        if m.name in seen_metrics:
-            yield Problem(f"metrics.{i}.name", f"duplicate metric name {m.name!r}")
-        seen_metrics.add(m.name)
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {}
 
-    space = spec.search_space
-    for name, domain in space.items():
-        if not PARAM_NAME_PATTERN.match(name):
-            yield Problem(
-                f"search_space.{name}",
-                "parameter names use letters, digits and - _ . : / (not starting with - . : /)",
-            )
-        cond = domain.condition
-        if cond is None:
+
+def _adapter(name: str, annotation: Any) -> TypeAdapter[Any]:
+    if name not in _ADAPTERS:
+        _ADAPTERS[name] = TypeAdapter(annotation)
+    return _ADAPTERS[name]
+
+
+def _partial_view(cls: type[TuningSpec], data: dict[str, Any], exc: ValidationError) -> SpecView:
+    """The sections of `data` that validated, so cross-section rules can still run.
+
+    Parameters are kept one by one: one bad parameter does not hide the
+    conditions of the others.
+    """
+    bad_locs = [tuple(e["loc"]) for e in exc.errors() if e["loc"]]
+    failed = {str(loc[0]) for loc in bad_locs}
+    good: dict[str, Any] = {}
+    for key, info in cls.model_fields.items():
+        if key in failed or key == "search_space" or data.get(key) is None:
             continue
-        parent = space.get(cond.parent)
-        if parent is None:
-            yield Problem(
-                f"search_space.{name}.condition.parent",
-                f"no parameter named {cond.parent!r} in search_space",
-            )
-        elif not parent.finite:
-            yield Problem(
-                f"search_space.{name}.condition.parent",
-                f"parent {cond.parent!r} must take finitely many values"
-                " (categorical, discrete, bool, int or a q-distribution)",
-            )
-        else:
-            allowed = parent.grid_values()
-            for j, v in enumerate(cond.values):
-                if not any(type(v) is type(a) and v == a for a in allowed) and not (
-                    isinstance(v, int | float)
-                    and not isinstance(v, bool)
-                    and any(not isinstance(a, bool) and v == a for a in allowed)
-                ):
-                    yield Problem(
-                        f"search_space.{name}.condition.values.{j}",
-                        f"{v!r} is not a value of {cond.parent!r}",
-                    )
-    yield from _cycles(space)
-
-    algorithm = spec.strategy.algorithm
-    if algorithm in FINITE_ONLY:
-        for name, domain in space.items():
-            if not domain.finite:
-                yield Problem(
-                    f"search_space.{name}",
-                    "grid needs finite domains (categorical, discrete, bool, int,"
-                    " float with q, quniform, qloguniform or randint)",
-                )
-    policy = spec.early_stopping.policy
-    if algorithm in MULTI_FIDELITY:
-        if spec.resource_bounds() is None:
-            yield Problem(
-                "trial.resource",
-                f"strategy {algorithm} needs a resource: set trial.resource"
-                " {name, min, max} or strategy.min_resource/max_resource",
-            )
-        if policy not in ("none", "hyperband"):
-            yield Problem(
-                "early_stopping.policy",
-                f"strategy {algorithm} stops trials at its own rungs;"
-                f" policy {policy!r} cannot be combined with it",
-            )
-    elif policy == "hyperband" and spec.resource_bounds() is None:
-        yield Problem("trial.resource", "policy hyperband needs trial.resource {name, min, max}")
-    if spec.multi_objective:
-        if policy != "none":
-            yield Problem(
-                "early_stopping.policy",
-                "early stopping compares one metric; multi-objective studies take policy none",
-            )
-        if algorithm in MULTI_FIDELITY:
-            yield Problem("strategy.algorithm", f"{algorithm} supports a single objective only")
-    lim = spec.limits
-    devices = spec.trial.devices
-    if devices and not spec.trial.share_devices and lim.max_parallel > len(devices):
-        yield Problem(
-            "limits.max_parallel",
-            f"{lim.max_parallel} parallel trials but {len(devices)} device(s) in trial.devices"
-            " (set trial.share_devices: true to share them)",
-        )
-    if lim.max_trials is None and lim.max_failed is not None and lim.max_failed > spec.max_trials:
-        yield Problem(
-            "limits.max_failed", f"exceeds the trial budget ({spec.max_trials} trials)"
-        )
-
-
-def _cycles(space: dict[str, Any]):
-    parents = {n: d.condition.parent for n, d in space.items() if d.condition is not None}
-    reported: set[str] = set()
-    for start in parents:
-        seen = [start]
-        node = parents.get(start)
-        while node is not None and node in space:
-            if node in seen:
-                cycle = seen[seen.index(node) :]
-                if not reported & set(cycle):
-                    reported.update(cycle)
-                    chain = " -> ".join([*cycle, node])
-                    yield Problem(
-                        f"search_space.{start}.condition.parent", f"condition cycle: {chain}"
-                    )
-                break
-            seen.append(node)
-            node = parents.get(node)
-
-
-def _validate_backends(backends: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    from hpo_bridge.plugins import registry
-
-    reg = registry()
-    out: dict[str, Any] = {}
-    problems: list[Problem] = []
-    for name, settings in backends.items():
-        component = reg.get("backends", name)
-        if component is None:
-            installed = ", ".join(reg.names("backends")) or "none"
-            problems.append(
-                Problem(f"backends.{name}", f"unknown backend (installed: {installed})")
-            )
-            continue
-        model = component.settings
-        if model is None or isinstance(settings, model):
-            out[name] = settings
-            continue
-        try:
-            out[name] = model.model_validate(settings if settings is not None else {})
-        except ValidationError as exc:
-            problems += problems_from_validation(exc, root=("backends", name))
-    return out, problems
+        good[key] = _adapter(key, info.annotation).validate_python(data[key])
+    broken: set[str] = set()
+    raw_space = data.get("search_space")
+    if isinstance(raw_space, dict):
+        bad_params = {loc[1] for loc in bad_locs if loc[0] == "search_space" and len(loc) > 1}
+        space: dict[str, Any] = {}
+        for name, raw in raw_space.items():
+            if name in bad_params or not isinstance(name, str):
+                broken.add(str(name))
+            else:
+                space[name] = _adapter("domain", Domain).validate_python(raw)
+        good["search_space"] = space
+        failed.discard("search_space")
+    else:
+        good["search_space"] = {}
+    if not isinstance(raw_space, dict) or ("search_space",) in bad_locs:
+        failed.add("search_space")
+    return SpecView(cls.model_construct(**good), failed, broken)
 
 
 # Re-exported for type checks elsewhere.
 __all__ = [
+    "FINITE_ONLY",
+    "MULTI_FIDELITY",
     "CategoricalDomain",
     "DiscreteDomain",
     "DistributionDomain",

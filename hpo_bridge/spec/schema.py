@@ -36,6 +36,12 @@ def spec_schema() -> dict[str, Any]:
         "properties": backends,
         "additionalProperties": False,
     }
+    # Parameter names: one rule for every key (patternProperties would let others through).
+    space = schema["properties"]["search_space"]
+    ((pattern, domain),) = space.pop("patternProperties").items()
+    space["propertyNames"] = {"pattern": pattern}
+    space["additionalProperties"] = domain
+    schema["oneOf"] = [{"required": ["objective"]}, {"required": ["objectives"]}]
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "hpo-bridge tuning spec"
     return schema

@@ -1,0 +1,163 @@
+"""The TrialContract interface and what every contract shares.
+
+A contract turns (spec, trial params, trial folder) into a `Launch`: the
+argument list, the environment variables it adds, the files it prepares in
+the trial folder, and the metric channels to read. The executor runs the
+launch; it knows nothing of clouds.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from hpo_bridge.core.trial import TrialStatus
+from hpo_bridge.metrics.base import LineParser, MetricSource
+from hpo_bridge.metrics.regex import RegexExtractor
+
+if TYPE_CHECKING:
+    from hpo_bridge.spec import TuningSpec
+
+PYTHON_WORDS = ("python", "python3")
+_NO_RESOLVE_AFTER = ("-m", "-c")  # `python -m pkg`: a module name, not a path
+
+
+class ContractError(Exception):
+    """The spec or the machine cannot run this contract: one line per problem, exit code 2."""
+
+
+@dataclass(frozen=True)
+class TrialContext:
+    """Everything a contract may use to build one trial's launch."""
+
+    spec: TuningSpec
+    trial_id: int
+    params: Mapping[str, Any]
+    trial_dir: Path
+    study_dir: Path
+    resource: int | None = None  # the budget a multi-fidelity searcher assigned
+    device: str | None = None  # the accelerator handed to this trial
+    stage: str = "hpo"  # "hpo", or Vega's "fullytrain"
+
+
+@dataclass
+class Launch:
+    """What to run and where its metrics come from."""
+
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)  # added to the inherited environment
+    line_parsers: list[LineParser] = field(default_factory=list)  # over stdout and stderr
+    sources: list[MetricSource] = field(default_factory=list)  # files, stores
+    on_finish: Callable[[TrialStatus], None] | None = None  # e.g. close the MLflow run
+
+
+class TrialContract(ABC):
+    """Builds a trial's argv, environment and files, and names its metric channels.
+
+    Contracts are created with no arguments (`factory()`); `setup` runs once
+    per study before any trial, `launch` once per trial.
+    """
+
+    name: ClassVar[str]
+
+    def setup(self, spec: TuningSpec, study_dir: Path) -> None:
+        """Check the spec against this contract and prepare the study; raise ContractError."""
+        resolve_command(spec)
+
+    def launch(self, ctx: TrialContext) -> Launch:
+        self.prepare(ctx)
+        return Launch(
+            argv=self.command(ctx),
+            env=self.environment(ctx),
+            line_parsers=self.line_parsers(ctx),
+            sources=self.sources(ctx),
+        )
+
+    def command(self, ctx: TrialContext) -> list[str]:
+        return resolve_command(ctx.spec) + self.arguments(ctx)
+
+    @abstractmethod
+    def arguments(self, ctx: TrialContext) -> list[str]:
+        """The hyperparameters (and static args) as command-line arguments."""
+
+    def prepare(self, ctx: TrialContext) -> None:  # noqa: B027 - optional hook
+        """Write the files the trial expects in its folder."""
+
+    def environment(self, ctx: TrialContext) -> dict[str, str]:
+        return {}
+
+    def line_parsers(self, ctx: TrialContext) -> list[LineParser]:
+        """The spec's regexes apply under every contract: the user asked for them."""
+        extractor = RegexExtractor(ctx.spec.metrics)
+        return [extractor] if extractor else []
+
+    def sources(self, ctx: TrialContext) -> list[MetricSource]:
+        return []
+
+
+# -- shared helpers ------------------------------------------------------------------------
+def format_value(value: Any) -> str:
+    """A hyperparameter as text: booleans lower-case (as in trial.env), floats shortest repr."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def all_values(ctx: TrialContext) -> dict[str, Any]:
+    """Sampled params, then static args (trial.args) not already sampled."""
+    merged = dict(ctx.params)
+    for name, value in ctx.spec.trial.args.items():
+        merged.setdefault(name, value)
+    return merged
+
+
+def equals_args(values: Mapping[str, Any]) -> list[str]:
+    """`--name=value` each, one argv element; a None value is the bare flag `--name`."""
+    return [f"--{name}" if value is None else f"--{name}={format_value(value)}"
+            for name, value in values.items()]
+
+
+def env_name(name: str) -> str:
+    """`learning-rate` -> `LEARNING_RATE`: what a shell accepts as a variable name."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", name).upper()
+
+
+def resolve_command(spec: TuningSpec) -> list[str]:
+    """trial.command with `python`/`python3` as the running interpreter (or trial.python)
+    and relative paths resolved against trial.code."""
+    command = spec.trial.command
+    if not command:
+        raise ContractError(
+            "trial.command: give the command that runs one trial, e.g. [python, train.py]"
+        )
+    code = spec.code_dir
+    first, *rest = command
+    if first in PYTHON_WORDS:
+        python = spec.trial.python
+        if python is None:
+            argv = [sys.executable]
+        else:
+            argv = [str(spec.base_dir / python) if "/" in python else python]
+    else:
+        argv = [_resolve(first, code, program=True)]
+    previous = ""
+    for word in rest:
+        argv.append(word if previous in _NO_RESOLVE_AFTER else _resolve(word, code))
+        previous = word
+    return argv
+
+
+def _resolve(word: str, code: Path, program: bool = False) -> str:
+    if not word or word.startswith("-") or "${{" in word or Path(word).is_absolute():
+        return word
+    candidate = code / word
+    if (program and "/" in word) or candidate.exists():
+        return str(candidate)
+    return word

@@ -1,0 +1,52 @@
+"""Huawei Vega's HPO trainer: `--name=value`, PIPESTEP/EPOCHS/DEVICE_ID, `<objective>.json`.
+
+Fixed `other_args` are trial.args (`pretrained: ~` is the bare flag
+`--pretrained`). The script writes each objective to `./<key>.json` in its
+working directory, the trial folder. The fullytrain stage re-runs a
+configuration with PIPESTEP=fullytrain and no EPOCHS: `fullytrain(ctx)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hpo_bridge.contracts.base import (
+    Launch,
+    TrialContext,
+    TrialContract,
+    all_values,
+    equals_args,
+)
+from hpo_bridge.metrics.base import MetricSource
+from hpo_bridge.metrics.json_file import JsonFileSource
+
+HPO, FULLYTRAIN = "hpo", "fullytrain"
+
+
+class VegaContract(TrialContract):
+    name = "vega"
+
+    def arguments(self, ctx: TrialContext) -> list[str]:
+        return equals_args(all_values(ctx))
+
+    def environment(self, ctx: TrialContext) -> dict[str, str]:
+        env = {"PIPESTEP": ctx.stage}
+        if ctx.stage == HPO and ctx.resource is not None:
+            env["EPOCHS"] = str(ctx.resource)
+        if ctx.device is not None:
+            env["DEVICE_ID"] = ctx.device
+        return env
+
+    def sources(self, ctx: TrialContext) -> list[MetricSource]:
+        return [
+            JsonFileSource(ctx.trial_dir / f"{objective.metric}.json", objective.metric)
+            for objective in ctx.spec.all_objectives
+        ]
+
+    @staticmethod
+    def fullytrain_context(ctx: TrialContext) -> TrialContext:
+        """The same configuration for the fullytrain stage: full budget, no EPOCHS."""
+        return replace(ctx, stage=FULLYTRAIN, resource=None)
+
+    def fullytrain(self, ctx: TrialContext) -> Launch:
+        return self.launch(self.fullytrain_context(ctx))

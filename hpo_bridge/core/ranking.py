@@ -1,0 +1,58 @@
+"""Which trials are best: the best trial of one objective, the Pareto set of several.
+
+Only trials with a result count (completed, or stopped early: their values
+still count). Each objective is read per its `measurement` (last or best
+report). Ties in a single objective go to the cheaper trial (fewer intervals,
+as AI Platform prefers the cheaper configuration), then to the earlier id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from hpo_bridge.core.limits import dominates
+from hpo_bridge.core.trial import Trial
+
+if TYPE_CHECKING:
+    from hpo_bridge.spec import TuningSpec
+
+
+def objective_values(spec: TuningSpec, trial: Trial) -> list[float] | None:
+    """The trial's value of every objective, or None when one is missing."""
+    values = [trial.metric_value(o.metric, o.goal, o.measurement) for o in spec.all_objectives]
+    if any(v is None for v in values):
+        return None
+    return [float(v) for v in values]  # type: ignore[arg-type]
+
+
+def _scored(spec: TuningSpec, trials: Iterable[Trial]) -> list[tuple[Trial, list[float]]]:
+    out = []
+    for trial in trials:
+        if trial.status.counts_as_result:
+            values = objective_values(spec, trial)
+            if values is not None:
+                out.append((trial, values))
+    return out
+
+
+def best_trial(spec: TuningSpec, trials: Iterable[Trial]) -> Trial | None:
+    """The best trial by the first objective."""
+    sign = 1.0 if spec.primary.goal == "maximize" else -1.0
+    scored = _scored(spec, trials)
+    if not scored:
+        return None
+    return min(scored, key=lambda tv: (-sign * tv[1][0], tv[0].intervals, tv[0].id))[0]
+
+
+def pareto_set(spec: TuningSpec, trials: Iterable[Trial]) -> list[Trial]:
+    """Trials no other trial dominates, by id (A dominates B: at least as good in every
+    objective and better in one)."""
+    goals = [o.goal for o in spec.all_objectives]
+    scored = _scored(spec, trials)
+    front = [
+        trial
+        for trial, values in scored
+        if not any(dominates(other, values, goals) for _, other in scored)
+    ]
+    return sorted(front, key=lambda t: t.id)

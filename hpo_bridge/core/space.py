@@ -1,0 +1,279 @@
+"""Drawing configurations from a spec's search space (pure functions).
+
+Every domain maps a unit number u in [0, 1) to a value (`from_unit`): the
+inverse of the domain's cumulative distribution. Random search feeds it
+`rng.random()`, Sobol search feeds it quasi-random points, so both share one
+definition of every domain:
+
+- float/int, scale linear: low + u * (high - low).
+- scale log: exp(ln low + u * (ln high - ln low)).
+- scale reverse_log (dense near `high`), Vertex AI / Vizier's definition:
+  x = high + c - exp(ln(high - low + c) - u * ln((high - low + c) / c)) with
+  c = low, i.e. x = high + low - exp(uniform(ln low, ln high)). When low <= 0
+  that log is undefined, so c = (high - low) / 100 (the distance to `high`
+  is then log-uniform over [c, c + width], shifted back by c).
+- int: the scaled value over [low - 0.5, high + 0.5], rounded and clipped,
+  so each end keeps its share.
+- float with q: the scaled value rounded to a multiple of q, clipped to the
+  multiples within [low, high] (the same set as `grid_values()`).
+- Azure's expressions (SEEDS.md, 000): uniform(low, high);
+  loguniform = exp(uniform(ln low, ln high)) (low/high bound the value);
+  normal(mu, sigma) by its inverse CDF; lognormal = exp(normal);
+  quniform = round(uniform / q) * q; qloguniform = round(loguniform / q) * q;
+  qnormal = round(normal / q) * q; qlognormal = round(lognormal / q) * q;
+  randint(upper) in [0, upper). `round` is round-half-even (as numpy, which
+  hyperopt - Azure's sampler - uses). `type: int` casts the result to int.
+- categorical/discrete: values[floor(u * n)]; bool: u >= 0.5.
+
+A parameter with a `condition` is active only when its parent is active and
+takes one of the condition's values; inactive parameters are absent from the
+configuration. Parents are drawn before their children (`ordered_names`).
+Values are plain JSON types: int, float, str, bool.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+from hpo_bridge.spec.domains import (
+    BoolDomain,
+    CategoricalDomain,
+    DiscreteDomain,
+    DistributionDomain,
+    FloatDomain,
+    IntDomain,
+    same_value,
+)
+
+Space = Mapping[str, Any]  # parameter name -> domain (hpo_bridge.spec.domains)
+
+_STD_NORMAL = NormalDist()
+# Unit numbers are kept off 0 and 1 so the normal's inverse CDF stays finite (about 7 sigma).
+_U_MIN = 1e-12
+_U_MAX = 1.0 - 1e-12
+_REVERSE_LOG_OFFSET = 0.01  # c = width / 100 when low <= 0 (see module docstring)
+
+
+def space_of(spec_or_space: Any) -> Space:
+    """The search space of a TuningSpec, or the mapping itself."""
+    space = getattr(spec_or_space, "search_space", spec_or_space)
+    if not isinstance(space, Mapping):
+        raise TypeError(f"expected a TuningSpec or a mapping of domains, got {type(space)!r}")
+    return space
+
+
+def ordered_names(spec_or_space: Any) -> list[str]:
+    """Parameter names in spec order, except that every parent comes before its children."""
+    space = space_of(spec_or_space)
+    done: list[str] = []
+    placed: set[str] = set()
+
+    def place(name: str, trail: tuple[str, ...]) -> None:
+        if name in placed:
+            return
+        if name in trail:
+            raise ValueError(f"condition cycle: {' -> '.join([*trail, name])}")
+        cond = space[name].condition
+        if cond is not None and cond.parent in space:
+            place(cond.parent, (*trail, name))
+        placed.add(name)
+        done.append(name)
+
+    for name in space:
+        place(name, ())
+    return done
+
+
+def value_matches(value: Any, allowed: Sequence[Any]) -> bool:
+    """`value` is one of `allowed`: numbers match by value (1 == 1.0), booleans only booleans."""
+    return any(same_value(value, a) for a in allowed)
+
+
+def is_active(domain: Any, config: Mapping[str, Any]) -> bool:
+    """True when the domain has no condition, or its parent is in `config` with a matching value."""
+    cond = domain.condition
+    if cond is None:
+        return True
+    return cond.parent in config and value_matches(config[cond.parent], cond.values)
+
+
+def active_params(spec_or_space: Any, config: Mapping[str, Any]) -> list[str]:
+    """Names of the parameters active under `config`, in dependency order.
+
+    A parameter is active when its condition holds and its parent is itself
+    active (a child of an inactive parent is inactive, whatever `config` says).
+    """
+    space = space_of(spec_or_space)
+    active: dict[str, Any] = {}
+    for name in ordered_names(space):
+        if is_active(space[name], active):
+            active[name] = config.get(name)
+    return list(active)
+
+
+def _clip_unit(u: float) -> float:
+    return min(max(float(u), _U_MIN), _U_MAX)
+
+
+def _scaled(low: float, high: float, scale: str, u: float) -> float:
+    """u in [0, 1] -> a real in [low, high] under the scale."""
+    if scale == "log":
+        x = math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
+    elif scale == "reverse_log":
+        width = high - low
+        c = low if low > 0 else width * _REVERSE_LOG_OFFSET
+        top = width + c
+        x = high + c - math.exp(math.log(top) - u * (math.log(top) - math.log(c)))
+    else:
+        x = low + u * (high - low)
+    return min(max(x, low), high)
+
+
+def _quantize(x: float, q: float) -> float:
+    # round(.., 12) drops float noise so 3 * 0.1 reads 0.3, as grid_values() does.
+    return round(round(x / q) * q, 12)
+
+
+def _q_steps(d: FloatDomain) -> tuple[int, int]:
+    """First and last multiple index of q within [low, high] (as `grid_values()` counts them)."""
+    assert d.q is not None
+    first = math.ceil(d.low / d.q - 1e-9)
+    last = math.floor(d.high / d.q + 1e-9)
+    if first > last:
+        raise ValueError(f"no multiple of q={d.q} lies within [{d.low}, {d.high}]")
+    return first, last
+
+
+def _float_value(d: FloatDomain, u: float) -> float:
+    x = _scaled(d.low, d.high, d.scale, u)
+    if d.q is None:
+        return float(x)
+    first, last = _q_steps(d)
+    k = min(max(round(x / d.q), first), last)
+    return float(round(k * d.q, 12))
+
+
+def _int_value(d: IntDomain, u: float) -> int:
+    # Widen by half a step each side so rounding gives the end values their full share.
+    x = _scaled(d.low - 0.5, d.high + 0.5, d.scale, u)
+    return int(min(max(round(x), d.low), d.high))
+
+
+def _distribution_value(d: DistributionDomain, u: float) -> int | float:
+    name = d.distribution
+    if name == "randint":
+        assert d.upper is not None
+        return int(min(math.floor(u * d.upper), d.upper - 1))
+    if name in ("uniform", "quniform"):
+        assert d.low is not None and d.high is not None
+        x = _scaled(d.low, d.high, "linear", u)
+    elif name in ("loguniform", "qloguniform"):
+        assert d.low is not None and d.high is not None
+        x = _scaled(d.low, d.high, "log", u)
+    else:
+        assert d.mu is not None and d.sigma is not None
+        x = d.mu + d.sigma * _STD_NORMAL.inv_cdf(_clip_unit(u))
+        if name in ("lognormal", "qlognormal"):
+            x = math.exp(x)
+    if d.q is not None:
+        x = _quantize(x, d.q)
+    if d.is_int:
+        return int(round(x))
+    return float(x)
+
+
+def from_unit(domain: Any, u: float) -> Any:
+    """The value of `domain` at quantile u in [0, 1) (see the module docstring)."""
+    u = min(max(float(u), 0.0), _U_MAX)
+    if isinstance(domain, FloatDomain):
+        return _float_value(domain, u)
+    if isinstance(domain, IntDomain):
+        return _int_value(domain, u)
+    if isinstance(domain, CategoricalDomain | DiscreteDomain):
+        values = domain.values
+        return values[min(int(u * len(values)), len(values) - 1)]
+    if isinstance(domain, BoolDomain):
+        return u >= 0.5
+    if isinstance(domain, DistributionDomain):
+        return _distribution_value(domain, u)
+    raise TypeError(f"unknown domain {type(domain).__name__}")
+
+
+def config_from_units(spec_or_space: Any, units: Sequence[float]) -> dict[str, Any]:
+    """A configuration from one unit number per parameter, in `ordered_names` order.
+
+    Every parameter owns its coordinate whether or not it is active, so a
+    point's values do not shift when a parent switches a child off.
+    """
+    space = space_of(spec_or_space)
+    names = ordered_names(space)
+    if len(units) != len(names):
+        raise ValueError(f"expected {len(names)} unit numbers, got {len(units)}")
+    config: dict[str, Any] = {}
+    for name, u in zip(names, units, strict=True):
+        domain = space[name]
+        if is_active(domain, config):
+            config[name] = from_unit(domain, u)
+    # Present the configuration in the spec's parameter order.
+    return {name: config[name] for name in space if name in config}
+
+
+def sample(spec_or_space: Any, rng: np.random.Generator) -> dict[str, Any]:
+    """One configuration drawn independently from every active domain.
+
+    Draws exactly one `rng.random()` per parameter (active or not), so the
+    n-th configuration of a seeded stream never depends on earlier ones' conditions.
+    """
+    space = space_of(spec_or_space)
+    return config_from_units(space, rng.random(len(space)).tolist())
+
+
+def sample_value(domain: Any, rng: np.random.Generator) -> Any:
+    """One value of one domain (ignores its condition)."""
+    return from_unit(domain, float(rng.random()))
+
+
+def contains(domain: Any, value: Any) -> bool:
+    """True when `value` is a value the domain can produce, of the right JSON type.
+
+    Finite domains defer to the spec's `domain.contains` (bounds, q multiples,
+    membership); continuous ones check bounds, q multiples and sign.
+    """
+    if isinstance(domain, BoolDomain | CategoricalDomain | DiscreteDomain):
+        return domain.contains(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(domain, IntDomain):
+        return isinstance(value, int) and domain.contains(value)
+    if isinstance(domain, FloatDomain):
+        if not isinstance(value, float):
+            return False
+        if domain.q is not None:
+            return domain.contains(value)
+        return domain.low <= value <= domain.high
+    if isinstance(domain, DistributionDomain):
+        if domain.is_int != isinstance(value, int):
+            return False
+        if domain.finite:
+            return domain.contains(value)
+        if domain.q is not None and not _is_multiple(value, domain.q):
+            return False
+        if domain.distribution in ("uniform", "loguniform"):
+            assert domain.low is not None and domain.high is not None
+            if domain.is_int:  # an int-typed draw is rounded, so it may sit half a step out
+                return round(domain.low) <= value <= round(domain.high)
+            return domain.low <= value <= domain.high
+        if domain.distribution in ("lognormal", "qlognormal"):
+            return value >= 0
+        return math.isfinite(value)
+    raise TypeError(f"unknown domain {type(domain).__name__}")
+
+
+def _is_multiple(value: float, q: float) -> bool:
+    k = round(value / q)
+    return math.isclose(value, k * q, rel_tol=1e-9, abs_tol=1e-9)

@@ -1,0 +1,431 @@
+"""The tuner loop: ask the searcher, run trials on an executor, stop poor ones, end the study.
+
+One `step()` starts trials while fewer than `max_parallel` are active and the
+budget allows, waits for the executor's next events, and acts on them:
+
+1. every report in the batch is recorded (stopping rule, searcher) before any
+   stopping decision, so trials running in lockstep are compared interval by
+   interval; decisions then go in (trial id, interval) order;
+2. trials that ended are told to the searcher and counted by the end rules.
+
+Definitions (where the issue left room):
+- `max_trials` counts trials *created* (every configuration the tuner asked
+  for and started), except trials interrupted by an orchestrator exit, whose
+  configurations are re-proposed by the searcher after `resume`.
+- The trial budget, exhaustion of the searcher (grid) and `max_trials_without_improvement`
+  end the study as "finished"; failure rules (see core/limits.py) as "failed".
+- A trial that exits 0 without reporting every objective metric fails with
+  "no value of metric X reported". A non-finite report of any metric fails the
+  trial at once (its process is stopped) with a reason naming the metric.
+- Study end: trials still running are stopped with status CANCELLED; the
+  StudyEnded event comes after their final status.
+- Times in the events this loop emits are *study* seconds: 0 at the study's
+  first start, continuing across resumes (`elapsed`).
+- Resume: trials that were pending or running when the orchestrator stopped are
+  marked CANCELLED with a reason starting "interrupted", told to the searcher
+  as results-less and not counted against `max_trials`; ids continue after the
+  largest previous id, so no id repeats.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from hpo_bridge.core.events import (
+    ExecutorEvent,
+    MetricReported,
+    StoppingDecision,
+    StudyEnded,
+    StudyEvent,
+    TrialCreated,
+    TrialFinished,
+    TrialStarted,
+    TrialStatusChanged,
+)
+from hpo_bridge.core.executor import Executor
+from hpo_bridge.core.limits import StudyProgress
+from hpo_bridge.core.ranking import best_trial
+from hpo_bridge.core.searchers.base import Searcher
+from hpo_bridge.core.stopping.base import StoppingRule
+from hpo_bridge.core.trial import Trial, TrialStatus, is_valid_number
+from hpo_bridge.spec.durations import format_duration
+
+if TYPE_CHECKING:
+    from hpo_bridge.spec import TuningSpec
+
+INTERRUPTED = "interrupted: the orchestrator stopped while the trial ran (not counted)"
+DRAIN_POLL = 1.0  # seconds of the executor's clock per poll while cancelled trials wind down
+
+Sink = Callable[[StudyEvent], None]
+
+
+def is_interrupted(trial: Trial) -> bool:
+    """Cancelled by an orchestrator exit: it does not use up the trial budget."""
+    return trial.status is TrialStatus.CANCELLED and (trial.reason or "").startswith("interrupted")
+
+
+class Tuner:
+    """Drives one study: `run()` until it ends, or `step()` one round at a time."""
+
+    def __init__(
+        self,
+        spec: TuningSpec,
+        searcher: Searcher,
+        executor: Executor,
+        *,
+        rule: StoppingRule | None = None,
+        sink: Sink | None = None,
+        previous: Sequence[Trial] = (),
+        backlog: Sequence[tuple[str, int, int | None, float | None]] = (),
+        elapsed: float = 0.0,
+        poll_interval: float = math.inf,
+    ) -> None:
+        self.spec = spec
+        self.searcher = searcher
+        self.executor = executor
+        self.clock = executor.clock
+        # A searcher's own rule (hyperband rungs) replaces the spec's policy.
+        self.rule = searcher.stopping_rule() or rule
+        self._searcher_rule = self.rule is not None and self.rule is not rule
+        self.sink: Sink = sink or (lambda event: None)
+        self.poll_interval = poll_interval
+        self.objectives = spec.all_objectives
+        self.primary = spec.primary.metric
+        self.max_trials = spec.max_trials
+        self.max_parallel = spec.limits.max_parallel
+        self.trials: dict[int, Trial] = {}
+        self.progress = StudyProgress(spec)
+        self.ended: StudyEnded | None = None
+        self.exhausted = False
+        self.searcher_changed = False  # since the last `take_searcher_state`
+        self._t0 = self.clock.now()
+        self._elapsed0 = elapsed
+        self._active: set[int] = set()  # started on the executor, no TrialFinished yet
+        self._ending: dict[int, tuple[TrialStatus, str]] = {}  # stop requested
+        self._deadlines: list[tuple[float, int]] = []  # (executor clock time, trial id)
+        self._budget_used = 0
+        self._next_id = 1
+        self._pending_end: tuple[str, str] | None = None
+        self._restore(previous, backlog)
+        self._pending_end = self.progress.verdict()
+
+    # -- public ------------------------------------------------------------------------
+    def now(self) -> float:
+        """Study time: seconds since the study first started, across resumes."""
+        return self._elapsed0 + (self.clock.now() - self._t0)
+
+    @property
+    def active(self) -> int:
+        return len(self._active)
+
+    @property
+    def budget_used(self) -> int:
+        return self._budget_used
+
+    def run(self) -> StudyEnded:
+        while self.step():
+            pass
+        assert self.ended is not None
+        return self.ended
+
+    def step(self) -> bool:
+        """One round; False once the study has ended (then every trial has ended too)."""
+        if self.ended is not None:
+            return False
+        self._check_duration()
+        self._fill()
+        if self.ended is None and self._pending_end is None and not self._active:
+            self._end("finished", self._why_idle())
+        elif self.ended is None and self._pending_end is None:
+            self._handle(self.executor.poll(self._poll_timeout()))
+            self._enforce_timeouts()
+            self._check_duration()
+        if self._pending_end is not None and self.ended is None:
+            self._end(*self._pending_end)
+        if self.ended is not None:
+            self._drain()
+            self.sink(self.ended)
+            return False
+        return True
+
+    def cancel(self, reason: str, status: str = "cancelled") -> StudyEnded:
+        """End the study now (e.g. the user asked); running trials are cancelled."""
+        if self.ended is None:
+            self._end(status, reason)
+            self._drain()
+            self.sink(self.ended)  # type: ignore[arg-type]
+        assert self.ended is not None
+        return self.ended
+
+    def take_searcher_state(self) -> dict | None:
+        """The searcher's state if it changed since the last call (for the store)."""
+        if not self.searcher_changed:
+            return None
+        self.searcher_changed = False
+        return self.searcher.state_dict()
+
+    def best(self) -> Trial | None:
+        """The best trial so far by the first objective (see core/ranking.py)."""
+        return best_trial(self.spec, self.trials.values())
+
+    # -- starting trials ---------------------------------------------------------------
+    def _fill(self) -> None:
+        while (
+            self.ended is None
+            and self._pending_end is None
+            and not self.exhausted
+            and len(self._active) < self.max_parallel
+            and self._budget_used < self.max_trials
+        ):
+            trial_id = self._next_id
+            suggestion = self.searcher.ask(trial_id)
+            self.searcher_changed = True
+            if suggestion is None:
+                self.exhausted = True
+                return
+            self._next_id += 1
+            self._budget_used += 1
+            now = self.now()
+            trial = Trial(
+                id=trial_id,
+                params=dict(suggestion.params),
+                resource=suggestion.resource,
+                bracket=suggestion.bracket,
+            )
+            self.trials[trial_id] = trial
+            self.sink(TrialCreated(trial_id, now, trial.params, trial.resource, trial.bracket))
+            self._active.add(trial_id)
+            timeout = self.spec.limits.trial_timeout
+            if timeout is not None:
+                heapq.heappush(self._deadlines, (self.clock.now() + timeout, trial_id))
+            try:
+                self.executor.start(trial)
+            except Exception as exc:  # noqa: BLE001 - one bad trial must not end the study
+                self._active.discard(trial_id)
+                self._finish(trial, now, TrialStatus.FAILED, f"could not start: {exc}", None)
+
+    def _why_idle(self) -> str:
+        if self.exhausted:
+            return f"the searcher has no more configurations ({self._budget_used} trials)"
+        return f"max_trials ({self.max_trials}) reached"
+
+    # -- events ------------------------------------------------------------------------
+    def _poll_timeout(self) -> float:
+        timeout = self.poll_interval
+        if self._deadlines:
+            timeout = min(timeout, self._deadlines[0][0] - self.clock.now())
+        max_duration = self.spec.limits.max_duration
+        if max_duration is not None:
+            timeout = min(timeout, max_duration - self.now())
+        return max(timeout, 0.0)
+
+    def _study_time(self, executor_time: float) -> float:
+        return self._elapsed0 + (executor_time - self._t0)
+
+    def _handle(self, events: Iterable[ExecutorEvent]) -> None:
+        to_decide: list[tuple[int, int]] = []
+        finished: list[TrialFinished] = []
+        last_time = self.now()
+        for event in events:
+            if isinstance(event, TrialFinished):
+                finished.append(event)
+            elif isinstance(event, MetricReported):
+                interval = self._on_metric(event)
+                if interval is not None:
+                    to_decide.append((event.trial_id, interval))
+            elif isinstance(event, TrialStarted):
+                self._on_started(event)
+        finishing = {e.trial_id for e in finished}
+        if self.rule is not None:
+            for trial_id, interval in sorted(to_decide):
+                if trial_id in finishing or trial_id in self._ending:
+                    continue
+                decision = self.rule.decide(trial_id, interval)
+                if decision.stop:
+                    self.sink(StoppingDecision(
+                        trial_id, last_time, interval, self.rule.name, decision.reason
+                    ))
+                    self._request_end(trial_id, TrialStatus.STOPPED, decision.reason)
+        for event in finished:
+            self._on_finished(event)
+
+    def _on_started(self, event: TrialStarted) -> None:
+        trial = self.trials.get(event.trial_id)
+        if trial is None or event.trial_id not in self._active:
+            return
+        t = self._study_time(event.time)
+        trial.started_at = t
+        trial.status = TrialStatus.RUNNING
+        self.sink(replace(event, time=t))
+        self.sink(TrialStatusChanged(trial.id, t, TrialStatus.RUNNING))
+
+    def _on_metric(self, event: MetricReported) -> int | None:
+        """Record one report; the objective's interval number when a rule should decide."""
+        trial_id = event.trial_id
+        trial = self.trials.get(trial_id)
+        if trial is None or trial_id not in self._active or trial_id in self._ending:
+            return None  # reports after a stop request do not count
+        self.sink(replace(event, time=self._study_time(event.time)))
+        if not is_valid_number(event.value):
+            shown = event.raw if event.raw is not None else repr(event.value)
+            self._request_end(
+                trial_id,
+                TrialStatus.FAILED,
+                f"metric {event.name!r} reported {shown!s}, not a finite number",
+            )
+            return None
+        value = float(event.value)
+        trial.metrics.setdefault(event.name, []).append(value)
+        if event.name != self.primary:
+            return None
+        trial.values.append(value)
+        interval = len(trial.values)
+        if self.rule is not None:
+            self.rule.report(trial_id, interval, value)
+        self.searcher.report(trial_id, interval, value)
+        self.searcher_changed = True
+        return interval
+
+    def _on_finished(self, event: TrialFinished) -> None:
+        trial = self.trials.get(event.trial_id)
+        if trial is None or event.trial_id not in self._active:
+            return
+        self._active.discard(event.trial_id)
+        t = self._study_time(event.time)
+        requested = self._ending.pop(event.trial_id, None)
+        if requested is not None:
+            status, reason = requested
+        else:
+            status, reason = event.status, event.reason
+            if status is TrialStatus.COMPLETED:
+                missing = [o.metric for o in self.objectives if not trial.metrics.get(o.metric)]
+                if missing:
+                    status = TrialStatus.FAILED
+                    reason = f"no value of metric {missing[0]} reported"
+        self._finish(trial, t, status, reason, event.exit_code)
+
+    def _finish(
+        self,
+        trial: Trial,
+        t: float,
+        status: TrialStatus,
+        reason: str | None,
+        exit_code: int | None,
+    ) -> None:
+        trial.status, trial.reason, trial.exit_code, trial.ended_at = status, reason, exit_code, t
+        self.sink(TrialStatusChanged(trial.id, t, status, reason, exit_code))
+        if self.rule is not None:
+            self.rule.finished(trial.id)
+        value = self._result(trial) if status.counts_as_result else None
+        self.searcher.tell(trial.id, status, value)
+        self.searcher_changed = True
+        if self.ended is None:
+            self.progress.trial_ended(trial.id, status, value, reason)
+            verdict = self.progress.verdict()
+            if verdict is not None and self._pending_end is None:
+                self._pending_end = verdict
+
+    def _result(self, trial: Trial) -> float | list[float] | None:
+        """The objective per measurement; a list for multi-objective; None if incomplete."""
+        values = [trial.metric_value(o.metric, o.goal, o.measurement) for o in self.objectives]
+        if any(v is None for v in values):
+            return None
+        if self.spec.multi_objective:
+            return [float(v) for v in values]  # type: ignore[arg-type]
+        return float(values[0])  # type: ignore[arg-type]
+
+    # -- ending trials and the study ------------------------------------------------------
+    def _request_end(self, trial_id: int, status: TrialStatus, reason: str) -> None:
+        if trial_id in self._ending or trial_id not in self._active:
+            return
+        self._ending[trial_id] = (status, reason)
+        self.executor.stop(trial_id, reason, status)
+
+    def _enforce_timeouts(self) -> None:
+        timeout = self.spec.limits.trial_timeout
+        now = self.clock.now()
+        while self._deadlines and self._deadlines[0][0] <= now:
+            _, trial_id = heapq.heappop(self._deadlines)
+            if trial_id in self._active and timeout is not None:
+                self._request_end(
+                    trial_id, TrialStatus.TIMEOUT,
+                    f"trial_timeout {format_duration(timeout)} exceeded",
+                )
+
+    def _check_duration(self) -> None:
+        limit = self.spec.limits.max_duration
+        if limit is not None and self.ended is None and self.now() >= limit:
+            self._pending_end = self._pending_end or (
+                "finished", f"max_duration {format_duration(limit)} reached"
+            )
+
+    def _end(self, status: str, reason: str) -> None:
+        self.ended = StudyEnded(self.now(), status, reason)
+        for trial_id in sorted(self._active):
+            self._request_end(trial_id, TrialStatus.CANCELLED, f"study ended: {reason}")
+
+    def _drain(self) -> None:
+        """Wait for every stopped trial's final status."""
+        while self._active:
+            events = self.executor.poll(DRAIN_POLL)
+            if not events and self.executor.running() == 0:
+                # The executor lost them (it should not): close them with the requested status.
+                for trial_id in sorted(self._active):
+                    self._on_finished(TrialFinished(
+                        trial_id, self.clock.now(), TrialStatus.CANCELLED, None,
+                        "the executor lost the trial",
+                    ))
+                break
+            self._handle(events)
+
+    # -- resume ----------------------------------------------------------------------------
+    def _restore(self, previous: Sequence[Trial], backlog: Sequence[tuple]) -> None:
+        """Continue a study from its stored trials (see the module's notes on resume)."""
+        if not previous:
+            return
+        now = self.now()
+        replay = self.rule is not None and not self._searcher_rule
+        for trial in previous:
+            self.trials[trial.id] = trial
+        self._catch_up(backlog)
+        for trial in sorted(previous, key=lambda t: t.id):
+            self._next_id = max(self._next_id, trial.id + 1)
+            if not trial.status.terminal:
+                trial.status, trial.reason, trial.ended_at = TrialStatus.CANCELLED, INTERRUPTED, now
+                self.sink(TrialStatusChanged(trial.id, now, trial.status, trial.reason))
+                self.searcher.tell(trial.id, trial.status, None)
+                self.searcher_changed = True
+            if not is_interrupted(trial):
+                self._budget_used += 1
+            if replay and self.rule is not None:
+                for interval, value in enumerate(trial.values, start=1):
+                    self.rule.report(trial.id, interval, value)
+                self.rule.finished(trial.id)
+        ended = sorted(
+            (t for t in self.trials.values() if t.status.terminal and not is_interrupted(t)),
+            key=lambda t: (t.ended_at if t.ended_at is not None else math.inf, t.id),
+        )
+        for trial in ended:
+            value = self._result(trial) if trial.status.counts_as_result else None
+            self.progress.trial_ended(trial.id, trial.status, value, trial.reason)
+
+    def _catch_up(self, backlog: Sequence[tuple]) -> None:
+        """Replay to the searcher what happened after its saved state (the store saves it
+        now and then, not every step): asks (the suggestion is dropped: the stored
+        params stand), objective reports and trial ends, in journal order."""
+        for kind, trial_id, interval, value in backlog:
+            trial = self.trials.get(trial_id)
+            if trial is None:
+                continue
+            self.searcher_changed = True
+            if kind == "ask":
+                self.searcher.ask(trial_id)
+            elif kind == "report" and interval is not None and value is not None:
+                self.searcher.report(trial_id, interval, value)
+            elif kind == "tell":
+                result = self._result(trial) if trial.status.counts_as_result else None
+                self.searcher.tell(trial_id, trial.status, result)

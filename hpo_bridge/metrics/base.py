@@ -1,0 +1,54 @@
+"""A metric reading and the two small interfaces every channel implements."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+RAW_LIMIT = 200  # raw text kept for error messages, not whole lines
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One value of one metric. Invalid values (nan, inf, unparsable) are `nan` with `raw` set."""
+
+    name: str
+    value: float
+    raw: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return math.isfinite(self.value)
+
+
+def parse_number(name: str, raw: Any) -> Reading:
+    """A reading from a captured or stored value; anything but a finite number is invalid.
+
+    Invalid values become nan with their text kept, so the tuner can fail the
+    trial naming both the metric and what was reported.
+    """
+    text = raw if isinstance(raw, str) else repr(raw)
+    if isinstance(raw, bool) or raw is None:
+        return Reading(name, math.nan, text[:RAW_LIMIT])
+    try:
+        value = float(raw.strip()) if isinstance(raw, str) else float(raw)
+    except (TypeError, ValueError, OverflowError):
+        return Reading(name, math.nan, text[:RAW_LIMIT])
+    if not math.isfinite(value):
+        return Reading(name, math.nan, text[:RAW_LIMIT])
+    return Reading(name, value, text[:RAW_LIMIT])
+
+
+class LineParser(Protocol):
+    """Finds readings in one log line (stdout or stderr)."""
+
+    def parse(self, line: str) -> list[Reading]: ...
+
+
+class MetricSource(Protocol):
+    """A channel the executor polls while the trial runs, and once more after it exits."""
+
+    def read(self, final: bool = False) -> list[Reading]:
+        """Readings that appeared since the last call, in the order they were written."""
+        ...

@@ -1,0 +1,1 @@
+"""Results as tables, JSON and CSV; live progress of a running study."""

@@ -1,0 +1,139 @@
+"""Live progress of a study: a sink for the tuner's events.
+
+In a terminal: a bar of trials done, a table of running trials with their
+latest metrics, and the best so far (rich, refreshed a few times a second on
+its own thread, so the tuner never waits for the screen). Elsewhere: one plain
+line per ended trial and one for the end of the study.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hpo_bridge.core.events import (
+    MetricReported,
+    StudyEnded,
+    StudyEvent,
+    TrialCreated,
+    TrialStatusChanged,
+)
+from hpo_bridge.core.trial import TrialStatus
+
+if TYPE_CHECKING:
+    from hpo_bridge.spec import TuningSpec
+
+MAX_ROWS = 12  # running trials shown; more are summarised in one line
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+class ProgressView:
+    """Call it with every event; `start()`/`stop()` around the run."""
+
+    def __init__(self, spec: TuningSpec, total: int, console: Console | None = None,
+                 done: int = 0) -> None:
+        self.spec = spec
+        self.console = console or Console(stderr=True)
+        self.live_mode = self.console.is_terminal
+        self.objective = spec.primary
+        self._lock = threading.Lock()
+        self._params: dict[int, dict[str, Any]] = {}
+        self._latest: dict[int, dict[str, float]] = {}
+        self._intervals: dict[int, int] = {}
+        self._value: dict[int, float] = {}  # the objective per measurement so far
+        self._running: set[int] = set()
+        self._done = done
+        self.best: tuple[int, float] | None = None
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=self.console,
+        )
+        self._task = self._progress.add_task(f"study {spec.name}", total=total, completed=done)
+        self._live: Live | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        if self.live_mode:
+            self._live = Live(self, console=self.console, refresh_per_second=4)
+            self._live.start()
+
+    def stop(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    # -- the sink ----------------------------------------------------------------------
+    def __call__(self, event: StudyEvent) -> None:
+        with self._lock:
+            if isinstance(event, MetricReported):
+                if event.trial_id in self._running:
+                    self._latest.setdefault(event.trial_id, {})[event.name] = event.value
+                    if event.name == self.objective.metric:
+                        self._objective_report(event.trial_id, event.value)
+            elif isinstance(event, TrialCreated):
+                self._params[event.trial_id] = event.params
+                self._running.add(event.trial_id)
+            elif isinstance(event, TrialStatusChanged) and event.status.terminal:
+                self._trial_ended(event)
+            elif isinstance(event, StudyEnded):
+                self._line(f"study {event.status}: {event.reason}")
+
+    def _objective_report(self, tid: int, value: float) -> None:
+        self._intervals[tid] = self._intervals.get(tid, 0) + 1
+        kept = self._value.get(tid)
+        if self.objective.measurement == "last" or kept is None or self.objective.better(
+            value, kept
+        ):
+            self._value[tid] = value
+
+    def _trial_ended(self, event: TrialStatusChanged) -> None:
+        tid = event.trial_id
+        self._running.discard(tid)
+        self._latest.pop(tid, None)
+        self._params.pop(tid, None)
+        intervals = self._intervals.pop(tid, 0)
+        self._done += 1
+        self._progress.update(self._task, completed=self._done)
+        value = self._value.pop(tid, None)
+        if event.status.counts_as_result and value is not None and not self.spec.multi_objective \
+                and (self.best is None or self.objective.better(value, self.best[1])):
+            self.best = (tid, value)
+        if not self.live_mode:
+            shown = f" {self.objective.metric}={_fmt(value)}" if value is not None else ""
+            why = f" ({event.reason})" if event.reason and event.status is not \
+                TrialStatus.COMPLETED else ""
+            best = f" | best {_fmt(self.best[1])} (trial {self.best[0]})" if self.best else ""
+            self._line(f"trial {tid} {event.status.value} after {intervals} interval(s)"
+                       f"{shown}{why}{best} | {self._done} done")
+
+    def _line(self, text: str) -> None:
+        if self._live is not None:
+            self._live.console.print(text, markup=False, highlight=False)
+        else:  # plain lines: rich's rendering per line would cost more than the trial
+            self.console.file.write(text + "\n")
+            self.console.file.flush()
+
+    # -- rendering (the Live thread) ------------------------------------------------------
+    def __rich__(self) -> Group:
+        with self._lock:
+            table = Table("trial", "params", "intervals", "latest metrics", box=None)
+            running = sorted(self._running)
+            for tid in running[:MAX_ROWS]:
+                params = ", ".join(f"{k}={_fmt(v)}" for k, v in self._params.get(tid, {}).items())
+                latest = ", ".join(f"{k}={_fmt(v)}" for k, v in self._latest.get(tid, {}).items())
+                table.add_row(str(tid), params, str(self._intervals.get(tid, 0)), latest)
+            parts: list[Any] = [self._progress.get_renderable(), table]
+            if len(running) > MAX_ROWS:
+                parts.append(f"... and {len(running) - MAX_ROWS} more running")
+            if self.best is not None:
+                parts.append(f"best so far: trial {self.best[0]}, "
+                             f"{self.objective.metric} = {_fmt(self.best[1])}")
+            return Group(*parts)

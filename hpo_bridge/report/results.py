@@ -1,0 +1,87 @@
+"""A study's results as plain data: the `results --json` shape, CSV rows, the best trials.
+
+`results_dict` gives `{"trials": [...]}` with, per trial (by id):
+    id, params, status, intervals (objective reports received),
+    objective (per `measurement`: a number or null; for several objectives an object
+               metric -> number or null, in the spec's order),
+    metrics (name -> list of values), reason (why it stopped or failed, else null),
+    resource (budget the searcher gave, or null), exit_code (or null).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING, Any
+
+from hpo_bridge.core.ranking import best_trial, pareto_set
+from hpo_bridge.core.trial import Trial
+
+if TYPE_CHECKING:
+    from hpo_bridge.spec import TuningSpec
+
+
+def objective_of(spec: TuningSpec, trial: Trial) -> Any:
+    values = {
+        o.metric: trial.metric_value(o.metric, o.goal, o.measurement)
+        for o in spec.all_objectives
+    }
+    return values if spec.multi_objective else values[spec.primary.metric]
+
+
+def trial_dict(spec: TuningSpec, trial: Trial) -> dict[str, Any]:
+    return {
+        "id": trial.id,
+        "params": trial.params,
+        "status": trial.status.value,
+        "intervals": trial.intervals,
+        "objective": objective_of(spec, trial),
+        "metrics": {name: list(series) for name, series in trial.metrics.items()},
+        "reason": trial.reason,
+        "resource": trial.resource,
+        "exit_code": trial.exit_code,
+    }
+
+
+def results_dict(spec: TuningSpec, trials: list[Trial]) -> dict[str, Any]:
+    return {"trials": [trial_dict(spec, t) for t in sorted(trials, key=lambda t: t.id)]}
+
+
+def best_dict(spec: TuningSpec, trials: list[Trial]) -> dict[str, Any]:
+    """`{"best": trial or null}`, or `{"pareto": [trials]}` for several objectives."""
+    if spec.multi_objective:
+        return {"pareto": [trial_dict(spec, t) for t in pareto_set(spec, trials)]}
+    best = best_trial(spec, trials)
+    return {"best": trial_dict(spec, best) if best is not None else None}
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def results_csv(spec: TuningSpec, trials: list[Trial]) -> str:
+    """One row per trial: id, status, intervals, objective(s), params, last metric values,
+    reason."""
+    params: list[str] = list(spec.search_space)
+    metrics: list[str] = []
+    for trial in trials:
+        params += [p for p in trial.params if p not in params]
+        metrics += [m for m in trial.metrics if m not in metrics]
+    objectives = (
+        [f"objective:{o.metric}" for o in spec.all_objectives]
+        if spec.multi_objective else ["objective"]
+    )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "status", "intervals", *objectives, *params,
+                     *(f"metric:{m}" for m in metrics), "reason"])
+    for trial in sorted(trials, key=lambda t: t.id):
+        obj = objective_of(spec, trial)
+        obj_cells = list(obj.values()) if isinstance(obj, dict) else [obj]
+        writer.writerow([
+            trial.id, trial.status.value, trial.intervals, *map(_cell, obj_cells),
+            *(_cell(trial.params.get(p)) for p in params),
+            *(_cell(trial.metrics[m][-1] if trial.metrics.get(m) else None) for m in metrics),
+            _cell(trial.reason),
+        ])
+    return out.getvalue()

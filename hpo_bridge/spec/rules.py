@@ -1,0 +1,199 @@
+"""Rules across sections of a spec, checked on whatever sections are valid.
+
+pydantic stops a model's own validators once one of its fields fails, so a
+typo in `strategy` would hide a bad condition in `search_space` until the
+typo is fixed. These rules therefore run on a *view* of the spec built from
+the sections that did validate; a rule runs only when every section it
+reads is in that view. A spec's problems are thus reported all at once,
+except that a section's own cross-field rules (e.g. `max_parallel <=
+max_trials` inside `limits`) wait until that section's fields are valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from hpo_bridge.spec.errors import Problem, dotted, problems_from_validation
+
+MULTI_FIDELITY = ("hyperband", "bohb")
+FINITE_ONLY = ("grid",)
+
+
+@dataclass
+class SpecView:
+    """A spec whose sections in `failed` did not validate (they hold defaults)."""
+
+    spec: Any  # a TuningSpec, possibly built with model_construct
+    failed: set[str] = field(default_factory=set)
+    # Parameters written in the spec that did not validate (conditions may name them).
+    broken_params: set[str] = field(default_factory=set)
+
+    def ok(self, *sections: str) -> bool:
+        return not self.failed.intersection(sections)
+
+    def given(self, section: str) -> bool:
+        return section in self.failed or getattr(self.spec, section) is not None
+
+
+def cross_problems(view: SpecView) -> Iterator[Problem]:
+    yield from _objectives(view)
+    yield from _metrics(view)
+    yield from _conditions(view)
+    yield from _strategy(view)
+    yield from _limits(view)
+
+
+def _objectives(view: SpecView) -> Iterator[Problem]:
+    spec = view.spec
+    if view.given("objective") == view.given("objectives"):
+        yield Problem("objective", "give exactly one of objective and objectives")
+    if view.ok("objectives") and spec.objectives:
+        seen: set[str] = set()
+        for i, obj in enumerate(spec.objectives):
+            if obj.metric in seen:
+                yield Problem(f"objectives.{i}.metric", f"duplicate metric {obj.metric!r}")
+            seen.add(obj.metric)
+
+
+def _metrics(view: SpecView) -> Iterator[Problem]:
+    if not view.ok("metrics"):
+        return
+    seen: set[str] = set()
+    for i, m in enumerate(view.spec.metrics):
+        if m.name in seen:
+            yield Problem(f"metrics.{i}.name", f"duplicate metric name {m.name!r}")
+        seen.add(m.name)
+
+
+def _conditions(view: SpecView) -> Iterator[Problem]:
+    space = view.spec.search_space
+    for name, domain in space.items():
+        cond = domain.condition
+        if cond is None or cond.parent in view.broken_params:
+            continue
+        parent = space.get(cond.parent)
+        where = f"search_space.{name}.condition"
+        if parent is None:
+            yield Problem(f"{where}.parent", f"no parameter named {cond.parent!r} in search_space")
+        elif not parent.finite:
+            yield Problem(
+                f"{where}.parent",
+                f"parent {cond.parent!r} must take finitely many values"
+                " (categorical, discrete, bool, int, float with q, or a q-distribution)",
+            )
+        else:
+            for j, v in enumerate(cond.values):
+                if not parent.contains(v):
+                    yield Problem(f"{where}.values.{j}", f"{v!r} is not a value of {cond.parent!r}")
+    yield from _cycles(space)
+
+
+def _cycles(space: dict[str, Any]) -> Iterator[Problem]:
+    parents = {n: d.condition.parent for n, d in space.items() if d.condition is not None}
+    reported: set[str] = set()
+    for start in parents:
+        seen = [start]
+        node = parents.get(start)
+        while node is not None and node in space:
+            if node in seen:
+                cycle = seen[seen.index(node) :]
+                if not reported & set(cycle):
+                    reported.update(cycle)
+                    chain = " -> ".join([*cycle, node])
+                    yield Problem(
+                        f"search_space.{start}.condition.parent", f"condition cycle: {chain}"
+                    )
+                break
+            seen.append(node)
+            node = parents.get(node)
+
+
+def _strategy(view: SpecView) -> Iterator[Problem]:
+    spec = view.spec
+    if not view.ok("strategy"):
+        return
+    algorithm = spec.strategy.algorithm
+    if algorithm in FINITE_ONLY:
+        for name, domain in spec.search_space.items():
+            if not domain.finite:
+                yield Problem(
+                    f"search_space.{name}",
+                    f"{algorithm} needs finite domains (categorical, discrete, bool, int,"
+                    " float with q, quniform, qloguniform or randint)",
+                )
+    if view.ok("early_stopping", "trial"):
+        policy = spec.early_stopping.policy
+        if algorithm in MULTI_FIDELITY:
+            if spec.resource_bounds() is None:
+                yield Problem(
+                    "trial.resource",
+                    f"strategy {algorithm} needs a resource: set trial.resource"
+                    " {name, min, max} or strategy.min_resource/max_resource",
+                )
+            if policy not in ("none", "hyperband"):
+                yield Problem(
+                    "early_stopping.policy",
+                    f"strategy {algorithm} stops trials at its own rungs;"
+                    f" policy {policy!r} cannot be combined with it",
+                )
+        elif policy == "hyperband" and spec.resource_bounds() is None:
+            yield Problem(
+                "trial.resource", "policy hyperband needs trial.resource {name, min, max}"
+            )
+    if view.given("objectives") and not view.given("objective"):
+        if view.ok("early_stopping") and spec.early_stopping.policy != "none":
+            yield Problem(
+                "early_stopping.policy",
+                "early stopping compares one metric; multi-objective studies take policy none",
+            )
+        if algorithm in MULTI_FIDELITY:
+            yield Problem("strategy.algorithm", f"{algorithm} supports a single objective only")
+
+
+def _limits(view: SpecView) -> Iterator[Problem]:
+    if not view.ok("limits", "trial"):
+        return
+    lim, trial = view.spec.limits, view.spec.trial
+    if trial.devices and not trial.share_devices and lim.max_parallel > len(trial.devices):
+        yield Problem(
+            "limits.max_parallel",
+            f"{lim.max_parallel} parallel trials but {len(trial.devices)} device(s) in"
+            " trial.devices (set trial.share_devices: true to share them)",
+        )
+    complete = view.ok("strategy", "search_space") and not view.broken_params
+    if lim.max_trials is None and lim.max_failed is not None and complete:
+        budget = view.spec.max_trials
+        if lim.max_failed > budget:
+            yield Problem("limits.max_failed", f"exceeds the trial budget ({budget} trials)")
+
+
+def validate_backends(backends: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """Each backend's settings through the model its plugin registered."""
+    from hpo_bridge.plugins import registry
+
+    reg = registry()
+    out: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name, settings in backends.items():
+        component = reg.get("backends", name)
+        if component is None:
+            installed = ", ".join(reg.names("backends")) or "none"
+            problems.append(
+                Problem(dotted(("backends", name)), f"unknown backend (installed: {installed})")
+            )
+            continue
+        model = component.settings
+        if model is None or isinstance(settings, model):
+            out[name] = settings
+            continue
+        try:
+            out[name] = model.model_validate(settings if settings is not None else {})
+        except ValidationError as exc:
+            problems += problems_from_validation(exc, root=("backends", name))
+    return out, problems
+
+

@@ -1,0 +1,367 @@
+"""The study journal: one SQLite file (`study.db`, WAL mode) in the study directory.
+
+It keeps the spec, every trial (params, status transitions with reasons, exit
+codes), every metric event, every stopping decision, the searcher's state, the
+study's status and free key/value meta (native backends keep their job handle
+there). Writes are batched: `record` adds to the open transaction and `commit`
+ends it, once per tuner step, so a SIGKILL loses at most the step in progress.
+With WAL and synchronous=NORMAL a commit survives the process being killed
+(only a power cut can lose the last commits), and readers (`status`,
+`results`) never block the running study.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hpo_bridge.core.events import (
+    MetricReported,
+    StoppingDecision,
+    StudyEnded,
+    StudyEvent,
+    TrialCreated,
+    TrialStarted,
+    TrialStatusChanged,
+)
+from hpo_bridge.core.trial import Trial, TrialStatus
+from hpo_bridge.spec import TuningSpec, validate_spec
+
+DB_NAME = "study.db"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    id INTEGER PRIMARY KEY, params TEXT NOT NULL, status TEXT NOT NULL,
+    resource INTEGER, bracket INTEGER, reason TEXT, exit_code INTEGER,
+    created_at REAL, started_at REAL, ended_at REAL);
+CREATE TABLE IF NOT EXISTS transitions (
+    seq INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL, time REAL, status TEXT NOT NULL,
+    reason TEXT, exit_code INTEGER);
+CREATE TABLE IF NOT EXISTS metrics (
+    seq INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL, time REAL, name TEXT NOT NULL,
+    value REAL, raw TEXT);
+CREATE TABLE IF NOT EXISTS decisions (
+    seq INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL, time REAL, interval INTEGER,
+    rule TEXT, reason TEXT);
+CREATE TABLE IF NOT EXISTS sessions (
+    seq INTEGER PRIMARY KEY, time REAL, event TEXT NOT NULL, status TEXT, reason TEXT);
+"""
+
+
+class StoreError(Exception):
+    """A study directory that cannot be created or opened (a user error: one line)."""
+
+
+@dataclass(frozen=True)
+class StudyStatus:
+    status: str  # created | running | finished | failed | cancelled | interrupted
+    reason: str | None = None
+    pid: int | None = None  # the orchestrator that runs (or ran) it
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+class Store:
+    """A study's durable journal. Use `Store.create(dir, spec)` or `Store.open(dir)`."""
+
+    def __init__(self, directory: Path, conn: sqlite3.Connection, spec: TuningSpec) -> None:
+        self.directory = directory
+        self.conn = conn
+        self.spec = spec
+        self._in_tx = False
+        # One journal order across transitions, metrics and decisions (their `seq`): a saved
+        # searcher state records its position, so `resume` replays what the searcher has not
+        # seen (`searcher_backlog`).
+        self._seq = max(
+            conn.execute(f"SELECT COALESCE(MAX(seq), 0) FROM {table}").fetchone()[0]  # noqa: S608
+            for table in ("transitions", "metrics", "decisions")
+        )
+
+    # -- opening ---------------------------------------------------------------------
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        return conn
+
+    @classmethod
+    def exists(cls, directory: str | Path) -> bool:
+        return (Path(directory) / DB_NAME).is_file()
+
+    @classmethod
+    def create(cls, directory: str | Path, spec: TuningSpec) -> Store:
+        d = Path(directory)
+        if cls.exists(d):
+            raise StoreError(
+                f"{d}: already holds a study; continue it with `hpo-bridge resume {d}`"
+            )
+        # Built under a temporary name and renamed (atomic), so a reader never finds a
+        # study.db without its tables and spec.
+        partial = d / f".{DB_NAME}.creating"
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            partial.unlink(missing_ok=True)
+            conn = cls._connect(partial)
+            conn.executescript(_SCHEMA)
+            store = cls(d, conn, spec)
+            store._begin()
+            store.set_meta("schema_version", SCHEMA_VERSION)
+            store.set_meta("name", spec.name)
+            store.set_meta("spec", spec.to_dict())
+            store.set_meta("spec_dir", str(spec.base_dir))
+            store.set_meta("status", "created")
+            store.commit()
+            conn.close()  # checkpoints the WAL into the file before the rename
+            partial.rename(d / DB_NAME)
+            return cls(d, cls._connect(d / DB_NAME), spec)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{d}: cannot create the study: {exc}") from None
+
+    @classmethod
+    def open(cls, directory: str | Path) -> Store:
+        d = Path(directory)
+        if not cls.exists(d):
+            raise StoreError(f"{d}: no study here (no {DB_NAME})")
+        try:
+            conn = cls._connect(d / DB_NAME)
+            rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.Error as exc:
+            raise StoreError(f"{d}: cannot read {DB_NAME}: {exc}") from None
+        if "spec" not in rows:
+            raise StoreError(f"{d}: {DB_NAME} holds no spec (not an hpo-bridge study)")
+        spec_dir = json.loads(rows.get("spec_dir", "null"))
+        spec = validate_spec(
+            json.loads(rows["spec"]),
+            source=str(d / DB_NAME),
+            base_dir=Path(spec_dir) if spec_dir else None,
+        )
+        return cls(d, conn, spec)
+
+    def close(self) -> None:
+        if self._in_tx:
+            self.commit()
+        self.conn.close()
+
+    def discard(self) -> None:
+        """Delete the (closed) study journal: a study whose setup failed before it ran."""
+        for suffix in ("", "-wal", "-shm"):
+            (self.directory / f"{DB_NAME}{suffix}").unlink(missing_ok=True)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ----------------------------------------------------------------
+    def _begin(self) -> None:
+        if not self._in_tx:
+            self.conn.execute("BEGIN")
+            self._in_tx = True
+
+    def commit(self, searcher_state: dict[str, Any] | None = None) -> None:
+        """End the current batch (one tuner step), with the searcher's state if it changed."""
+        if searcher_state is not None:
+            self.save_searcher_state(searcher_state)
+        if self._in_tx:
+            self.conn.execute("COMMIT")
+            self._in_tx = False
+
+    def rollback(self) -> None:
+        if self._in_tx:
+            self.conn.execute("ROLLBACK")
+            self._in_tx = False
+
+    # -- meta ------------------------------------------------------------------------
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON-serialisable value (committed with the current batch)."""
+        self._begin()
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, _dumps(value)),
+        )
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def save_searcher_state(self, state: dict[str, Any]) -> None:
+        """Keep the searcher's state, marked with the journal position it reflects."""
+        self.set_meta("searcher_state", state)
+        self.set_meta("searcher_state_mark", self._seq)
+
+    def searcher_state(self) -> dict[str, Any] | None:
+        return self.get_meta("searcher_state")
+
+    # -- the study's status ----------------------------------------------------------------
+    def set_status(self, status: str, reason: str | None = None, time: float | None = None,
+                   event: str | None = None) -> None:
+        self.set_meta("status", status)
+        self.set_meta("status_reason", reason)
+        if status == "running":
+            self.set_meta("pid", os.getpid())
+        self.conn.execute(
+            "INSERT INTO sessions(time, event, status, reason) VALUES(?, ?, ?, ?)",
+            (time, event or status, status, reason),
+        )
+
+    def study_status(self) -> StudyStatus:
+        return StudyStatus(
+            self.get_meta("status", "created"), self.get_meta("status_reason"),
+            self.get_meta("pid"),
+        )
+
+    def elapsed(self) -> float:
+        """Study seconds used so far: the time of the last recorded event."""
+        latest = 0.0
+        for table in ("transitions", "metrics", "decisions", "sessions"):
+            row = self.conn.execute(f"SELECT MAX(time) FROM {table}").fetchone()  # noqa: S608
+            if row and row[0] is not None:
+                latest = max(latest, float(row[0]))
+        return latest
+
+    # -- events ----------------------------------------------------------------------
+    def record(self, event: StudyEvent) -> None:
+        """Journal one event of the tuner (a sink); committed by the next `commit`."""
+        self._begin()
+        ex = self.conn.execute
+        if isinstance(event, MetricReported):
+            finite = isinstance(event.value, int | float) and math.isfinite(event.value)
+            raw = event.raw if event.raw is not None or finite else repr(event.value)
+            ex("INSERT INTO metrics(seq, trial_id, time, name, value, raw)"
+               " VALUES(?, ?, ?, ?, ?, ?)",
+               (self._next(), event.trial_id, event.time, event.name,
+                event.value if finite else None, raw))
+        elif isinstance(event, TrialStatusChanged):
+            ended = event.time if event.status.terminal else None
+            ex("UPDATE trials SET status=?, reason=?, exit_code=COALESCE(?, exit_code),"
+               " ended_at=COALESCE(?, ended_at) WHERE id=?",
+               (event.status.value, event.reason, event.exit_code, ended, event.trial_id))
+            ex("INSERT INTO transitions(seq, trial_id, time, status, reason, exit_code)"
+               " VALUES(?, ?, ?, ?, ?, ?)",
+               (self._next(), event.trial_id, event.time, event.status.value, event.reason,
+                event.exit_code))
+        elif isinstance(event, TrialCreated):
+            ex("INSERT INTO trials(id, params, status, resource, bracket, created_at)"
+               " VALUES(?, ?, ?, ?, ?, ?)",
+               (event.trial_id, _dumps(event.params), TrialStatus.PENDING.value,
+                event.resource, event.bracket, event.time))
+            ex("INSERT INTO transitions(seq, trial_id, time, status) VALUES(?, ?, ?, ?)",
+               (self._next(), event.trial_id, event.time, TrialStatus.PENDING.value))
+        elif isinstance(event, TrialStarted):
+            ex("UPDATE trials SET started_at=? WHERE id=?", (event.time, event.trial_id))
+        elif isinstance(event, StoppingDecision):
+            ex("INSERT INTO decisions(seq, trial_id, time, interval, rule, reason)"
+               " VALUES(?, ?, ?, ?, ?, ?)",
+               (self._next(), event.trial_id, event.time, event.interval, event.rule,
+                event.reason))
+        elif isinstance(event, StudyEnded):
+            self.set_status(event.status, event.reason, event.time, event="ended")
+
+    __call__ = record
+
+    def _next(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def upsert_trial(self, trial: Trial) -> None:
+        """Insert or replace a whole trial (native backends bring trials in from a cloud)."""
+        self._begin()
+        ex = self.conn.execute
+        ex("INSERT INTO trials(id, params, status, resource, bracket, reason, exit_code,"
+           " created_at, started_at, ended_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+           " ON CONFLICT(id) DO UPDATE SET params=excluded.params, status=excluded.status,"
+           " resource=excluded.resource, bracket=excluded.bracket, reason=excluded.reason,"
+           " exit_code=excluded.exit_code, started_at=excluded.started_at,"
+           " ended_at=excluded.ended_at",
+           (trial.id, _dumps(trial.params), trial.status.value, trial.resource, trial.bracket,
+            trial.reason, trial.exit_code, trial.started_at, trial.started_at, trial.ended_at))
+        ex("DELETE FROM metrics WHERE trial_id=?", (trial.id,))
+        metrics = dict(trial.metrics)
+        primary = self.spec.primary.metric
+        if trial.values and primary not in metrics:
+            metrics[primary] = list(trial.values)
+        self.conn.executemany(
+            "INSERT INTO metrics(seq, trial_id, time, name, value) VALUES(?, ?, NULL, ?, ?)",
+            [(self._next(), trial.id, name, v) for name, series in metrics.items()
+             for v in series],
+        )
+
+    # -- reading ---------------------------------------------------------------------
+    def trials(self) -> list[Trial]:
+        """Every trial, rebuilt from the journal, by id."""
+        out: dict[int, Trial] = {}
+        for row in self.conn.execute(
+            "SELECT id, params, status, resource, bracket, reason, exit_code, started_at,"
+            " ended_at FROM trials ORDER BY id"
+        ):
+            out[row[0]] = Trial(
+                id=row[0], params=json.loads(row[1]), status=TrialStatus(row[2]),
+                resource=row[3], bracket=row[4], reason=row[5], exit_code=row[6],
+                started_at=row[7], ended_at=row[8],
+            )
+        primary = self.spec.primary.metric
+        for trial_id, name, value in self.conn.execute(
+            "SELECT trial_id, name, value FROM metrics WHERE value IS NOT NULL ORDER BY seq"
+        ):
+            trial = out.get(trial_id)
+            if trial is None:
+                continue
+            trial.metrics.setdefault(name, []).append(value)
+            if name == primary:
+                trial.values.append(value)
+        return list(out.values())
+
+    def searcher_backlog(self) -> list[tuple[str, int, int | None, float | None]]:
+        """What happened after the saved searcher state, in journal order, for the tuner
+        to replay: ("ask", trial), ("report", trial, interval, value), ("tell", trial)."""
+        mark = self.get_meta("searcher_state_mark") or 0
+        items: list[tuple[int, tuple]] = []
+        for seq, trial_id, status in self.conn.execute(
+            "SELECT seq, trial_id, status FROM transitions WHERE seq > ?", (mark,)
+        ):
+            if status == TrialStatus.PENDING.value:
+                items.append((seq, ("ask", trial_id, None, None)))
+            elif TrialStatus(status).terminal:
+                items.append((seq, ("tell", trial_id, None, None)))
+        counts: dict[int, int] = {}
+        for seq, trial_id, value in self.conn.execute(
+            "SELECT seq, trial_id, value FROM metrics WHERE name=? AND value IS NOT NULL"
+            " ORDER BY seq", (self.spec.primary.metric,),
+        ):
+            counts[trial_id] = counts.get(trial_id, 0) + 1
+            if seq > mark:
+                items.append((seq, ("report", trial_id, counts[trial_id], value)))
+        items.sort(key=lambda item: item[0])
+        return [item[1] for item in items]
+
+    def decisions(self) -> list[StoppingDecision]:
+        return [
+            StoppingDecision(r[0], r[1], r[2], r[3], r[4])
+            for r in self.conn.execute(
+                "SELECT trial_id, time, interval, rule, reason FROM decisions ORDER BY seq"
+            )
+        ]
+
+    def transitions(self, trial_id: int | None = None) -> list[TrialStatusChanged]:
+        query = "SELECT trial_id, time, status, reason, exit_code FROM transitions"
+        args: tuple = ()
+        if trial_id is not None:
+            query += " WHERE trial_id=?"
+            args = (trial_id,)
+        return [
+            TrialStatusChanged(r[0], r[1], TrialStatus(r[2]), r[3], r[4])
+            for r in self.conn.execute(query + " ORDER BY seq", args)
+        ]

@@ -1,0 +1,1 @@
+"""What every emulated AWS service shares: the JSON protocol, model validation, clients."""

@@ -1,0 +1,1 @@
+"""The emulated SageMaker tuning API: service (operations), jobs (state), runner (trials)."""

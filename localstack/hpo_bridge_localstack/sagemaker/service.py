@@ -1,0 +1,306 @@
+"""The SageMaker tuning operations, answered from the emulator's job state.
+
+Requests arrive validated against botocore's model (app.py); here come SageMaker's own
+rules, the state changes and the answers in the output shapes. Each tuning job runs in a
+background thread (runner.py). Jobs are kept per account and region, like SageMaker's.
+
+Where the real service is known to differ from its model: DescribeTrainingJob and
+StopTrainingJob of an unknown name answer ValidationException "Requested resource not
+found." (not ResourceNotFound), as SageMaker does.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+from botocore.model import ServiceModel
+
+from hpo_bridge_localstack.aws.identity import Caller
+from hpo_bridge_localstack.aws.paging import page, within_times
+from hpo_bridge_localstack.aws.protocol import (
+    ResourceInUse,
+    ResourceLimitExceeded,
+    ResourceNotFound,
+    UnknownOperation,
+    ValidationError,
+)
+from hpo_bridge_localstack.sagemaker.checks import Quotas, create_problems, quota_problems
+from hpo_bridge_localstack.sagemaker.jobs import (
+    ACTIVE,
+    IN_PROGRESS,
+    TrainingJob,
+    TuningJob,
+    tuning_job_arn,
+)
+
+Key = tuple[str, str, str]  # (account, region, name)
+_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+
+TUNING_SORT = {
+    "Name": lambda j: j.name,
+    "Status": lambda j: j.status,
+    "CreationTime": lambda j: j.created,
+}
+TRAINING_SORT = {
+    "Name": lambda j: j.name,
+    "Status": lambda j: j.status,
+    "CreationTime": lambda j: j.created,
+    "FinalObjectiveMetricValue": lambda j: j.objective,
+}
+
+
+@functools.lru_cache(maxsize=1)
+def sagemaker_model() -> ServiceModel:
+    """botocore's SageMaker model (a large file: loaded once per process)."""
+    return botocore.session.get_session().get_service_model("sagemaker")
+
+
+class SageMakerService:
+    """The emulated SageMaker endpoint (tuning jobs and their training jobs)."""
+
+    target_prefix = "SageMaker"
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        work_dir: Path,
+        quotas: Quotas | None = None,
+        run_jobs: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.service_model = sagemaker_model()
+        self.endpoint_url = endpoint_url
+        self.work_dir = Path(work_dir)
+        self.quotas = quotas or Quotas()
+        self.run_jobs = run_jobs  # False: jobs stay InProgress (API tests without trials)
+        self.now = clock
+        self.lock = threading.RLock()
+        self.tuning_jobs: dict[Key, TuningJob] = {}
+        self.training_jobs: dict[Key, TrainingJob] = {}
+        self.runs: dict[Key, Any] = {}
+
+    # -- dispatch ------------------------------------------------------------------------
+    def handle(self, operation: str, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        method = getattr(self, "op_" + _SNAKE.sub("_", operation).lower(), None)
+        if method is None:
+            raise UnknownOperation(f"The emulator does not implement SageMaker.{operation}")
+        with self.lock:
+            return method(params, caller)
+
+    def close(self) -> None:
+        """Stop every running tuning job and wait for its trials to end."""
+        with self.lock:
+            runs = list(self.runs.values())
+        for run in runs:
+            run.request_stop("the emulator is shutting down")
+        for run in runs:
+            run.join(timeout=60)
+
+    # -- tuning jobs -----------------------------------------------------------------------
+    def op_create_hyper_parameter_tuning_job(
+        self, params: dict[str, Any], caller: Caller
+    ) -> dict[str, Any]:
+        problems = create_problems(params)
+        if problems:
+            raise ValidationError("; ".join(problems))
+        name = params["HyperParameterTuningJobName"]
+        key = (caller.account, caller.region, name)
+        if key in self.tuning_jobs:
+            raise ResourceInUse(f"Hyperparameter tuning job {name} already exists")
+        running = sum(1 for j in self.tuning_jobs.values() if j.status in ACTIVE)
+        over = quota_problems(params, self.quotas, running)
+        if over:
+            raise ResourceLimitExceeded("; ".join(over))
+        for parent in (params.get("WarmStartConfig") or {}).get(
+            "ParentHyperParameterTuningJobs", []
+        ):
+            parent_name = parent.get("HyperParameterTuningJobName")
+            found = self.tuning_jobs.get((caller.account, caller.region, parent_name))
+            if found is None:
+                raise ResourceNotFound(f"Parent tuning job {parent_name} does not exist")
+            if found.status in ACTIVE:
+                raise ValidationError(f"Parent tuning job {parent_name} has not ended")
+        self._check_spec(params)
+        job = TuningJob(
+            name=name,
+            arn=tuning_job_arn(caller.region, caller.account, name),
+            region=caller.region,
+            account=caller.account,
+            access_key=caller.access_key,
+            request=params,
+            created=self.now(),
+        )
+        self.tuning_jobs[key] = job
+        if self.run_jobs:
+            from hpo_bridge_localstack.sagemaker.runner import TuningRun
+
+            run = TuningRun(self, job, self.work_dir / caller.account / caller.region / name)
+            self.runs[key] = run
+            run.start()
+        return {"HyperParameterTuningJobArn": job.arn}
+
+    def _check_spec(self, params: dict[str, Any]) -> None:
+        """Whatever the local run could not express is a ValidationException now, not later."""
+        from hpo_bridge.spec import SpecError
+        from hpo_bridge_localstack.sagemaker.translate import build_spec
+
+        definition = params.get("TrainingJobDefinition") or params["TrainingJobDefinitions"][0]
+        try:
+            build_spec(params, definition)
+        except SpecError as exc:
+            raise ValidationError(
+                "The emulator cannot run this tuning job: " + "; ".join(map(str, exc.problems))
+            ) from None
+
+    def _tuning_job(self, name: str, caller: Caller) -> TuningJob:
+        job = self.tuning_jobs.get((caller.account, caller.region, name))
+        if job is None:
+            raise ResourceNotFound(f"Amazon SageMaker can't find a tuning job with name {name}")
+        return job
+
+    def op_describe_hyper_parameter_tuning_job(
+        self, params: dict[str, Any], caller: Caller
+    ) -> dict[str, Any]:
+        return self._tuning_job(params["HyperParameterTuningJobName"], caller).describe(
+            self.now()
+        )
+
+    def op_list_hyper_parameter_tuning_jobs(
+        self, params: dict[str, Any], caller: Caller
+    ) -> dict[str, Any]:
+        jobs = [
+            j
+            for (account, region, _), j in self.tuning_jobs.items()
+            if (account, region) == (caller.account, caller.region)
+            and _name_contains(j.name, params)
+            and params.get("StatusEquals", j.status) == j.status
+            and within_times(j.created, j.modified, params)
+        ]
+        jobs = _sorted(jobs, TUNING_SORT[params.get("SortBy", "Name")], params)
+        chunk, token = page(jobs, params, _query_keys(params))
+        out: dict[str, Any] = {"HyperParameterTuningJobSummaries": [j.summary() for j in chunk]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def op_stop_hyper_parameter_tuning_job(
+        self, params: dict[str, Any], caller: Caller
+    ) -> dict[str, Any]:
+        name = params["HyperParameterTuningJobName"]
+        job = self._tuning_job(name, caller)
+        if job.status not in ACTIVE:
+            raise ValidationError(
+                "The request was rejected because the hyperparameter tuning job is in status"
+                f" {job.status}."
+            )
+        if job.status == IN_PROGRESS:
+            now = self.now()
+            job.status, job.modified = "Stopping", now
+            for training in job.training_jobs:
+                training.mark_stopping(now)
+            run = self.runs.get((caller.account, caller.region, name))
+            if run is not None:
+                run.request_stop("Stopped by StopHyperParameterTuningJob")
+            else:  # jobs that never run (run_jobs=False) stop at once
+                job.status, job.ended = "Stopped", now
+                for training in job.training_jobs:
+                    training.finish("Stopped", "Stopped", now)
+        return {}
+
+    def op_list_training_jobs_for_hyper_parameter_tuning_job(
+        self, params: dict[str, Any], caller: Caller
+    ) -> dict[str, Any]:
+        job = self._tuning_job(params["HyperParameterTuningJobName"], caller)
+        sort_by = params.get("SortBy", "Name")
+        jobs = [
+            t
+            for t in job.training_jobs
+            if params.get("StatusEquals", t.status) == t.status
+            # Sorting by the objective lists only the jobs that have one (SageMaker's rule).
+            and (sort_by != "FinalObjectiveMetricValue" or t.objective_status == "Succeeded")
+        ]
+        jobs = _sorted(jobs, TRAINING_SORT[sort_by], params)
+        chunk, token = page(jobs, params, _query_keys(params))
+        out: dict[str, Any] = {"TrainingJobSummaries": [t.summary() for t in chunk]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    # -- training jobs ---------------------------------------------------------------------
+    def _training_job(self, name: str, caller: Caller) -> TrainingJob:
+        job = self.training_jobs.get((caller.account, caller.region, name))
+        if job is None:
+            raise ValidationError("Requested resource not found.")
+        return job
+
+    def op_describe_training_job(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        return self._training_job(params["TrainingJobName"], caller).describe()
+
+    def op_list_training_jobs(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        if params.get("WarmPoolStatusEquals") or params.get("TrainingPlanArnEquals"):
+            jobs: list[TrainingJob] = []  # the emulator has no warm pools or training plans
+        else:
+            jobs = [
+                t
+                for (account, region, _), t in self.training_jobs.items()
+                if (account, region) == (caller.account, caller.region)
+                and _name_contains(t.name, params)
+                and params.get("StatusEquals", t.status) == t.status
+                and within_times(t.created, t.modified, params)
+            ]
+        jobs = _sorted(jobs, TRAINING_SORT[params.get("SortBy", "CreationTime")], params)
+        chunk, token = page(jobs, params, _query_keys(params))
+        out: dict[str, Any] = {"TrainingJobSummaries": [t.list_summary() for t in chunk]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def op_stop_training_job(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        job = self._training_job(params["TrainingJobName"], caller)
+        if job.status not in ACTIVE:
+            raise ValidationError(
+                f"The request was rejected because the training job is in status {job.status}."
+            )
+        if job.status == IN_PROGRESS:
+            job.mark_stopping(self.now())
+            tuning = job.tuning_job
+            run = self.runs.get((tuning.account, tuning.region, tuning.name))
+            if run is not None and job.trial_id is not None:
+                run.request_trial_stop(job.trial_id)
+        return {}
+
+    # -- used by the runner ----------------------------------------------------------------
+    def register_training_job(self, job: TrainingJob) -> None:
+        tuning = job.tuning_job
+        with self.lock:
+            tuning.training_jobs.append(job)
+            self.training_jobs[(tuning.account, tuning.region, job.name)] = job
+
+    def run_finished(self, job: TuningJob) -> None:
+        with self.lock:
+            self.runs.pop((job.account, job.region, job.name), None)
+
+
+def _name_contains(name: str, params: dict[str, Any]) -> bool:
+    text = params.get("NameContains")
+    return not text or text.lower() in name.lower()
+
+
+def _sorted(items: list[Any], key: Callable[[Any], Any], params: dict[str, Any]) -> list[Any]:
+    # Ties (and missing values) fall back to the name, so pages stay stable between calls.
+    ordered = sorted(items, key=lambda j: j.name)
+    ordered = sorted(ordered, key=lambda j: (key(j) is None, key(j) if key(j) is not None else 0))
+    if params.get("SortOrder", "Ascending") == "Descending":
+        ordered.reverse()
+    return ordered
+
+
+def _query_keys(params: dict[str, Any]) -> list[str]:
+    return sorted(k for k in params if k not in ("NextToken", "MaxResults"))

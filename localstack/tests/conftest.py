@@ -1,0 +1,45 @@
+"""Fixtures: the emulator in this process, and SageMaker requests to send it."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from emulate_requests import BASE_REQUEST
+from hpo_bridge_localstack.server import Emulator
+from hpo_bridge_localstack.testing import sagemaker_emulator
+
+_names = itertools.count(1)
+
+def unique_name(prefix: str = "job") -> str:
+    return f"{prefix}-{next(_names)}"
+
+
+@pytest.fixture
+def make_request() -> Callable[..., dict[str, Any]]:
+    """A valid CreateHyperParameterTuningJob request with a fresh name."""
+
+    def make(name: str | None = None, **config: Any) -> dict[str, Any]:
+        request = copy.deepcopy(BASE_REQUEST)
+        request["HyperParameterTuningJobName"] = name or unique_name()
+        request["HyperParameterTuningJobConfig"].update(config)
+        return request
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def api_emulator() -> Iterator[Emulator]:
+    """Jobs are accepted and described but never run: for API-only tests."""
+    with sagemaker_emulator(run_jobs=False) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """An emulator that runs tuning jobs (its trials end with it)."""
+    with sagemaker_emulator() as emu:
+        yield emu

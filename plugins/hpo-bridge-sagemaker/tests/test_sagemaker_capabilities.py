@@ -1,0 +1,184 @@
+"""What SageMaker cannot express: every feature named with its nearest native option;
+--approximate maps the approximable ones, one warning each."""
+
+from __future__ import annotations
+
+import pytest
+from hpo_bridge_sagemaker.backend import SageMakerBackend
+from hpo_bridge_sagemaker.service_model import validate
+from hpo_bridge_sagemaker.translate import OPERATION
+from sagemaker_helpers import base_spec, make
+
+from hpo_bridge.backend import UnsupportedFeatures
+
+
+def compile_(data, approximate=False):
+    return SageMakerBackend().compile(make(data), approximate=approximate)
+
+
+def unsupported(data) -> dict[str, str]:
+    with pytest.raises(UnsupportedFeatures) as info:
+        compile_(data)
+    return {item.path: item.nearest for item in info.value.items}
+
+
+NORMAL = {"distribution": "normal", "mu": 0.5, "sigma": 0.1}
+
+# (spec changes, unsupported path, words of the nearest option,
+#  what --approximate puts into the request (a config key and value) or None)
+CASES = [
+    ({"search_space": {"p": NORMAL}}, "search_space.p.distribution", "Continuous",
+     ("ContinuousParameterRanges", [{"Name": "p", "MinValue": "0.2",
+                                     "MaxValue": "0.8", "ScalingType": "Linear"}])),
+    ({"search_space": {"p": {"distribution": "lognormal", "mu": 0, "sigma": 1}}},
+     "search_space.p.distribution", "Logarithmic",
+     ("ContinuousParameterRanges", [{"Name": "p", "MinValue": "0.0497870683679",
+                                     "MaxValue": "20.0855369232",
+                                     "ScalingType": "Logarithmic"}])),
+    ({"search_space": {"p": {"distribution": "qnormal", "mu": 10, "sigma": 2, "q": 1,
+                             "type": "int"}}},
+     "search_space.p.distribution", "Integer",
+     ("IntegerParameterRanges", [{"Name": "p", "MinValue": "4", "MaxValue": "16",
+                                  "ScalingType": "Linear"}])),
+    ({"search_space": {"p": {"distribution": "quniform", "low": 0, "high": 1, "q": 0.25}}},
+     "search_space.p.distribution", "no q",
+     ("ContinuousParameterRanges", [{"Name": "p", "MinValue": "0.0", "MaxValue": "1.0",
+                                     "ScalingType": "Linear"}])),
+    ({"search_space": {"p": {"type": "float", "low": 0, "high": 1, "q": 0.1}}},
+     "search_space.p.q", "without q",
+     ("ContinuousParameterRanges", [{"Name": "p", "MinValue": "0.0", "MaxValue": "1.0",
+                                     "ScalingType": "Auto"}])),
+    ({"search_space": {"p": {"type": "float", "low": 1, "high": 10, "scale": "reverse_log"}}},
+     "search_space.p.scale", "Linear",
+     ("ContinuousParameterRanges", [{"Name": "p", "MinValue": "1.0", "MaxValue": "10.0",
+                                     "ScalingType": "Linear"}])),
+    ({"search_space": {"n": {"type": "int", "low": 1, "high": 9, "scale": "reverse_log"}}},
+     "search_space.n.scale", "Linear",
+     ("IntegerParameterRanges", [{"Name": "n", "MinValue": "1", "MaxValue": "9",
+                                  "ScalingType": "Linear"}])),
+    ({"search_space": {"opt": {"type": "categorical", "values": ["sgd", "adam"]},
+                       "m": {"type": "float", "low": 0, "high": 1,
+                             "condition": {"parent": "opt", "values": ["sgd"]}}}},
+     "search_space.m.condition", "unconditional", None),
+    ({"early_stopping": {"policy": "median", "delay_evaluation": 2}},
+     "early_stopping.policy", "Auto", ("TrainingJobEarlyStoppingType", "Auto")),
+    ({"early_stopping": {"policy": "bandit", "slack_factor": 0.2}},
+     "early_stopping.policy", "Auto", ("TrainingJobEarlyStoppingType", "Auto")),
+    ({"early_stopping": {"policy": "truncation", "truncation_percentage": 20}},
+     "early_stopping.policy", "Auto", ("TrainingJobEarlyStoppingType", "Auto")),
+    ({"early_stopping": {"policy": "auto"}},
+     "early_stopping.policy", "Auto", ("TrainingJobEarlyStoppingType", "Auto")),
+    ({"early_stopping": {"policy": "hyperband"}, "trial": {"resource": {"max": 9}}},
+     "early_stopping.policy", "strategy hyperband", ("TrainingJobEarlyStoppingType", "Auto")),
+    ({"strategy": {"algorithm": "sobol"}}, "strategy.algorithm", "Random",
+     ("Strategy", "Random")),
+    ({"strategy": {"algorithm": "bohb"}, "trial": {"resource": {"max": 9}}},
+     "strategy.algorithm", "Hyperband", ("Strategy", "Hyperband")),
+    ({"strategy": {"algorithm": "bayesian", "sampler": "tpe"}}, "strategy.sampler",
+     "no such setting", ("Strategy", "Bayesian")),
+    ({"strategy": {"algorithm": "hyperband", "reduction_factor": 4},
+      "trial": {"resource": {"max": 9}}}, "strategy.reduction_factor", "no such setting",
+     ("Strategy", "Hyperband")),
+    ({"objective": None, "objectives": [{"metric": "loss", "goal": "minimize"},
+                                        {"metric": "time", "goal": "minimize"}],
+      "metrics": [{"name": "loss", "regex": "loss=([0-9.]+)"},
+                  {"name": "time", "regex": "time=([0-9.]+)"}]},
+     "objectives", "a single objective",
+     ("HyperParameterTuningJobObjective", {"Type": "Minimize", "MetricName": "loss"})),
+    ({"objective": {"metric": "loss", "goal": "minimize", "measurement": "best"}},
+     "objective.measurement", "final value",
+     ("HyperParameterTuningJobObjective", {"Type": "Minimize", "MetricName": "loss"})),
+    ({"limits": {"max_trials": 4, "max_failed": 2}}, "limits.max_failed", "none", None),
+    ({"trial": {"devices": [0, 1]}, "limits": {"max_trials": 4, "max_parallel": 2}},
+     "trial.devices", "instance_type", None),
+    ({"trial": {"python": "python3.11"}}, "trial.python", "image", None),
+    ({"trial": {"fullytrain": {"top_k": 1}}}, "trial.fullytrain", "best hyperparameters",
+     None),
+]
+NOT_APPROXIMABLE = [
+    ({"trial": {"contract": "vertex"}}, "trial.contract", "contract sagemaker"),
+    ({"trial": {"contract": "azure"}}, "trial.contract", "contract sagemaker"),
+    ({"trial": {"contract": "vega"}}, "trial.contract", "contract sagemaker"),
+    ({"metrics": []}, "metrics", "add {name: loss"),
+    ({"trial": {"args": {"pretrained": None}}}, "trial.args.pretrained", "value"),
+    ({"trial": {"command": ["python", "train.py", "--fast"]}}, "trial.command", "trial.args"),
+    ({"search_space": {"c": {"type": "categorical", "values": list(range(31))}}},
+     "search_space.c", "fewer values"),
+    ({"strategy": {"algorithm": "grid"}, "limits": {"max_trials": 2},
+      "search_space": {"n": {"type": "int", "low": 1, "high": 3}}},
+     "limits.max_trials", "strategy random"),
+]
+
+
+def _apply(changes):
+    data = base_spec()
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
+
+
+@pytest.mark.parametrize(("changes", "path", "nearest", "approx"), CASES,
+                         ids=[c[1] + ":" + str(i) for i, c in enumerate(CASES)])
+def test_unsupported_feature_named_then_approximated(changes, path, nearest, approx):
+    data = _apply(changes)
+    found = unsupported(data)
+    assert path in found and nearest in found[path]
+    compiled = compile_(data, approximate=True)
+    assert any(w.startswith(f"{path}: ") for w in compiled.warnings)
+    assert len(compiled.warnings) == len(found)  # one warning per mapping
+    assert validate(OPERATION, compiled.request) == []
+    if approx is not None:
+        key, value = approx
+        cfg = compiled.request["HyperParameterTuningJobConfig"]
+        got = cfg.get(key, cfg["ParameterRanges"].get(key))
+        assert got == value
+
+
+@pytest.mark.parametrize(("changes", "path", "nearest"), NOT_APPROXIMABLE,
+                         ids=[c[1] for c in NOT_APPROXIMABLE])
+def test_unsupported_without_approximation_fails_even_with_approximate(changes, path,
+                                                                       nearest, tmp_path):
+    data = _apply(changes)
+    base = tmp_path if data.get("trial", {}).get("command") else None
+    if base is not None:
+        (tmp_path / "train.py").write_text("print('loss=1')\n")
+    for approximate in (False, True):
+        with pytest.raises(UnsupportedFeatures) as info:
+            SageMakerBackend().compile(make(data, base), approximate=approximate)
+        items = {i.path: i for i in info.value.items}
+        assert path in items and nearest in items[path].nearest
+        assert items[path].approximation is None
+
+
+def test_every_unsupported_feature_is_listed_at_once():
+    data = base_spec(
+        search_space={"p": NORMAL, "q": {"distribution": "lognormal", "mu": 0, "sigma": 1}},
+        early_stopping={"policy": "median"},
+        strategy={"algorithm": "sobol"},
+        limits={"max_trials": 4, "max_failed": 1},
+        trial={"contract": "vega"},
+    )
+    with pytest.raises(UnsupportedFeatures) as info:
+        compile_(data)
+    assert [i.path for i in info.value.items] == [
+        "strategy.algorithm", "limits.max_failed", "search_space.p.distribution",
+        "search_space.q.distribution", "early_stopping.policy", "trial.contract",
+    ]
+    lines = str(info.value).splitlines()
+    assert len(lines) == 6 and all(line.startswith("sagemaker: ") for line in lines)
+    assert "nearest: strategy Random" in lines[0]
+
+
+def test_approximate_warns_once_per_mapping():
+    data = base_spec(search_space={"p": NORMAL, "lr": {"type": "float", "low": 0.1,
+                                                       "high": 1}},
+                     early_stopping={"policy": "median"})
+    compiled = compile_(data, approximate=True)
+    assert compiled.warnings == [
+        "search_space.p.distribution: distribution normal is approximated:"
+        " Linear range [0.2, 0.8] (mu +- 3 sigma)",
+        "early_stopping.policy: policy median is approximated: TrainingJobEarlyStoppingType Auto",
+    ]

@@ -1,0 +1,285 @@
+"""The real boto3 path end to end against the offline SageMaker emulator (localstack/):
+submit, follow, collect, stop, logs, retries and idempotent creation."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hpo_bridge_sagemaker.backend import SageMakerBackend, split_handle
+from hpo_bridge_sagemaker.retry import RetryPolicy
+from sagemaker_helpers import IMAGE, ROLE
+
+from hpo_bridge.backend import BackendError
+from hpo_bridge.core.trial import TrialStatus
+from hpo_bridge.native import cancel_native, native_logs, run_native, sync_native
+from hpo_bridge.spec import parse_yaml, validate_spec
+from hpo_bridge.store import Store
+
+emulator_testing = pytest.importorskip("hpo_bridge_localstack.testing")
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sagemaker"
+BUCKET = "hpo-bridge-test"
+LOSS = re.compile(r"Test set: Average loss: ([0-9.]+)")
+AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID",
+                 "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+                 "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER")
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with emulator_testing.sagemaker_emulator() as emu:
+        emu.client("s3").create_bucket(Bucket=BUCKET)
+        yield emu
+
+
+@pytest.fixture
+def aws_env(monkeypatch, tmp_path):
+    """No AWS configuration of this machine can leak in."""
+    for name in AWS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return monkeypatch
+
+
+@pytest.fixture
+def emu(emulator, aws_env):
+    for key, value in emulator.env().items():  # AWS_ENDPOINT_URL: boto3's own variable
+        aws_env.setenv(key, value)
+    emulator.faults.clear()
+    emulator.reset_stats()
+    yield emulator
+    emulator.faults.clear()
+
+
+def fast_backend() -> SageMakerBackend:
+    return SageMakerBackend(retry=RetryPolicy(attempts=6, sleep=lambda _: None))
+
+
+def example_spec(**limits: Any):
+    data = parse_yaml((EXAMPLE / "spec.yaml").read_text())
+    data["backends"] = {"sagemaker": {"role_arn": ROLE, "image_uri": IMAGE,
+                                      "output_path": f"s3://{BUCKET}/output"}}
+    data["limits"] = {**data.get("limits", {}), **limits}
+    return validate_spec(data, base_dir=EXAMPLE)
+
+
+def slow_spec(tmp_path: Path):
+    (tmp_path / "slow.py").write_text(
+        "import time\nprint('Test set: Average loss: 0.5', flush=True)\ntime.sleep(120)\n")
+    return validate_spec({
+        "name": "slow-job",
+        "objective": {"metric": "loss", "goal": "minimize"},
+        "metrics": [{"name": "loss", "regex": "Test set: Average loss: ([0-9.]+)"}],
+        "search_space": {"x": {"type": "float", "low": 0, "high": 1}},
+        "strategy": {"algorithm": "random", "seed": 1},
+        "limits": {"max_trials": 2, "max_parallel": 2},
+        "trial": {"command": ["python", "slow.py"], "contract": "sagemaker"},
+        "backends": {"sagemaker": {"role_arn": ROLE, "image_uri": IMAGE,
+                                   "output_path": f"s3://{BUCKET}/output"}},
+    }, base_dir=tmp_path)
+
+
+def printed_losses(lines: list[str]) -> list[float]:
+    return [float(m.group(1)) for line in lines if (m := LOSS.search(line))]
+
+
+def test_run_follows_to_completed_and_collects_what_the_script_printed(emu, tmp_path):
+    study = tmp_path / "study"
+    lines: list[str] = []
+    backend = fast_backend()
+    status = run_native(example_spec(), "sagemaker", study, poll_interval=0.05,
+                        backend=backend, echo=lines.append)
+    assert status.state == "completed" and status.native_state == "Completed"
+    assert lines[0].startswith("submitted sagemaker job sagemaker-style-")
+    store = Store.open(study)
+    trials = store.trials()
+    handle = store.get_meta("native_handle")
+    assert store.study_status().status == "finished"
+    store.close()
+    # `hpo-bridge logs DIR 1` reads the trial's CloudWatch stream through the study.
+    assert printed_losses(list(native_logs(study, "1"))) == printed_losses(
+        list(backend.logs(handle, "1")))
+    assert [t.id for t in trials] == list(range(1, 10))
+    for trial in trials:
+        assert trial.status == TrialStatus.COMPLETED
+        assert set(trial.params) == {"lr", "momentum"}
+        losses = printed_losses(list(backend.logs(handle, str(trial.id))))
+        assert len(losses) == 3  # one line per epoch
+        assert trial.values == [losses[-1]]  # the final value, as SageMaker takes it
+        assert trial.metrics["average test loss"] == [losses[-1]]
+        assert "test accuracy" in trial.metrics  # from DescribeTrainingJob, once at the end
+    best = min(trials, key=lambda t: t.values[0])
+    assert status.best_value == best.values[0]
+    assert status.best_trial is not None and status.best_trial.endswith(
+        f"-{best.id:03d}-" + status.best_trial.rsplit("-", 1)[1])
+    calls = emu.stats()["calls"]
+    # Polls list the trials (100 per call), never describe them; the final collection
+    # describes each finished training job exactly once.
+    assert calls.get("DescribeTrainingJob", 0) == 9
+    assert calls["CreateHyperParameterTuningJob"] == 1
+
+
+def test_detach_then_sync_brings_the_trials_in(emu, tmp_path):
+    study = tmp_path / "study"
+    status = run_native(example_spec(max_trials=3), "sagemaker", study, detach=True,
+                        backend=fast_backend(), echo=lambda _: None)
+    assert status.native_state in ("InProgress", "Completed")
+    deadline = time.monotonic() + 120
+    while not (status := sync_native(study)).done:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert status.state == "completed"
+    store = Store.open(study)
+    assert len(store.trials()) == 3 and store.study_status().status == "finished"
+    store.close()
+
+
+def test_cancel_stops_a_running_job(emu, tmp_path):
+    study = tmp_path / "study"
+    backend = fast_backend()
+    run_native(slow_spec(tmp_path), "sagemaker", study, detach=True, backend=backend,
+               echo=lambda _: None)
+    store = Store.open(study)
+    handle = store.get_meta("native_handle")
+    store.close()
+    deadline = time.monotonic() + 60
+    while backend.status(handle).trials_running < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert cancel_native(study) == handle
+    seen = []
+    while (status := backend.status(handle)).native_state != "Stopped":
+        seen.append(status.native_state)
+        assert time.monotonic() < deadline + 60
+        time.sleep(0.05)
+    assert set(seen) <= {"Stopping"}
+    trials = backend.final_trials(handle)
+    assert trials and all(t.status in (TrialStatus.CANCELLED, TrialStatus.STOPPED)
+                          for t in trials)
+    cancel_native(study)  # stopping a stopped job is not an error
+
+
+def test_ctrl_c_stops_the_job(emu, tmp_path):
+    calls = {"n": 0}
+
+    def interrupting_sleep(seconds: float) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+
+    status = run_native(slow_spec(tmp_path), "sagemaker", tmp_path / "study",
+                        poll_interval=0.05, backend=fast_backend(), echo=lambda _: None,
+                        sleep=interrupting_sleep)
+    assert status.native_state in ("Stopping", "Stopped")
+    store = Store.open(tmp_path / "study")
+    assert store.study_status().status == "cancelled"
+    store.close()
+
+
+def test_throttling_errors_and_dropped_connections_are_retried(emu, tmp_path):
+    emu.inject_fault("CreateHyperParameterTuningJob", "throttle", 2)
+    emu.inject_fault("DescribeHyperParameterTuningJob", "drop", 1)
+    emu.inject_fault("ListTrainingJobsForHyperParameterTuningJob", "error", 1)
+    emu.inject_fault("s3:PUT", "throttle", 1)
+    retried: list[BaseException] = []
+    backend = SageMakerBackend(retry=RetryPolicy(sleep=lambda _: None),
+                               on_retry=retried.append)
+    status = run_native(example_spec(max_trials=3), "sagemaker", tmp_path / "study",
+                        poll_interval=0.05, backend=backend, echo=lambda _: None)
+    assert status.state == "completed"
+    stats = emu.stats()
+    assert stats["faults_pending"] == []
+    assert stats["calls"]["CreateHyperParameterTuningJob"] == 3
+    assert len(retried) == 5
+    jobs = emu.client("sagemaker").list_hyper_parameter_tuning_jobs(MaxResults=100)
+    name = split_handle(Store.open(tmp_path / "study").get_meta("native_handle"))[0]
+    assert [j["HyperParameterTuningJobName"] for j in
+            jobs["HyperParameterTuningJobSummaries"]].count(name) == 1
+
+
+def test_a_create_that_finds_its_own_job_accepts_it(emu, tmp_path):
+    spec = example_spec(max_trials=3, max_parallel=1)
+    backend = fast_backend()
+    compiled = backend.compile(spec)
+    first = backend.submit(spec, compiled)
+    # The same request again, as after a create whose answer was lost: ResourceInUse,
+    # then Describe shows our definition, so the job is ours.
+    assert backend.submit(spec, compiled) == first
+    assert emu.stats()["calls"]["CreateHyperParameterTuningJob"] == 2
+    backend.cancel(first)
+
+
+def test_a_same_named_job_with_another_definition_is_refused(emu, tmp_path):
+    backend = fast_backend()
+    spec_a = example_spec(max_trials=3, max_parallel=1)
+    spec_b = example_spec(max_trials=4, max_parallel=1)
+    named = {"job_name": "fixed-name-job"}
+    spec_a, spec_b = (s.model_copy(update={"backends": {"sagemaker": s.backends[
+        "sagemaker"].model_copy(update=named)}}) for s in (spec_a, spec_b))
+    handle = backend.submit(spec_a, backend.compile(spec_a))
+    with pytest.raises(BackendError, match="already exists with a different"
+                                           " HyperParameterTuningJobConfig"):
+        backend.submit(spec_b, backend.compile(spec_b))
+    backend.cancel(handle)
+
+
+class _Denying(BaseHTTPRequestHandler):
+    calls = 0
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        type(self).calls += 1
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.dumps({"__type": "AccessDeniedException",
+                           "message": "User is not authorized to perform"
+                                      " sagemaker:DescribeHyperParameterTuningJob"}).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_an_access_error_is_not_retried_and_names_the_fix(aws_env):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Denying)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        aws_env.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_port}")
+        aws_env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        aws_env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        aws_env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        waits: list[float] = []
+        backend = SageMakerBackend(retry=RetryPolicy(sleep=waits.append))
+        with pytest.raises(BackendError, match="access denied .*IAM permissions"):
+            backend.status("some-job")
+        assert _Denying.calls == 1 and waits == []
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_missing_credentials_is_one_clear_message(aws_env):
+    aws_env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with pytest.raises(BackendError) as info:
+        SageMakerBackend().status("some-job")
+    assert str(info.value) == (
+        "sagemaker: no AWS credentials found: run `aws configure`, set AWS_ACCESS_KEY_ID and"
+        " AWS_SECRET_ACCESS_KEY, or choose a profile with AWS_PROFILE")
+
+
+def test_missing_region_is_one_clear_message(aws_env):
+    aws_env.setenv("AWS_ACCESS_KEY_ID", "testing")
+    aws_env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with pytest.raises(BackendError, match="no AWS region: set backends.sagemaker.region"):
+        SageMakerBackend().status("some-job")

@@ -1,0 +1,58 @@
+"""Best trial and Pareto set (core/ranking.py), and the domination rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from hpo_bridge.core.limits import dominates
+from hpo_bridge.core.ranking import best_trial, pareto_set
+from hpo_bridge.core.trial import Trial, TrialStatus
+from hpo_bridge.spec import validate_spec
+
+S = TrialStatus
+
+
+def spec_with(objectives):
+    key = "objectives" if len(objectives) > 1 else "objective"
+    value = objectives if len(objectives) > 1 else objectives[0]
+    return validate_spec({"name": "r", key: value,
+                          "search_space": {"x": {"type": "float", "low": 0, "high": 1}}})
+
+
+def trial(tid, status=S.COMPLETED, **series):
+    return Trial(tid, {"x": 0.1 * tid}, status, values=list(series.get("acc", [])),
+                 metrics={k: list(v) for k, v in series.items()})
+
+
+def test_dominates_both_goals():
+    goals = ["maximize", "minimize"]
+    assert dominates([0.9, 1.0], [0.8, 1.0], goals)
+    assert not dominates([0.9, 1.0], [0.9, 1.0], goals)  # equal: neither dominates
+    assert not dominates([0.9, 2.0], [0.8, 1.0], goals)
+
+
+def test_pareto_set_accuracy_max_latency_min():
+    spec = spec_with([{"metric": "acc", "goal": "maximize"},
+                      {"metric": "latency", "goal": "minimize"}])
+    trials = [
+        trial(1, acc=[0.90], latency=[30.0]),
+        trial(2, acc=[0.85], latency=[10.0]),
+        trial(3, acc=[0.80], latency=[20.0]),  # dominated by 2
+        trial(4, acc=[0.95], latency=[50.0]),
+        trial(5, S.FAILED, acc=[0.99], latency=[1.0]),  # no result: left out
+        trial(6, S.STOPPED, acc=[0.90], latency=[30.0]),  # equal to 1: both stay
+    ]
+    assert [t.id for t in pareto_set(spec, trials)] == [1, 2, 4, 6]
+
+
+@pytest.mark.parametrize(("goal", "best"), [("maximize", 2), ("minimize", 4)])
+def test_best_trial_ties_go_to_the_cheaper_then_earlier(goal, best):
+    spec = spec_with([{"metric": "acc", "goal": goal}])
+    trials = [
+        trial(1, acc=[0.1, 0.9]),
+        trial(2, acc=[0.9]),  # same 0.9, fewer intervals
+        trial(3, S.FAILED, acc=[5.0]),
+        trial(4, S.STOPPED, acc=[0.05]),
+        trial(5, acc=[0.05]),  # ties 4 with as many intervals: the earlier wins
+    ]
+    assert best_trial(spec, trials).id == best
