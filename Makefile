@@ -3,19 +3,25 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EDITABLES := -e '.[test,azure,vertex]' $(foreach p,$(wildcard plugins/*/pyproject.toml),-e $(dir $(p))) $(if $(wildcard localstack/pyproject.toml),-e localstack)
+EDITABLES := -e '.[test,examples,azure,vertex]' $(foreach p,$(wildcard plugins/*/pyproject.toml),-e $(dir $(p))) $(if $(wildcard localstack/pyproject.toml),-e localstack)
 
-.PHONY: test lint install clean bench bench-quick
+.PHONY: demo test lint install clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(BIN)/python pyproject.toml $(wildcard plugins/*/pyproject.toml) $(wildcard localstack/pyproject.toml)
-	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(EDITABLES)
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The quickstart: TPE + median stopping over SGDClassifier on scikit-learn's digits.
+DEMO_DIR := studies/quickstart-demo
+demo: $(STAMP)
+	rm -rf $(DEMO_DIR)
+	$(BIN)/hpo-bridge run examples/quickstart/spec.yaml --study-dir $(DEMO_DIR)
+	$(BIN)/hpo-bridge results $(DEMO_DIR)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

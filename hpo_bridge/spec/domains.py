@@ -339,6 +339,9 @@ class DistributionDomain(_Base):
             issues = _bound_issues(self.low, self.high, log) or _q_issues(
                 self.q, self.low, self.high
             )
+        if not issues and self.type == "int" and self.q is not None and self.q != int(self.q):
+            # round(x / q) * q with a fractional q yields fractions: not an int domain.
+            issues.append((("q",), f"type int needs a whole-number q (got {self.q})"))
         raise_at(type(self).__name__, issues)
         return self
 

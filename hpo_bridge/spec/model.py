@@ -435,10 +435,12 @@ class TuningSpec(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict that loads back into an equal spec (YAML/JSON ready)."""
-        data = self.model_dump(mode="json", exclude_defaults=True, exclude={"backends"})
+        # exclude_unset, not exclude_defaults: an explicit `scale: linear` differs from an
+        # unset scale for backends (SageMaker maps unset to Auto).
+        data = self.model_dump(mode="json", exclude_unset=True, exclude={"backends"})
         if self.backends:
             data["backends"] = {
-                name: s.model_dump(mode="json", exclude_defaults=True)
+                name: s.model_dump(mode="json", exclude_unset=True)
                 if isinstance(s, BaseModel)
                 else s
                 for name, s in self.backends.items()

@@ -56,9 +56,11 @@ def distribution_domains(draw: st.DrawFn) -> dict[str, Any]:
         low = draw(st.floats(0.001, 1000) if "log" in name else finite)
         d["low"], d["high"] = low, low + draw(widths)
     if name.startswith("q"):
-        d["q"] = draw(st.floats(0.01, 10))
         if draw(st.booleans()):
-            d["type"] = "int"
+            d["type"] = "int"  # an int domain rounds to whole-number multiples
+            d["q"] = draw(st.integers(1, 10))
+        else:
+            d["q"] = draw(st.floats(0.01, 10))
     return d
 
 

@@ -489,3 +489,12 @@ def test_rule_inside_a_section_waits_for_its_fields(spec_dict):
     data = patched(spec_dict, {"limits": {"max_trials": 2, "max_parallel": 3,
                                           "max_duration": "2x"}})
     assert [p for p, _ in problems(data)] == ["limits.max_duration"]
+
+
+def test_int_distribution_rejects_fractional_q() -> None:
+    from hpo_bridge.spec import DistributionDomain
+
+    with pytest.raises(ValueError, match="whole-number q"):
+        DistributionDomain(distribution="quniform", type="int", low=0, high=3, q=0.5)
+    d = DistributionDomain(distribution="quniform", type="int", low=0, high=6, q=2)
+    assert d.grid_values() == [0, 2, 4, 6]
