@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hpo_bridge.core.pareto import dominates
 from hpo_bridge.core.trial import TrialStatus
 
 if TYPE_CHECKING:
@@ -29,19 +30,6 @@ if TYPE_CHECKING:
 
 UNSET_RULE_MIN_FAILURES = 3  # AI Platform: end when failures > successes and failures > 3
 FAILURE_STATUSES = (TrialStatus.FAILED, TrialStatus.TIMEOUT)
-
-
-def dominates(a: list[float], b: list[float], goals: list[str]) -> bool:
-    """A dominates B: at least as good in every objective and better in one."""
-    better = False
-    for x, y, goal in zip(a, b, goals, strict=True):
-        if goal == "minimize":
-            x, y = -x, -y
-        if x < y:
-            return False
-        if x > y:
-            better = True
-    return better
 
 
 class StudyProgress:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from hpo_bridge.core.limits import dominates
+from hpo_bridge.core.pareto import pareto_front
 from hpo_bridge.core.trial import Trial
 
 if TYPE_CHECKING:
@@ -49,10 +49,6 @@ def pareto_set(spec: TuningSpec, trials: Iterable[Trial]) -> list[Trial]:
     """Trials no other trial dominates, by id (A dominates B: at least as good in every
     objective and better in one)."""
     goals = [o.goal for o in spec.all_objectives]
-    scored = _scored(spec, trials)
-    front = [
-        trial
-        for trial, values in scored
-        if not any(dominates(other, values, goals) for _, other in scored)
-    ]
-    return sorted(front, key=lambda t: t.id)
+    scored = sorted(_scored(spec, trials), key=lambda tv: tv[0].id)
+    front = pareto_front([values for _, values in scored], goals)
+    return [scored[i][0] for i in front]

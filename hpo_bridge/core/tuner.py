@@ -32,7 +32,6 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from hpo_bridge.core.events import (
@@ -92,6 +91,7 @@ class Tuner:
         self.rule = searcher.stopping_rule() or rule
         self._searcher_rule = self.rule is not None and self.rule is not rule
         self.sink: Sink = sink or (lambda event: None)
+        self._journaled = sink is not None
         self.poll_interval = poll_interval
         self.objectives = spec.all_objectives
         self.primary = spec.primary.metric
@@ -260,7 +260,7 @@ class Tuner:
         t = self._study_time(event.time)
         trial.started_at = t
         trial.status = TrialStatus.RUNNING
-        self.sink(replace(event, time=t))
+        self.sink(TrialStarted(trial.id, t))
         self.sink(TrialStatusChanged(trial.id, t, TrialStatus.RUNNING))
 
     def _on_metric(self, event: MetricReported) -> int | None:
@@ -269,7 +269,9 @@ class Tuner:
         trial = self.trials.get(trial_id)
         if trial is None or trial_id not in self._active or trial_id in self._ending:
             return None  # reports after a stop request do not count
-        self.sink(replace(event, time=self._study_time(event.time)))
+        if self._journaled:
+            self.sink(MetricReported(trial_id, self._study_time(event.time), event.name,
+                                     event.value, event.raw))
         if not is_valid_number(event.value):
             shown = event.raw if event.raw is not None else repr(event.value)
             self._request_end(

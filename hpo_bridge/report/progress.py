@@ -72,6 +72,7 @@ class ProgressView:
 
     # -- the sink ----------------------------------------------------------------------
     def __call__(self, event: StudyEvent) -> None:
+        lines: list[str] = []
         with self._lock:
             if isinstance(event, MetricReported):
                 if event.trial_id in self._running:
@@ -82,9 +83,12 @@ class ProgressView:
                 self._params[event.trial_id] = event.params
                 self._running.add(event.trial_id)
             elif isinstance(event, TrialStatusChanged) and event.status.terminal:
-                self._trial_ended(event)
+                lines += self._trial_ended(event)
             elif isinstance(event, StudyEnded):
-                self._line(f"study {event.status}: {event.reason}")
+                lines.append(f"study {event.status}: {event.reason}")
+        # Printed outside the lock: rendering the live view takes it too.
+        for line in lines:
+            self._line(line)
 
     def _objective_report(self, tid: int, value: float) -> None:
         self._intervals[tid] = self._intervals.get(tid, 0) + 1
@@ -94,7 +98,7 @@ class ProgressView:
         ):
             self._value[tid] = value
 
-    def _trial_ended(self, event: TrialStatusChanged) -> None:
+    def _trial_ended(self, event: TrialStatusChanged) -> list[str]:
         tid = event.trial_id
         self._running.discard(tid)
         self._latest.pop(tid, None)
@@ -111,8 +115,9 @@ class ProgressView:
             why = f" ({event.reason})" if event.reason and event.status is not \
                 TrialStatus.COMPLETED else ""
             best = f" | best {_fmt(self.best[1])} (trial {self.best[0]})" if self.best else ""
-            self._line(f"trial {tid} {event.status.value} after {intervals} interval(s)"
-                       f"{shown}{why}{best} | {self._done} done")
+            return [f"trial {tid} {event.status.value} after {intervals} interval(s)"
+                    f"{shown}{why}{best} | {self._done} done"]
+        return []
 
     def _line(self, text: str) -> None:
         if self._live is not None:

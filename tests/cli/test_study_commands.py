@@ -200,3 +200,86 @@ def test_sigkill_mid_study_then_resume(tmp_path):
     counted = [t for t in trials.values() if not (t.reason or "").startswith("interrupted")]
     assert len(counted) == 24
     assert all(t.status.terminal for t in trials.values())
+
+
+@pytest.mark.timeout(60)
+def test_live_progress_in_a_terminal_renders_and_ends(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from hpo_bridge.local_backend import LocalBackend
+    from hpo_bridge.report.progress import ProgressView
+    from hpo_bridge.spec import load_spec
+
+    spec = load_spec(write_spec(tmp_path, ASHA))
+    out = io.StringIO()
+    view = ProgressView(spec, total=spec.max_trials,
+                        console=Console(file=out, force_terminal=True, width=100))
+    assert view.live_mode
+    view.start()
+    try:
+        ended = LocalBackend().run(spec, tmp_path / "s", executor="simulator",
+                                   executor_options={"source": "curves"}, sink=view)
+    finally:
+        view.stop()
+    assert ended.status == "finished"
+    text = out.getvalue()
+    assert "study finished: max_trials (30) reached" in text
+    assert "30/30" in text and "best so far: trial" in text
+
+
+def test_results_and_best_shapes_for_several_objectives():
+    from hpo_bridge.core.trial import Trial, TrialStatus
+    from hpo_bridge.report.results import best_dict, results_csv, results_dict
+    from hpo_bridge.spec import validate_spec
+
+    spec = validate_spec({
+        "name": "mo", "objectives": [{"metric": "acc", "goal": "maximize"},
+                                     {"metric": "latency", "goal": "minimize"}],
+        "search_space": {"x": {"type": "float", "low": 0, "high": 1}},
+    })
+    trials = [
+        Trial(1, {"x": 0.1}, TrialStatus.COMPLETED, values=[0.9],
+              metrics={"acc": [0.9], "latency": [30.0]}, exit_code=0),
+        Trial(2, {"x": 0.2}, TrialStatus.COMPLETED, values=[0.8],
+              metrics={"acc": [0.8], "latency": [40.0]}, exit_code=0),
+        Trial(3, {"x": 0.3}, TrialStatus.FAILED, reason="no value of metric latency reported",
+              values=[0.99], metrics={"acc": [0.99]}, exit_code=0),
+    ]
+    out = results_dict(spec, trials)["trials"]
+    assert out[0]["objective"] == {"acc": 0.9, "latency": 30.0}
+    assert out[2]["objective"] == {"acc": 0.99, "latency": None}
+    assert [t["id"] for t in best_dict(spec, trials)["pareto"]] == [1]
+    assert results_csv(spec, trials).splitlines()[:2] == [
+        "id,status,intervals,objective:acc,objective:latency,x,metric:acc,metric:latency,reason",
+        "1,completed,1,0.9,30.0,0.1,0.9,30.0,",
+    ]
+
+
+def test_grid_multi_objective_study_ends_exhausted_with_its_pareto_set(app, tmp_path):
+    table = {"metric": "acc", "rows": [
+        {"params": {"a": a, "b": b}, "values": [0.5 + 0.1 * a - 0.001 * b],
+         "metrics": {"lat": [float(b * a)]}}
+        for a in (1, 2, 3) for b in (16, 32)]}
+    (tmp_path / "t.json").write_text(json.dumps(table))
+    spec = write_spec(tmp_path, {
+        "name": "grid-mo",
+        "objectives": [{"metric": "acc", "goal": "maximize"},
+                       {"metric": "lat", "goal": "minimize"}],
+        "search_space": {"a": {"type": "categorical", "values": [1, 2, 3]},
+                         "b": {"type": "categorical", "values": [16, 32]}},
+        "strategy": {"algorithm": "grid"},
+        "limits": {"max_trials": 50, "max_parallel": 2},
+    })
+    res = invoke(app, "run", spec, "--simulate", tmp_path / "t.json",
+                 "--study-dir", tmp_path / "s")
+    assert res.exit_code == 0, res.output
+    assert "study finished: the searcher has no more configurations (6 trials)" in res.output
+    trials = json.loads(invoke(app, "results", tmp_path / "s", "--json").stdout)["trials"]
+    assert sorted((t["params"]["a"], t["params"]["b"]) for t in trials) == [
+        (1, 16), (1, 32), (2, 16), (2, 32), (3, 16), (3, 32)]
+    pareto = json.loads(invoke(app, "best", tmp_path / "s", "--json").stdout)["pareto"]
+    # b=16 is both more accurate and faster than b=32 for the same a.
+    assert sorted(t["params"]["a"] for t in pareto) == [1, 2, 3]
+    assert {t["params"]["b"] for t in pareto} == {16}

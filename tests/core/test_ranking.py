@@ -1,10 +1,9 @@
-"""Best trial and Pareto set (core/ranking.py), and the domination rule."""
+"""Best trial and Pareto set of trials (core/ranking.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from hpo_bridge.core.limits import dominates
 from hpo_bridge.core.ranking import best_trial, pareto_set
 from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.spec import validate_spec
@@ -22,13 +21,6 @@ def spec_with(objectives):
 def trial(tid, status=S.COMPLETED, **series):
     return Trial(tid, {"x": 0.1 * tid}, status, values=list(series.get("acc", [])),
                  metrics={k: list(v) for k, v in series.items()})
-
-
-def test_dominates_both_goals():
-    goals = ["maximize", "minimize"]
-    assert dominates([0.9, 1.0], [0.8, 1.0], goals)
-    assert not dominates([0.9, 1.0], [0.9, 1.0], goals)  # equal: neither dominates
-    assert not dominates([0.9, 2.0], [0.8, 1.0], goals)
 
 
 def test_pareto_set_accuracy_max_latency_min():
