@@ -97,7 +97,7 @@ def _drive(directory: Path, spec, start) -> int:
     """Run `start(sink, on_tuner)` with live progress; print the outcome; the exit code."""
     from hpo_bridge.contracts.base import ContractError
     from hpo_bridge.executors.simulator import SimulationError
-    from hpo_bridge.report.progress import ProgressView
+    from hpo_bridge.results.progress import ProgressView
     from hpo_bridge.spec import SpecError
     from hpo_bridge.store import Store, StoreError
 
@@ -128,7 +128,7 @@ def _drive(directory: Path, spec, start) -> int:
 
 
 def _print_best(directory: Path) -> None:
-    from hpo_bridge.report.results import best_dict
+    from hpo_bridge.results.results import best_dict
 
     with _open_store(directory) as store:
         out = best_dict(store.spec, store.trials())
@@ -299,7 +299,7 @@ def status(
     counts = Counter(t.status.value for t in trials)
     top = None if spec.multi_objective else best_trial(spec, trials)
     if as_json:
-        from hpo_bridge.report.results import trial_dict
+        from hpo_bridge.results.results import trial_dict
 
         typer.echo(json.dumps({
             "name": spec.name, "status": shown, "reason": reason, "backend": backend,
@@ -322,7 +322,7 @@ def results(
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV, one row per trial.")] = False,
 ) -> None:
     """Every trial: params, status, intervals, objective, metrics, reason."""
-    from hpo_bridge.report.results import results_csv, results_dict
+    from hpo_bridge.results.results import results_csv, results_dict
 
     if as_json and as_csv:
         fail("--json and --csv: choose one")
@@ -350,7 +350,7 @@ def best(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """The best trial (the Pareto set for several objectives)."""
-    from hpo_bridge.report.results import best_dict
+    from hpo_bridge.results.results import best_dict
 
     with _open_store(directory) as store:
         out = best_dict(store.spec, store.trials())

@@ -209,7 +209,7 @@ def test_live_progress_in_a_terminal_renders_and_ends(tmp_path):
     from rich.console import Console
 
     from hpo_bridge.local_backend import LocalBackend
-    from hpo_bridge.report.progress import ProgressView
+    from hpo_bridge.results.progress import ProgressView
     from hpo_bridge.spec import load_spec
 
     spec = load_spec(write_spec(tmp_path, ASHA))
@@ -231,7 +231,7 @@ def test_live_progress_in_a_terminal_renders_and_ends(tmp_path):
 
 def test_results_and_best_shapes_for_several_objectives():
     from hpo_bridge.core.trial import Trial, TrialStatus
-    from hpo_bridge.report.results import best_dict, results_csv, results_dict
+    from hpo_bridge.results.results import best_dict, results_csv, results_dict
     from hpo_bridge.spec import validate_spec
 
     spec = validate_spec({
