@@ -27,7 +27,6 @@ parameters are simply never suggested when their condition fails (see
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -50,15 +49,22 @@ RUNNING, COMPLETE, FAIL = "running", "complete", "fail"
 _STATES = {RUNNING: TrialState.RUNNING, COMPLETE: TrialState.COMPLETE, FAIL: TrialState.FAIL}
 
 
+def _require_torch() -> None:
+    try:
+        import torch  # noqa: F401 - optuna's GPSampler runs on PyTorch
+    except ImportError:
+        raise ValueError(
+            "strategy.sampler: gp needs PyTorch, which optuna's GPSampler runs on"
+            " (pip install 'hpo-bridge[gp]'), or use sampler tpe"
+        ) from None
+
+
 class BayesianSearcher(Searcher):
     def __init__(self, spec: TuningSpec) -> None:
         super().__init__(spec)
         strategy = spec.strategy
-        if strategy.sampler == "gp" and importlib.util.find_spec("torch") is None:
-            raise ValueError(
-                "strategy.sampler: gp needs PyTorch, which optuna's GPSampler runs on"
-                " (pip install 'hpo-bridge[gp]'), or use sampler tpe"
-            )
+        if strategy.sampler == "gp":
+            _require_torch()
         self.seed = strategy_seed(spec)
         self.names = space.ordered_names(spec)
         self.codecs = {name: _optuna.codec(spec.search_space[name]) for name in self.names}

@@ -29,11 +29,8 @@ uninterrupted one would have.
 
 from __future__ import annotations
 
-import logging
 import math
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,6 +40,7 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState, create_trial
 
 from hpo_bridge.core import space
+from hpo_bridge.core.searchers import _optuna
 from hpo_bridge.core.searchers.hyperband import HyperbandSearcher
 from hpo_bridge.core.trial import TrialStatus
 from hpo_bridge.spec.domains import BoolDomain, CategoricalDomain, DiscreteDomain
@@ -61,17 +59,6 @@ def _choices(domain: Any) -> int | None:
     if isinstance(domain, CategoricalDomain | DiscreteDomain):
         return len(domain.values)
     return None
-
-
-@contextmanager
-def _quiet(logger_name: str) -> Iterator[None]:
-    logger = logging.getLogger(logger_name)
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 class BOHBSearcher(HyperbandSearcher):
@@ -131,7 +118,7 @@ class BOHBSearcher(HyperbandSearcher):
             storage = optuna.storages.InMemoryStorage()
             maximize = self.spec.primary.goal == "maximize"
             direction = StudyDirection.MAXIMIZE if maximize else StudyDirection.MINIMIZE
-            with _quiet("optuna"):  # optuna logs every study it creates
+            with _optuna.quiet():  # optuna logs every study it creates
                 storage.create_new_study([direction], study_name=f"bohb-{level}")
             self._studies[level] = (optuna.Study(f"bohb-{level}", storage), 0)
         study, read = self._studies[level]
