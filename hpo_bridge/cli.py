@@ -63,11 +63,27 @@ def _register_builtin_commands() -> None:
         importlib.import_module(module).register(app)
 
 
+def _needs_plugin_commands(argv: list[str]) -> bool:
+    """Plugins' commands load only when the command line may name one (or asks for help).
+
+    Loading them imports every plugin (and its SDK), which would tax every
+    invocation, `--version` included.
+    """
+    from typer.main import get_command
+
+    words = [a for a in argv if not a.startswith("-")]
+    if not words:
+        return "--version" not in argv
+    builtin = set(get_command(app).commands)  # type: ignore[attr-defined]
+    return words[0] not in builtin
+
+
 def main() -> None:
     from hpo_bridge.plugins import register_commands
 
     _register_builtin_commands()
-    register_commands(app)
+    if _needs_plugin_commands(sys.argv[1:]):
+        register_commands(app)
     try:
         app()
     except UserError as exc:

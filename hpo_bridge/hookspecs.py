@@ -29,7 +29,8 @@ def register_backends(register: Any) -> None:
 
     ``register(name, factory, settings=Model, description="...")``: ``factory()``
     returns a ``hpo_bridge.backend.Backend``; ``settings`` is the pydantic model
-    that validates ``backends.<name>`` in a spec.
+    that validates ``backends.<name>`` in a spec (or its "module:Model" string,
+    imported only when a spec uses the backend).
     """
 
 

@@ -18,6 +18,15 @@ ENTRY_POINT_GROUP = "hpo_bridge"
 BUILTIN_DIST = "hpo-bridge"
 
 
+def _resolve(ref: str) -> Any:
+    """Import "module:attribute.path"."""
+    module, _, attr = ref.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
 @dataclass
 class Component:
     kind: str
@@ -26,16 +35,19 @@ class Component:
     plugin: str
     distribution: str
     description: str = ""
-    settings: Any = None
+    # The backend's settings model, or "module:Attr" imported on first use.
+    settings_ref: Any = None
+
+    @property
+    def settings(self) -> Any:
+        if isinstance(self.settings_ref, str):
+            self.settings_ref = _resolve(self.settings_ref)
+        return self.settings_ref
 
     def load(self) -> Callable[..., Any]:
         """The factory, importing it on first use when given as "module:attribute"."""
         if isinstance(self.factory, str):
-            module, _, attr = self.factory.partition(":")
-            obj: Any = importlib.import_module(module)
-            for part in attr.split("."):
-                obj = getattr(obj, part)
-            self.factory = obj
+            self.factory = _resolve(self.factory)
         return self.factory
 
     def create(self, *args: Any, **kwargs: Any) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from hpo_bridge.hookspecs import hookimpl
-from hpo_bridge_sagemaker.settings import SageMakerSettings
 
 
 @hookimpl
@@ -13,6 +12,6 @@ def register_backends(register: Any) -> None:
     register(
         "sagemaker",
         "hpo_bridge_sagemaker.backend:SageMakerBackend",
-        settings=SageMakerSettings,
+        settings="hpo_bridge_sagemaker.settings:SageMakerSettings",
         description="Amazon SageMaker's own tuner (CreateHyperParameterTuningJob) via boto3",
     )
