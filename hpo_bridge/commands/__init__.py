@@ -8,4 +8,5 @@ MODULES = [
     "hpo_bridge.commands.native",
     "hpo_bridge.commands.study",
     "hpo_bridge.commands.logs",
+    "hpo_bridge.commands.report",
 ]

@@ -94,7 +94,13 @@ def load_spec(path: str | Path) -> TuningSpec:
 
 
 def dump_spec(spec: TuningSpec) -> str:
-    return yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True)
+    data = spec.to_dict()
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    # PyYAML emits a few characters raw that its reader then treats as line breaks
+    # (U+0085, U+2028, U+2029): escape everything non-ASCII in that rare case.
+    if yaml.safe_load(text) != data:
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False)
+    return text
 
 
 def dump_spec_json(spec: TuningSpec) -> str:

@@ -152,3 +152,20 @@ def test_python_api_builds_a_spec():
     )
     assert (spec.primary.metric, spec.max_trials, spec.multi_objective) == ("m", 10, False)
     assert spec.all_objectives == [spec.objective]
+
+
+@pytest.mark.parametrize("metric", ["\x85", "a\u2028b", "精度"])
+def test_dump_round_trips_line_break_like_characters(metric: str) -> None:
+    from hpo_bridge.spec import dump_spec, parse_yaml, validate_spec
+
+    spec = validate_spec(
+        {
+            "name": "a",
+            "objective": {"metric": metric, "goal": "maximize"},
+            "search_space": {"x": {"type": "bool"}},
+        }
+    )
+    text = dump_spec(spec)
+    assert validate_spec(parse_yaml(text)) == spec
+    if metric == "精度":
+        assert "精度" in text  # readable unicode stays readable

@@ -1,0 +1,248 @@
+"""The report's charts as inline SVG (HyperDrive's run views, SEEDS.md 000).
+
+- `metric_chart`: one metric over intervals, one polyline per trial; stopped trials
+  dashed with a dot where they stopped, the best trial(s) drawn last and thick.
+- `parallel_coordinates`: one axis per hyperparameter (log for log domains,
+  categorical for categorical/bool) plus the objective axis(es); lines coloured
+  by the first objective, from worse (light) to better (dark).
+- `scatter_grid`: an objective against each hyperparameter, small multiples.
+- `pareto_chart`: the first two objectives, the Pareto front marked.
+
+Every trial's element carries `data-t="<id>"` so the page's script can
+highlight one trial across charts and table. A chart with nothing to draw
+is a one-line note instead of an empty frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hpo_bridge.core.trial import Trial, TrialStatus
+from hpo_bridge.results.axes import Axis, NumericAxis, metric_axis, param_axis
+from hpo_bridge.results.svg import coord, esc, line, points, short, svg, text
+
+if TYPE_CHECKING:
+    from hpo_bridge.spec import Objective, TuningSpec
+
+NA_GAP = 22  # missing values (inactive conditional parameter, no objective) sit below an axis
+# Worse -> better: light to dark blue (the best trial is drawn apart, in red).
+RAMP = ((0xC6, 0xDB, 0xEF), (0x6B, 0xAE, 0xD6), (0x21, 0x71, 0xB5), (0x08, 0x30, 0x6B))
+
+
+def empty(message: str) -> str:
+    return f'<p class="empty">{esc(message)}</p>'
+
+
+def objective_value(trial: Trial, objective: Objective) -> float | None:
+    return trial.metric_value(objective.metric, objective.goal, objective.measurement)
+
+
+def param_names(spec: TuningSpec, trials: Iterable[Trial]) -> list[str]:
+    """The search space's parameters, then any other parameter a trial carries."""
+    names = list(spec.search_space)
+    for trial in trials:
+        names += [p for p in trial.params if p not in names]
+    return names
+
+
+def axis_title(name: str, axis: Axis) -> str:
+    return f"{name} (log)" if axis.kind == "log" else name
+
+
+def objective_title(objective: Objective, axis: Axis) -> str:
+    arrow = "\u2191" if objective.goal == "maximize" else "\u2193"  # which way is better
+    return f"{axis_title(objective.metric, axis)} {arrow}"
+
+
+def ramp_color(goodness: float) -> str:
+    """A colour of RAMP for goodness in 0 (worse) .. 1 (better)."""
+    x = min(1.0, max(0.0, goodness)) * (len(RAMP) - 1)
+    i = min(int(x), len(RAMP) - 2)
+    f = x - i
+    rgb = (round(a + (b - a) * f) for a, b in zip(RAMP[i], RAMP[i + 1], strict=True))
+    return "#" + "".join(f"{c:02x}" for c in rgb)
+
+
+def _trial_class(trial: Trial, base: str, marked: set[int], mark: str) -> str:
+    cls = f"{base} st-{trial.status.value}"
+    return f"{cls} {mark}" if trial.id in marked else cls
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The plotting rectangle of a chart and its two axes."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+    x: Axis
+    y: Axis
+
+    def px(self, fraction: float) -> float:
+        return self.left + fraction * self.width
+
+    def py(self, fraction: float) -> float:
+        return self.top + (1.0 - fraction) * self.height
+
+    def at(self, xv: Any, yv: Any) -> tuple[float, float] | None:
+        fx, fy = self.x.pos(xv), self.y.pos(yv)
+        if fx is None or fy is None:
+            return None
+        return self.px(fx), self.py(fy)
+
+    def draw(self, x_title: str, y_title: str) -> list[str]:
+        bottom, right = self.top + self.height, self.left + self.width
+        out = []
+        for f, label in self.y.ticks():
+            y = self.py(f)
+            out.append(line(self.left, y, right, y, "grid"))
+            out.append(text(self.left - 5, y + 3.5, short(label, 12), "tick", "end"))
+        for f, label in self.x.ticks():
+            x = self.px(f)
+            out.append(line(x, bottom, x, bottom + 4, "axis"))
+            out.append(text(x, bottom + 15, short(label, 12), "tick", "middle"))
+        out.append(line(self.left, bottom, right, bottom, "axis"))
+        out.append(line(self.left, self.top, self.left, bottom, "axis"))
+        out.append(text(self.left + self.width / 2, bottom + 31, x_title, "title", "middle"))
+        y_mid = self.top + self.height / 2
+        out.append(text(13, y_mid, y_title, "title", "middle", rotate=-90))
+        return out
+
+
+# -- metric over intervals ----------------------------------------------------------------
+def metric_chart(trials: list[Trial], objective: Objective, best: set[int]) -> str:
+    series = [(t, t.metrics.get(objective.metric) or []) for t in trials]
+    series = [(t, s) for t, s in series if s]
+    y = metric_axis(v for _, s in series for v in s)
+    if y is None:
+        return empty(f"No trial has reported {objective.metric} yet.")
+    longest = max(len(s) for _, s in series)
+    frame = Frame(72, 12, 680, 300, NumericAxis(1.0, float(max(2, longest)), integer=True), y)
+    body = frame.draw("interval", objective_title(objective, y))
+    # The best trial(s) last, so they are drawn on top.
+    for trial, values in sorted(series, key=lambda ts: (ts[0].id in best, ts[0].id)):
+        xy = [p for i, v in enumerate(values) if (p := frame.at(i + 1, v)) is not None]
+        if not xy:
+            continue
+        cls = _trial_class(trial, "t", best, "best")
+        body.append(f'<polyline class="{cls}" data-t="{trial.id}" points="{points(xy)}"/>')
+        if trial.status == TrialStatus.STOPPED:
+            x, yy = xy[-1]
+            body.append(f'<circle class="stop" data-t="{trial.id}" cx="{coord(x)}"'
+                        f' cy="{coord(yy)}" r="2.5"/>')
+    return svg(frame.left + frame.width + 16, frame.top + frame.height + 44,
+               "chart metric-chart", f"{objective.metric} over intervals, one line per trial",
+               body, metric=objective.metric)
+
+
+# -- parallel coordinates -----------------------------------------------------------------
+def parallel_coordinates(spec: TuningSpec, trials: list[Trial], best: set[int]) -> str:
+    if not trials:
+        return empty("No trial yet.")
+    columns: list[tuple[str, Axis, list[Any]]] = []
+    for name in param_names(spec, trials):
+        values = [t.params.get(name) for t in trials]
+        axis = param_axis(spec.search_space.get(name), values)
+        columns.append((axis_title(name, axis), axis, values))
+    goodness: list[float | None] = [None] * len(trials)
+    for k, objective in enumerate(spec.all_objectives):
+        values = [objective_value(t, objective) for t in trials]
+        axis = metric_axis(values) or NumericAxis(0.0, 1.0)
+        columns.append((objective_title(objective, axis), axis, values))
+        if k == 0:
+            for i, v in enumerate(values):
+                f = axis.pos(v)
+                if f is not None:
+                    goodness[i] = f if objective.goal == "maximize" else 1.0 - f
+    spacing, left, top, height = 130.0, 100.0, 34.0, 300.0
+    width = left * 2 + spacing * (len(columns) - 1)
+    bottom = top + height
+    body: list[str] = []
+    order = sorted(range(len(trials)), key=lambda i: (
+        trials[i].id in best, goodness[i] is not None, goodness[i] or 0.0, trials[i].id))
+    for i in order:
+        trial = trials[i]
+        xy = []
+        for c, (_, axis, values) in enumerate(columns):
+            f = axis.pos(values[i])
+            y = bottom + NA_GAP if f is None else top + (1 - f) * height
+            xy.append((left + c * spacing, y))
+        cls = _trial_class(trial, "pc", best, "best")
+        g = goodness[i]
+        color = "" if g is None or trial.id in best else f' style="stroke:{ramp_color(g)}"'
+        if g is None:
+            cls += " noobj"
+        body.append(f'<polyline class="{cls}" data-t="{trial.id}"{color}'
+                    f' points="{points(xy)}"/>')
+    # Axes over the lines, so their labels stay readable.
+    for c, (title, axis, values) in enumerate(columns):
+        x = left + c * spacing
+        body.append(line(x, top, x, bottom, "axis"))
+        body.append(text(x, top - 14, short(title, 20), "title", "middle"))
+        for f, label in axis.ticks():
+            y = top + (1 - f) * height
+            body.append(line(x - 3, y, x, y, "axis"))
+            body.append(text(x - 5, y + 3.5, short(label, 14), "tick", "end"))
+        if any(axis.pos(v) is None for v in values):
+            body.append(text(x - 5, bottom + NA_GAP + 3.5, "n/a", "tick", "end"))
+    return svg(width, bottom + NA_GAP + 14, "chart parcoords",
+               "parallel coordinates: hyperparameters and objective, one line per trial", body)
+
+
+# -- objective against each hyperparameter -----------------------------------------------
+def scatter_grid(spec: TuningSpec, trials: list[Trial], best: set[int]) -> str:
+    panels: list[str] = []
+    names = param_names(spec, trials)
+    for objective in spec.all_objectives:
+        values = [objective_value(t, objective) for t in trials]
+        y = metric_axis(values)
+        if y is None:
+            continue
+        for name in names:
+            x = param_axis(spec.search_space.get(name), [t.params.get(name) for t in trials])
+            frame = Frame(58, 8, 180, 150, x, y)
+            body = frame.draw(axis_title(name, x), objective_title(objective, y))
+            ranked = sorted(zip(trials, values, strict=True),
+                            key=lambda tv: (tv[0].id in best, tv[0].id))
+            for trial, value in ranked:
+                p = frame.at(trial.params.get(name), value)
+                if p is None:
+                    continue
+                cls = _trial_class(trial, "p", best, "best")
+                body.append(f'<circle class="{cls}" data-t="{trial.id}" cx="{coord(p[0])}"'
+                            f' cy="{coord(p[1])}" r="{3.5 if trial.id in best else 2.5}"/>')
+            panels.append(svg(250, 202, "chart scatter",
+                              f"{objective.metric} against {name}", body,
+                              param=name, metric=objective.metric))
+    if not panels:
+        return empty("No trial has an objective value yet.")
+    return '<div class="panels">' + "\n".join(panels) + "</div>"
+
+
+# -- two objectives and the Pareto front ---------------------------------------------------
+def pareto_chart(spec: TuningSpec, trials: list[Trial], front: set[int]) -> str:
+    first, second = spec.all_objectives[0], spec.all_objectives[1]
+    pairs = [(t, objective_value(t, first), objective_value(t, second)) for t in trials]
+    pairs = [(t, a, b) for t, a, b in pairs if a is not None and b is not None]
+    x, y = metric_axis(a for _, a, _ in pairs), metric_axis(b for _, _, b in pairs)
+    if x is None or y is None:
+        return empty(f"No trial has both {first.metric} and {second.metric} yet.")
+    frame = Frame(72, 12, 560, 340, x, y)
+    body = frame.draw(objective_title(first, x), objective_title(second, y))
+    on_front = sorted((a, b) for t, a, b in pairs if t.id in front)
+    xy = [p for a, b in on_front if (p := frame.at(a, b)) is not None]
+    if xy:
+        body.append(f'<polyline class="front-line" points="{points(xy)}"/>')
+    for trial, a, b in sorted(pairs, key=lambda tab: (tab[0].id in front, tab[0].id)):
+        p = frame.at(a, b)
+        if p is None:
+            continue
+        cls = _trial_class(trial, "p", front, "front")
+        body.append(f'<circle class="{cls}" data-t="{trial.id}" cx="{coord(p[0])}"'
+                    f' cy="{coord(p[1])}" r="{4 if trial.id in front else 2.5}"/>')
+    return svg(frame.left + frame.width + 16, frame.top + frame.height + 44, "chart pareto",
+               f"{first.metric} against {second.metric}, the Pareto front marked", body,
+               x_metric=first.metric, y_metric=second.metric)
