@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 HPO = "hpo-bridge"
+MAX_KEPT_VALUES = 200
 OPTUNA = "optuna"
 SYNE = "syne-tune"
 
@@ -82,8 +83,13 @@ class Benchmark:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def record(self, system: str, figure: str, values: list[float], unit: str = "") -> dict:
-        """Keep the repetitions of one figure and return their summary."""
-        entry = {**summary(values), "unit": unit, "values": [_round(v) for v in values]}
+        """Keep the repetitions of one figure and return their summary.
+
+        Per-call timings (thousands of calls) keep their summary only: the file stays small.
+        """
+        entry = {**summary(values), "unit": unit}
+        if len(values) <= MAX_KEPT_VALUES:
+            entry["values"] = [_round(v) for v in values]
         self.systems.setdefault(system, {})[figure] = entry
         return entry
 

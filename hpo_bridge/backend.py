@@ -28,7 +28,9 @@ class Unsupported:
     approximation: str | None = None  # what --approximate would do, None if nothing
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.feature} is not supported; nearest: {self.nearest}"
+        # "feature" is a noun phrase ("algorithm sobol", "no regex for metric x"): say
+        # it, then that the backend has no such thing, then what comes closest.
+        return f"{self.path}: {self.feature} (not supported; nearest: {self.nearest})"
 
 
 class UnsupportedFeatures(Exception):
@@ -84,6 +86,11 @@ class Backend(ABC):
     def import_native(self, data: dict[str, Any]) -> dict[str, Any]:
         """A unified spec (as a dict) from the cloud's native request or description."""
         raise NotImplementedError(f"{self.name} cannot import native jobs")
+
+    def check_access(self, spec: TuningSpec) -> None:  # noqa: B027 - optional, no-op default
+        """Raise `BackendError` (one line per problem) when the backend cannot be reached as
+        configured, e.g. no credentials or region: checked before anything is created or
+        uploaded, without a call to the cloud. Default: nothing to check."""
 
     @abstractmethod
     def submit(self, spec: TuningSpec, compiled: Compiled) -> str:

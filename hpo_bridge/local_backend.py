@@ -9,11 +9,16 @@ stored trials (interrupted ones are re-proposed; see core/tuner.py).
 The executor is recorded in the store's meta ("executor": name and options) so
 `resume` runs the study the same way; the process executor also gets the study
 directory (it keeps each trial's working directory there).
+
+A study whose setup fails before any trial ran (a spec its contract cannot run)
+leaves nothing behind: what `run` created in the study directory is removed.
+`resume` first kills what trials of a killed orchestrator left running.
 """
 
 from __future__ import annotations
 
 import math
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,11 +54,14 @@ class LocalBackend:
         on_tuner: Callable[[Tuner], None] | None = None,
     ) -> StudyEnded:
         """Create the study in `study_dir` and run it to its end."""
-        store = Store.create(study_dir, spec)
+        directory = Path(study_dir)
+        before = set(directory.iterdir()) if directory.is_dir() else None
+        store = Store.create(directory, spec)
         store.set_meta("backend", self.name)
         store.set_meta("executor", {"name": executor, "options": executor_options or {}})
         store.commit()
-        return self._drive(store, sink=sink, on_tuner=on_tuner, fresh=True)
+        return self._drive(store, sink=sink, on_tuner=on_tuner,
+                           on_setup_error=lambda: _remove_created(directory, before))
 
     def resume(
         self,
@@ -63,7 +71,11 @@ class LocalBackend:
         on_tuner: Callable[[Tuner], None] | None = None,
     ) -> StudyEnded:
         """Continue a stored study."""
-        return self._drive(Store.open(study_dir), sink=sink, on_tuner=on_tuner)
+        from hpo_bridge.executors.procgroup import kill_leftovers
+
+        store = Store.open(study_dir)
+        kill_leftovers(store.directory)  # trials of a SIGKILLed orchestrator still run
+        return self._drive(store, sink=sink, on_tuner=on_tuner)
 
     # -- internals ---------------------------------------------------------------------
     def build_searcher(self, spec: TuningSpec, state: dict[str, Any] | None) -> Searcher:
@@ -85,8 +97,10 @@ class LocalBackend:
         *,
         sink: Sink | None,
         on_tuner: Callable[[Tuner], None] | None,
-        fresh: bool = False,
+        on_setup_error: Callable[[], None] | None = None,
     ) -> StudyEnded:
+        """Build the study's components and run the tuner to the end; `on_setup_error`
+        undoes a new study that cannot start."""
         spec = store.spec
         try:
             searcher = self.build_searcher(spec, store.searcher_state())
@@ -98,8 +112,8 @@ class LocalBackend:
             executor = registry().require("executors", chosen["name"]).create(spec, **options)
         except BaseException:
             store.close()
-            if fresh:  # nothing ran: leave no half-made study behind
-                store.discard()
+            if on_setup_error is not None:  # nothing ran: leave no half-made study behind
+                on_setup_error()
             raise
         poll = PROCESS_POLL if chosen["name"] == "process" else math.inf
 
@@ -139,3 +153,15 @@ class LocalBackend:
         finally:
             executor.close()
             store.close()
+
+
+def _remove_created(directory: Path, before: set[Path] | None) -> None:
+    """Remove what `run` made in `directory`: all of it if it did not exist before."""
+    if before is None:
+        shutil.rmtree(directory, ignore_errors=True)
+        return
+    for path in set(directory.iterdir()) - before:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ counters moved; it backs off while nothing changes and never polls faster than
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -124,35 +125,75 @@ def run_native(
     """Submit `spec` to `backend_name` (unless the study already has its job) and follow it.
 
     Returns the job's last status (at submission when `detach`). Raises
-    `UnsupportedFeatures`, `BackendError` or `StoreError` for problems the user can fix.
+    `UnsupportedFeatures`, `BackendError` or `StoreError` for problems the user can fix;
+    a spec that does not compile, missing credentials or a failed submission leave no
+    study behind.
     """
     from hpo_bridge.store import Store
 
     backend = backend or create_backend(backend_name)
     directory = Path(study_dir)
-    store = Store.open(directory) if Store.exists(directory) else Store.create(directory, spec)
-    try:
+    store = Store.open(directory) if Store.exists(directory) else None
+    handle = None
+    if store is not None:
         handle = store.get_meta(META_HANDLE)
-        if handle is not None and store.get_meta(META_BACKEND) == backend_name:
+        if store.get_meta(META_BACKEND) not in (None, backend_name):
+            handle = None
+    try:
+        if handle is not None:
             echo(f"following {backend_name} job {handle}")
         else:
-            compiled = backend.compile(spec, approximate=approximate)
-            for warning in compiled.warnings:
-                echo(f"warning: {warning}")
-            (directory / REQUEST_FILE).write_text(json.dumps(compiled.request, indent=2))
-            handle = backend.submit(spec, compiled)
-            store.set_meta(META_BACKEND, backend_name)
-            store.set_meta(META_HANDLE, handle)
-            store.set_status("running", f"{backend_name} job {handle}")
-            store.commit()
-            echo(f"submitted {backend_name} job {handle}")
+            store, handle = _submit(spec, backend_name, backend, directory, store, approximate,
+                                    echo)
         if detach:
             status = backend.status(handle)
             echo(f"{describe(status)}\ndetached: `hpo-bridge status {directory}` follows it")
             return status
         return follow(backend, store, handle, poll_interval, echo=echo, sleep=sleep)
     finally:
-        store.close()
+        if store is not None:
+            store.close()
+
+
+def _submit(spec: TuningSpec, backend_name: str, backend: Backend, directory: Path,
+            store: Any, approximate: bool, echo: Echo) -> tuple[Any, str]:
+    """Compile and check access first; the study is created only right before submission
+    (and removed again if the submission fails), so a failure leaves nothing behind."""
+    from hpo_bridge.store import Store
+
+    compiled = backend.compile(spec, approximate=approximate)
+    backend.check_access(spec)
+    for warning in compiled.warnings:
+        echo(f"warning: {warning}")
+    created = store is None
+    existed = directory.exists()
+    if store is None:
+        store = Store.create(directory, spec)
+    request = directory / REQUEST_FILE
+    try:
+        request.write_text(json.dumps(compiled.request, indent=2))
+        handle = backend.submit(spec, compiled)
+    except Exception:
+        if created:
+            store.close()
+            _remove_study(directory, remove_dir=not existed)
+        raise
+    store.set_meta(META_BACKEND, backend_name)
+    store.set_meta(META_HANDLE, handle)
+    store.set_status("running", f"{backend_name} job {handle}")
+    store.commit()
+    echo(f"submitted {backend_name} job {handle}")
+    return store, handle
+
+
+def _remove_study(directory: Path, remove_dir: bool) -> None:
+    from hpo_bridge.store.sqlite import DB_NAME
+
+    for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", REQUEST_FILE):
+        (directory / name).unlink(missing_ok=True)
+    if remove_dir:
+        with contextlib.suppress(OSError):  # only if nothing else was put there
+            directory.rmdir()
 
 
 def _open_native(study_dir: str | Path) -> tuple[Any, Backend, str]:

@@ -1,4 +1,5 @@
-"""`hpo-bridge logs DIR TRIAL`: a trial's stdout and stderr, as the process wrote them."""
+"""`hpo-bridge logs DIR TRIAL`: a trial's stdout and stderr, as the process wrote them (for a
+study run on a cloud's tuner, the trial's log there, e.g. its CloudWatch stream)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,11 @@ def logs(
         fail(f"--stream: {stream!r} is not one of stdout, stderr, both")
     if not directory.is_dir():
         fail(f"DIR: {directory} is not a directory")
+    from hpo_bridge.native import is_native
+
+    if is_native(directory):
+        _native_logs(directory, trial, tail)
+        return
     trial_dir = directory / TRIALS_DIR / str(trial)
     if not trial_dir.is_dir():
         known = sorted(
@@ -50,6 +56,19 @@ def logs(
         if path.exists():
             _copy(path, out, tail)
     out.flush()
+
+
+def _native_logs(directory: Path, trial: int, tail: int | None) -> None:
+    """A cloud-run trial's log (e.g. its CloudWatch stream: stdout and stderr together)."""
+    from hpo_bridge.backend import BackendError
+    from hpo_bridge.native import native_logs
+
+    try:
+        lines = list(native_logs(directory, str(trial)))
+    except (BackendError, NotImplementedError) as exc:
+        fail(f"TRIAL: {exc}" if "no trial" in str(exc) else str(exc))
+    for line in lines[-tail:] if tail else lines:
+        typer.echo(line.rstrip("\n"))
 
 
 def _copy(path: Path, out: BinaryIO, tail: int | None) -> None:

@@ -309,7 +309,9 @@ def status(
         return
     typer.echo(f"study {spec.name} ({backend}): {shown}" + (f" - {reason}" if reason else ""))
     parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    typer.echo(f"trials: {len(trials)} of {spec.max_trials}" + (f" ({parts})" if parts else ""))
+    rerun = sum(1 for t in trials if t.stage != "hpo")  # Vega's fullytrain: beyond max_trials
+    typer.echo(f"trials: {len(trials) - rerun} of {spec.max_trials}"
+               + (f" + {rerun} fullytrain" if rerun else "") + (f" ({parts})" if parts else ""))
     if top is not None:
         typer.echo(f"best: trial {top.id} {spec.primary.metric}="
                    f"{_fmt_value(top.objective(spec.primary.goal, spec.primary.measurement))}"
@@ -321,7 +323,7 @@ def results(
     as_json: Annotated[bool, typer.Option("--json", help="Print {\"trials\": [...]}.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV, one row per trial.")] = False,
 ) -> None:
-    """Every trial: params, status, intervals, objective, metrics, reason."""
+    """Every trial: params, status, intervals, objective, reason; then the best trial."""
     from hpo_bridge.results.results import results_csv, results_dict
 
     if as_json and as_csv:
@@ -335,14 +337,15 @@ def results(
         sys.stdout.write(results_csv(spec, trials))
         return
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table("id", "status", "intervals", "objective", "params", "reason")
-    data = results_dict(spec, trials)["trials"]
-    for t in data:
-        table.add_row(str(t["id"]), t["status"], str(t["intervals"]), _fmt_obj(t["objective"]),
-                      _fmt_params(t["params"]), t["reason"] or "")
-    Console().print(table)
+    from hpo_bridge.results.table import results_table
+
+    table = results_table(spec, trials)
+    console = Console()
+    if not console.is_terminal:  # a file or a pipe: the table at its natural width
+        console = Console(width=10_000)
+    console.print(table, crop=False, soft_wrap=False)
+    _print_best(directory)
 
 
 def best(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hpo_bridge.core.trial import TrialStatus
+from hpo_bridge.core.trial import HPO, TrialStatus
 
 
 # -- from an executor ------------------------------------------------------------------
@@ -52,6 +52,7 @@ class TrialCreated:
     params: dict[str, Any]
     resource: int | None = None
     bracket: int | None = None
+    stage: str = HPO  # FULLYTRAIN: a re-run of a best configuration after the search
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,18 @@ def _scored(spec: TuningSpec, trials: Iterable[Trial]) -> list[tuple[Trial, list
     return out
 
 
+def ranked(spec: TuningSpec, trials: Iterable[Trial]) -> list[Trial]:
+    """Trials with a result, best first by the first objective (ties as in `best_trial`)."""
+    sign = 1.0 if spec.primary.goal == "maximize" else -1.0
+    scored = sorted(_scored(spec, trials),
+                    key=lambda tv: (-sign * tv[1][0], tv[0].intervals, tv[0].id))
+    return [trial for trial, _ in scored]
+
+
 def best_trial(spec: TuningSpec, trials: Iterable[Trial]) -> Trial | None:
     """The best trial by the first objective."""
-    sign = 1.0 if spec.primary.goal == "maximize" else -1.0
-    scored = _scored(spec, trials)
-    if not scored:
-        return None
-    return min(scored, key=lambda tv: (-sign * tv[1][0], tv[0].intervals, tv[0].id))[0]
+    order = ranked(spec, trials)
+    return order[0] if order else None
 
 
 def pareto_set(spec: TuningSpec, trials: Iterable[Trial]) -> list[Trial]:

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+HPO, FULLYTRAIN = "hpo", "fullytrain"  # the stages a trial belongs to (Vega's pipeline steps)
+INTERRUPTED = "interrupted: the orchestrator stopped while the trial ran (not counted)"
+
 
 class TrialStatus(StrEnum):
     PENDING = "pending"
@@ -42,6 +45,7 @@ class Trial:
     exit_code: int | None = None
     started_at: float | None = None
     ended_at: float | None = None
+    stage: str = HPO  # FULLYTRAIN: a best configuration re-run at full budget after the search
 
     @property
     def intervals(self) -> int:
@@ -72,3 +76,8 @@ def is_valid_number(value: Any) -> bool:
         return math.isfinite(float(value))
     except (TypeError, ValueError):
         return False
+
+
+def is_interrupted(trial: Trial) -> bool:
+    """Cancelled by an orchestrator exit: it does not use up the trial budget."""
+    return trial.status is TrialStatus.CANCELLED and (trial.reason or "").startswith("interrupted")

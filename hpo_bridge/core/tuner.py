@@ -25,6 +25,12 @@ Definitions (where the issue left room):
   marked CANCELLED with a reason starting "interrupted", told to the searcher
   as results-less and not counted against `max_trials`; ids continue after the
   largest previous id, so no id repeats.
+- Fullytrain (Vega, `trial.fullytrain`): when the search ends "finished", the
+  best `top_k` distinct configurations are re-run at full budget (no resource)
+  as new trials of stage "fullytrain", at most `max_parallel` at once, before
+  StudyEnded. They are not told to the searcher or the stopping rule and do not
+  count against `max_trials`; `trial_timeout` applies, `max_duration` does not
+  (it ends the search, not the stage after it). See core/fullytrain.py.
 """
 
 from __future__ import annotations
@@ -46,25 +52,31 @@ from hpo_bridge.core.events import (
     TrialStatusChanged,
 )
 from hpo_bridge.core.executor import Executor
+from hpo_bridge.core.fullytrain import fullytrain_configs
 from hpo_bridge.core.limits import StudyProgress
 from hpo_bridge.core.ranking import best_trial
 from hpo_bridge.core.searchers.base import Searcher
 from hpo_bridge.core.stopping.base import StoppingRule
-from hpo_bridge.core.trial import Trial, TrialStatus, is_valid_number
+from hpo_bridge.core.trial import (
+    FULLYTRAIN,
+    HPO,
+    INTERRUPTED,
+    Trial,
+    TrialStatus,
+    is_interrupted,
+    is_valid_number,
+)
 from hpo_bridge.spec.durations import format_duration
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
 
-INTERRUPTED = "interrupted: the orchestrator stopped while the trial ran (not counted)"
 DRAIN_POLL = 1.0  # seconds of the executor's clock per poll while cancelled trials wind down
 
 Sink = Callable[[StudyEvent], None]
 
 
-def is_interrupted(trial: Trial) -> bool:
-    """Cancelled by an orchestrator exit: it does not use up the trial budget."""
-    return trial.status is TrialStatus.CANCELLED and (trial.reason or "").startswith("interrupted")
+__all__ = ["INTERRUPTED", "Tuner", "is_interrupted"]
 
 
 class Tuner:
@@ -99,7 +111,10 @@ class Tuner:
         self.max_parallel = spec.limits.max_parallel
         self.trials: dict[int, Trial] = {}
         self.progress = StudyProgress(spec)
-        self.ended: StudyEnded | None = None
+        self.ended: StudyEnded | None = None  # set when the search ends
+        self._over = False  # StudyEnded was emitted (after the fullytrain stage, if any)
+        self._stage = HPO
+        self._queue: list[Trial] = []  # fullytrain trials waiting for a free slot
         self.exhausted = False
         self.searcher_changed = False  # since the last `take_searcher_state`
         self._t0 = self.clock.now()
@@ -134,8 +149,10 @@ class Tuner:
 
     def step(self) -> bool:
         """One round; False once the study has ended (then every trial has ended too)."""
-        if self.ended is not None:
+        if self._over:
             return False
+        if self._stage == FULLYTRAIN:
+            return self._fullytrain_step()
         self._check_duration()
         self._fill()
         if self.ended is None and self._pending_end is None and not self._active:
@@ -148,16 +165,23 @@ class Tuner:
             self._end(*self._pending_end)
         if self.ended is not None:
             self._drain()
-            self.sink(self.ended)
-            return False
+            if self._begin_fullytrain():
+                return True
+            return self._close()
         return True
 
     def cancel(self, reason: str, status: str = "cancelled") -> StudyEnded:
         """End the study now (e.g. the user asked); running trials are cancelled."""
-        if self.ended is None:
-            self._end(status, reason)
+        if not self._over:
+            if self.ended is None:
+                self._end(status, reason)
+            else:  # during the fullytrain stage
+                self._queue.clear()
+                self.ended = StudyEnded(self.now(), status, reason)
+                for trial_id in sorted(self._active):
+                    self._request_end(trial_id, TrialStatus.CANCELLED, f"study ended: {reason}")
             self._drain()
-            self.sink(self.ended)  # type: ignore[arg-type]
+            self._close()
         assert self.ended is not None
         return self.ended
 
@@ -189,24 +213,28 @@ class Tuner:
                 return
             self._next_id += 1
             self._budget_used += 1
-            now = self.now()
-            trial = Trial(
+            self._launch(Trial(
                 id=trial_id,
                 params=dict(suggestion.params),
                 resource=suggestion.resource,
                 bracket=suggestion.bracket,
-            )
-            self.trials[trial_id] = trial
-            self.sink(TrialCreated(trial_id, now, trial.params, trial.resource, trial.bracket))
-            self._active.add(trial_id)
-            timeout = self.spec.limits.trial_timeout
-            if timeout is not None:
-                heapq.heappush(self._deadlines, (self.clock.now() + timeout, trial_id))
-            try:
-                self.executor.start(trial)
-            except Exception as exc:  # noqa: BLE001 - one bad trial must not end the study
-                self._active.discard(trial_id)
-                self._finish(trial, now, TrialStatus.FAILED, f"could not start: {exc}", None)
+            ))
+
+    def _launch(self, trial: Trial) -> None:
+        """Journal a new trial and start it on the executor."""
+        now = self.now()
+        self.trials[trial.id] = trial
+        self.sink(TrialCreated(trial.id, now, trial.params, trial.resource, trial.bracket,
+                               trial.stage))
+        self._active.add(trial.id)
+        timeout = self.spec.limits.trial_timeout
+        if timeout is not None:
+            heapq.heappush(self._deadlines, (self.clock.now() + timeout, trial.id))
+        try:
+            self.executor.start(trial)
+        except Exception as exc:  # noqa: BLE001 - one bad trial must not end the study
+            self._active.discard(trial.id)
+            self._finish(trial, now, TrialStatus.FAILED, f"could not start: {exc}", None)
 
     def _why_idle(self) -> str:
         if self.exhausted:
@@ -219,7 +247,7 @@ class Tuner:
         if self._deadlines:
             timeout = min(timeout, self._deadlines[0][0] - self.clock.now())
         max_duration = self.spec.limits.max_duration
-        if max_duration is not None:
+        if max_duration is not None and self._stage == HPO:
             timeout = min(timeout, max_duration - self.now())
         return max(timeout, 0.0)
 
@@ -285,6 +313,8 @@ class Tuner:
         if event.name != self.primary:
             return None
         trial.values.append(value)
+        if trial.stage == FULLYTRAIN:
+            return None  # the search is over: nothing learns from these
         interval = len(trial.values)
         if self.rule is not None:
             self.rule.report(trial_id, interval, value)
@@ -320,6 +350,8 @@ class Tuner:
     ) -> None:
         trial.status, trial.reason, trial.exit_code, trial.ended_at = status, reason, exit_code, t
         self.sink(TrialStatusChanged(trial.id, t, status, reason, exit_code))
+        if trial.stage == FULLYTRAIN:
+            return
         if self.rule is not None:
             self.rule.finished(trial.id)
         value = self._result(trial) if status.counts_as_result else None
@@ -384,6 +416,42 @@ class Tuner:
                 break
             self._handle(events)
 
+    def _close(self) -> bool:
+        assert self.ended is not None
+        self._over = True
+        self.sink(self.ended)
+        return False
+
+    # -- the fullytrain stage ----------------------------------------------------------------
+    def _begin_fullytrain(self) -> bool:
+        """Queue the stage's trials when the search finished; False when there are none."""
+        stage = self.spec.trial.fullytrain
+        if stage is None or self._stage == FULLYTRAIN or self.ended is None \
+                or self.ended.status != "finished":
+            return False
+        self._stage = FULLYTRAIN
+        for source in fullytrain_configs(self.spec, self.trials.values(), stage.top_k):
+            self._queue.append(Trial(id=self._next_id, params=dict(source.params),
+                                     stage=FULLYTRAIN))
+            self._next_id += 1
+        self._start_queued()
+        return bool(self._active)
+
+    def _start_queued(self) -> None:
+        while self._queue and len(self._active) < self.max_parallel:
+            self._launch(self._queue.pop(0))
+
+    def _fullytrain_step(self) -> bool:
+        self._handle(self.executor.poll(self._poll_timeout()))
+        self._enforce_timeouts()
+        self._start_queued()
+        if self._active:
+            return True
+        search = self.ended
+        assert search is not None
+        self.ended = StudyEnded(self.now(), search.status, search.reason)  # ends now
+        return self._close()
+
     # -- resume ----------------------------------------------------------------------------
     def _restore(self, previous: Sequence[Trial], backlog: Sequence[tuple]) -> None:
         """Continue a study from its stored trials (see the module's notes on resume)."""
@@ -396,11 +464,15 @@ class Tuner:
         self._catch_up(backlog)
         for trial in sorted(previous, key=lambda t: t.id):
             self._next_id = max(self._next_id, trial.id + 1)
+            searched = trial.stage != FULLYTRAIN
             if not trial.status.terminal:
                 trial.status, trial.reason, trial.ended_at = TrialStatus.CANCELLED, INTERRUPTED, now
                 self.sink(TrialStatusChanged(trial.id, now, trial.status, trial.reason))
-                self.searcher.tell(trial.id, trial.status, None)
-                self.searcher_changed = True
+                if searched:
+                    self.searcher.tell(trial.id, trial.status, None)
+                    self.searcher_changed = True
+            if not searched:
+                continue  # the fullytrain stage runs again after the search (see above)
             if not is_interrupted(trial):
                 self._budget_used += 1
             if replay and self.rule is not None:
@@ -408,7 +480,8 @@ class Tuner:
                     self.rule.report(trial.id, interval, value)
                 self.rule.finished(trial.id)
         ended = sorted(
-            (t for t in self.trials.values() if t.status.terminal and not is_interrupted(t)),
+            (t for t in self.trials.values()
+             if t.status.terminal and not is_interrupted(t) and t.stage != FULLYTRAIN),
             key=lambda t: (t.ended_at if t.ended_at is not None else math.inf, t.id),
         )
         for trial in ended:
@@ -421,7 +494,7 @@ class Tuner:
         params stand), objective reports and trial ends, in journal order."""
         for kind, trial_id, interval, value in backlog:
             trial = self.trials.get(trial_id)
-            if trial is None:
+            if trial is None or trial.stage == FULLYTRAIN:
                 continue
             self.searcher_changed = True
             if kind == "ask":

@@ -92,8 +92,10 @@ class ProcessExecutor(Executor):
         procgroup.guard(self)
 
     # -- Executor ------------------------------------------------------------------------
-    def start(self, trial: Trial, stage: str = "hpo") -> None:
-        """Start `trial`; `stage="fullytrain"` runs Vega's fullytrain stage (no EPOCHS)."""
+    def start(self, trial: Trial, stage: str | None = None) -> None:
+        """Start `trial` in its stage (`trial.stage` unless given): "fullytrain" runs
+        Vega's fullytrain stage (no EPOCHS)."""
+        stage = stage or trial.stage
         if trial.id in self._runs:
             raise ValueError(f"trial {trial.id} is already running")
         now = self.clock.now()
@@ -174,6 +176,7 @@ class ProcessExecutor(Executor):
             if run.launch.on_finish is not None and run.requested is not None:
                 with contextlib.suppress(Exception):
                     run.launch.on_finish(run.requested[0])
+        procgroup.kill_strays(self.study_dir)  # what left its trial's process group
         self._selector.close()
         procgroup.release(self)
 
@@ -183,6 +186,7 @@ class ProcessExecutor(Executor):
             procgroup.signal_group(run.proc.pid, signal.SIGKILL)
             self._end(run)
             self._close_sources(run)
+        procgroup.kill_strays(self.study_dir)
 
     # -- internals ---------------------------------------------------------------------
     def _collect(self) -> list[ExecutorEvent]:
@@ -273,7 +277,7 @@ class ProcessExecutor(Executor):
         env["PYTHONPATH"] = os.pathsep.join(p for p in (code, env.get("PYTHONPATH")) if p)
         env["PYTHONUNBUFFERED"] = "1"  # metrics must arrive as printed, not at exit
         env["HPO_BRIDGE_TRIAL_ID"] = str(ctx.trial_id)
-        env["HPO_BRIDGE_TRIAL_DIR"] = str(ctx.trial_dir)
+        env[procgroup.TRIAL_DIR_VAR] = str(ctx.trial_dir)  # also how strays are found
         env.update(self.spec.trial.env)
         env.update(launch.env)  # the contract's channels must point where they are read
         if ctx.device is not None:

@@ -5,7 +5,9 @@ id is its pid and one `killpg` reaches its children and grandchildren. When
 the leader exits, the executor kills what is left of the group *before*
 reaping the leader: an unreaped leader keeps its pid (and so the group id)
 from being reused, so the signal cannot hit a stranger. A process that calls
-setsid() itself leaves the group; that is out of reach without cgroups.
+setsid() itself leaves the group, out of reach of the group's signals; it
+still carries its trial's HPO_BRIDGE_TRIAL_DIR, so `kill_strays(study_dir)`
+finds it when the study ends (or resumes).
 
 `guard()` makes sure nothing outlives the orchestrator on a normal exit,
 Ctrl-C, SIGTERM or SIGHUP; after a SIGKILL of the orchestrator, the `pid`
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Protocol
 
 PID_FILE = "pid"
+TRIAL_DIR_VAR = "HPO_BRIDGE_TRIAL_DIR"  # set by the executor in every trial's environment
 
 
 def spawn(
@@ -108,6 +111,28 @@ def kill_leftovers(study_dir: Path) -> list[int]:
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
         pid_file.unlink(missing_ok=True)
+    return killed + [pid for pid in kill_strays(study_dir) if pid not in killed]
+
+
+def kill_strays(study_dir: Path) -> list[int]:
+    """SIGKILL our processes whose environment places them in a trial of `study_dir`
+    (what left its trial's session); their pids. Call it when no trial should run."""
+    prefix = f"{TRIAL_DIR_VAR}={Path(study_dir).resolve() / 'trials'}/".encode()
+    killed: list[int] = []
+    if not os.path.isdir("/proc"):  # not Linux: only process groups reach trials there
+        return killed
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as fh:
+                environ = fh.read()
+        except OSError:  # gone, or not ours
+            continue
+        if any(var.startswith(prefix) for var in environ.split(b"\0")):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
     return killed
 
 

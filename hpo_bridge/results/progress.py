@@ -3,7 +3,7 @@
 In a terminal: a bar of trials done, a table of running trials with their
 latest metrics, and the best so far (rich, refreshed a few times a second on
 its own thread, so the tuner never waits for the screen). Elsewhere: one plain
-line per ended trial and one for the end of the study.
+line per ended trial. The study's outcome is the command's to print (on stdout).
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from rich.table import Table
 
 from hpo_bridge.core.events import (
     MetricReported,
-    StudyEnded,
     StudyEvent,
     TrialCreated,
     TrialStatusChanged,
 )
-from hpo_bridge.core.trial import TrialStatus
+from hpo_bridge.core.trial import HPO, TrialStatus
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
@@ -33,6 +32,10 @@ MAX_ROWS = 12  # running trials shown; more are summarised in one line
 
 def _fmt(value: Any) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _params_text(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={_fmt(v)}" for k, v in params.items())
 
 
 class ProgressView:
@@ -51,6 +54,7 @@ class ProgressView:
         self._value: dict[int, float] = {}  # the objective per measurement so far
         self._running: set[int] = set()
         self._done = done
+        self._total = total
         self.best: tuple[int, float] | None = None
         self._progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -82,10 +86,13 @@ class ProgressView:
             elif isinstance(event, TrialCreated):
                 self._params[event.trial_id] = event.params
                 self._running.add(event.trial_id)
+                if event.stage != HPO:  # Vega's fullytrain re-runs come on top of max_trials
+                    self._total += 1
+                    self._progress.update(self._task, total=self._total)
+                    lines.append(f"trial {event.trial_id}: {event.stage} stage,"
+                                 f" {_params_text(event.params)}")
             elif isinstance(event, TrialStatusChanged) and event.status.terminal:
                 lines += self._trial_ended(event)
-            elif isinstance(event, StudyEnded):
-                lines.append(f"study {event.status}: {event.reason}")
         # Printed outside the lock: rendering the live view takes it too.
         for line in lines:
             self._line(line)
@@ -132,7 +139,7 @@ class ProgressView:
             table = Table("trial", "params", "intervals", "latest metrics", box=None)
             running = sorted(self._running)
             for tid in running[:MAX_ROWS]:
-                params = ", ".join(f"{k}={_fmt(v)}" for k, v in self._params.get(tid, {}).items())
+                params = _params_text(self._params.get(tid, {}))
                 latest = ", ".join(f"{k}={_fmt(v)}" for k, v in self._latest.get(tid, {}).items())
                 table.add_row(str(tid), params, str(self._intervals.get(tid, 0)), latest)
             parts: list[Any] = [self._progress.get_renderable(), table]

@@ -5,7 +5,8 @@
     objective (per `measurement`: a number or null; for several objectives an object
                metric -> number or null, in the spec's order),
     metrics (name -> list of values), reason (why it stopped or failed, else null),
-    resource (budget the searcher gave, or null), exit_code (or null).
+    resource (budget the searcher gave, or null), exit_code (or null),
+    stage ("hpo"; "fullytrain" for a best configuration re-run after the search, Vega).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.core.ranking import best_trial, pareto_set
-from hpo_bridge.core.trial import Trial
+from hpo_bridge.core.trial import HPO, Trial
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
@@ -40,6 +41,7 @@ def trial_dict(spec: TuningSpec, trial: Trial) -> dict[str, Any]:
         "reason": trial.reason,
         "resource": trial.resource,
         "exit_code": trial.exit_code,
+        "stage": trial.stage,
     }
 
 
@@ -61,7 +63,7 @@ def _cell(value: Any) -> Any:
 
 def results_csv(spec: TuningSpec, trials: list[Trial]) -> str:
     """One row per trial: id, status, intervals, objective(s), params, last metric values,
-    reason."""
+    reason, and the stage when some trial ran in the fullytrain stage."""
     params: list[str] = list(spec.search_space)
     metrics: list[str] = []
     for trial in trials:
@@ -73,8 +75,9 @@ def results_csv(spec: TuningSpec, trials: list[Trial]) -> str:
     )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    staged = any(t.stage != HPO for t in trials)
     writer.writerow(["id", "status", "intervals", *objectives, *params,
-                     *(f"metric:{m}" for m in metrics), "reason"])
+                     *(f"metric:{m}" for m in metrics), "reason", *(["stage"] if staged else [])])
     for trial in sorted(trials, key=lambda t: t.id):
         obj = objective_of(spec, trial)
         obj_cells = list(obj.values()) if isinstance(obj, dict) else [obj]
@@ -82,6 +85,6 @@ def results_csv(spec: TuningSpec, trials: list[Trial]) -> str:
             trial.id, trial.status.value, trial.intervals, *map(_cell, obj_cells),
             *(_cell(trial.params.get(p)) for p in params),
             *(_cell(trial.metrics[m][-1] if trial.metrics.get(m) else None) for m in metrics),
-            _cell(trial.reason),
+            _cell(trial.reason), *([trial.stage] if staged else []),
         ])
     return out.getvalue()

@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS trials (
     id INTEGER PRIMARY KEY, params TEXT NOT NULL, status TEXT NOT NULL,
     resource INTEGER, bracket INTEGER, reason TEXT, exit_code INTEGER,
-    created_at REAL, started_at REAL, ended_at REAL);
+    created_at REAL, started_at REAL, ended_at REAL, stage TEXT NOT NULL DEFAULT 'hpo');
 CREATE TABLE IF NOT EXISTS transitions (
     seq INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL, time REAL, status TEXT NOT NULL,
     reason TEXT, exit_code INTEGER);
@@ -67,7 +67,8 @@ class StudyStatus:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    # Key order kept (params and the spec's search space come in the user's order).
+    return json.dumps(value, separators=(",", ":"))
 
 
 class Store:
@@ -140,6 +141,7 @@ class Store:
             raise StoreError(f"{d}: cannot read {DB_NAME}: {exc}") from None
         if "spec" not in rows:
             raise StoreError(f"{d}: {DB_NAME} holds no spec (not an hpo-bridge study)")
+        cls._upgrade(conn)
         spec_dir = json.loads(rows.get("spec_dir", "null"))
         spec = validate_spec(
             json.loads(rows["spec"]),
@@ -147,6 +149,13 @@ class Store:
             base_dir=Path(spec_dir) if spec_dir else None,
         )
         return cls(d, conn, spec)
+
+    @staticmethod
+    def _upgrade(conn: sqlite3.Connection) -> None:
+        """Add the columns a study made by an earlier version lacks."""
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(trials)")}
+        if "stage" not in columns:
+            conn.execute("ALTER TABLE trials ADD COLUMN stage TEXT NOT NULL DEFAULT 'hpo'")
 
     def close(self) -> None:
         if self._in_tx:
@@ -254,10 +263,10 @@ class Store:
                (self._next(), event.trial_id, event.time, event.status.value, event.reason,
                 event.exit_code))
         elif isinstance(event, TrialCreated):
-            ex("INSERT INTO trials(id, params, status, resource, bracket, created_at)"
-               " VALUES(?, ?, ?, ?, ?, ?)",
+            ex("INSERT INTO trials(id, params, status, resource, bracket, created_at, stage)"
+               " VALUES(?, ?, ?, ?, ?, ?, ?)",
                (event.trial_id, _dumps(event.params), TrialStatus.PENDING.value,
-                event.resource, event.bracket, event.time))
+                event.resource, event.bracket, event.time, event.stage))
             ex("INSERT INTO transitions(seq, trial_id, time, status) VALUES(?, ?, ?, ?)",
                (self._next(), event.trial_id, event.time, TrialStatus.PENDING.value))
         elif isinstance(event, TrialStarted):
@@ -305,12 +314,12 @@ class Store:
         out: dict[int, Trial] = {}
         for row in self.conn.execute(
             "SELECT id, params, status, resource, bracket, reason, exit_code, started_at,"
-            " ended_at FROM trials ORDER BY id"
+            " ended_at, stage FROM trials ORDER BY id"
         ):
             out[row[0]] = Trial(
                 id=row[0], params=json.loads(row[1]), status=TrialStatus(row[2]),
                 resource=row[3], bracket=row[4], reason=row[5], exit_code=row[6],
-                started_at=row[7], ended_at=row[8],
+                started_at=row[7], ended_at=row[8], stage=row[9],
             )
         primary = self.spec.primary.metric
         for trial_id, name, value in self.conn.execute(

@@ -20,6 +20,7 @@ from botocore.model import ServiceModel
 
 from hpo_bridge_localstack.aws.identity import Caller, caller_from
 from hpo_bridge_localstack.aws.protocol import (
+    AccessDenied,
     InternalFailure,
     ServiceError,
     Throttling,
@@ -76,7 +77,7 @@ class EmulatorApp:
             self.stats.record(label)
             kind = self.faults.take(label)
             if kind is not None:
-                return self._inject(kind, label, environ, start_response, xml=not target)
+                return self._inject(kind, label, caller, environ, start_response, xml=not target)
         if service is not None:
             return self._json_call(service, operation, environ, start_response, caller)
         return self._moto(environ, start_response)
@@ -117,7 +118,12 @@ class EmulatorApp:
 
     @staticmethod
     def _inject(
-        kind: str, label: str, environ: dict[str, Any], start_response: StartResponse, xml: bool
+        kind: str,
+        label: str,
+        caller: Caller,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        xml: bool,
     ) -> Iterable[bytes]:
         if kind == "drop":
             sock = environ.get("werkzeug.socket")
@@ -126,11 +132,10 @@ class EmulatorApp:
                     sock.shutdown(socket.SHUT_RDWR)
             # werkzeug treats a ConnectionError as a dropped client: no answer is written.
             raise ConnectionAbortedError(f"fault injection: dropped {label}")
-        error = (
-            Throttling("Rate exceeded") if kind == "throttle" else InternalFailure("Internal error")
-        )
-        if xml:  # S3 speaks XML; its throttling is 503 SlowDown
-            code, status = ("SlowDown", 503) if kind == "throttle" else ("InternalError", 500)
+        error = _fault_error(kind, label, caller)
+        if xml:  # S3 speaks XML: throttling is 503 SlowDown, a denial 403 AccessDenied
+            code, status = {"throttle": ("SlowDown", 503), "deny": ("AccessDenied", 403)}.get(
+                kind, ("InternalError", 500))
             body = (
                 '<?xml version="1.0" encoding="UTF-8"?>'
                 f"<Error><Code>{code}</Code><Message>{error.message}</Message></Error>"
@@ -179,6 +184,18 @@ class EmulatorApp:
             "faults_injected": dict(sorted(self.faults.injected.items())),
             "faults_pending": self.faults.pending(),
         }
+
+
+def _fault_error(kind: str, label: str, caller: Caller) -> ServiceError:
+    if kind == "throttle":
+        return Throttling("Rate exceeded")
+    if kind == "deny":  # the wording IAM gives a caller whose policies lack the action
+        service, _, operation = label.rpartition(":")
+        action = f"{service or 'sagemaker'}:{operation}"
+        return AccessDenied(
+            f"User: arn:aws:iam::{caller.account}:user/emulated is not authorized to perform:"
+            f" {action} because no identity-based policy allows the {action} action")
+    return InternalFailure("Internal error")
 
 
 def _read_json(environ: dict[str, Any]) -> dict[str, Any]:

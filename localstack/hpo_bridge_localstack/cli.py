@@ -23,8 +23,9 @@ def emulate(
         list[str] | None,
         typer.Option(
             help="OPERATION:KIND:COUNT - the first COUNT calls of OPERATION (* for any) fail;"
-            " KIND is throttle (400 ThrottlingException), error (500 InternalFailure) or"
-            " drop (connection closed without an answer). Repeatable.",
+            " KIND is throttle (400 ThrottlingException), error (500 InternalFailure), deny"
+            " (400 AccessDeniedException) or drop (connection closed without an answer)."
+            " Repeatable.",
         ),
     ] = None,
     work_dir: Annotated[

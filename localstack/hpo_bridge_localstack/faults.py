@@ -1,8 +1,9 @@
 """Fault injection and call counting: the retry tests and the API-cost benchmark lean on them.
 
 A fault applies to the first COUNT calls of one operation (or of every operation with `*`):
-`throttle` answers 400 ThrottlingException, `error` answers 500 InternalFailure, `drop` closes
-the connection without an answer. Calls the emulator makes to itself are never counted or
+`throttle` answers 400 ThrottlingException, `error` answers 500 InternalFailure, `deny` answers
+400 AccessDeniedException (as for a caller without the IAM permission), `drop` closes the
+connection without an answer. Calls the emulator makes to itself are never counted or
 faulted.
 """
 
@@ -12,7 +13,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 
-FAULT_KINDS = ("throttle", "error", "drop")
+FAULT_KINDS = ("throttle", "error", "deny", "drop")
 ANY_OPERATION = "*"
 
 

@@ -14,16 +14,19 @@ As a subprocess, exactly what a user runs (`hpo-bridge emulate sagemaker --port 
 
     with EmulatorProcess("sagemaker") as proc:
         proc.url, proc.env(), proc.stats()
+        proc.inject_fault("CreateHyperParameterTuningJob", "deny"); proc.reset_stats()
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import subprocess
 import sys
 import tarfile
+import urllib.request
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -80,11 +83,30 @@ class EmulatorProcess:
     def stats(self) -> dict[str, Any]:
         return fetch_stats(self.url)
 
+    def reset_stats(self) -> None:
+        _post(f"{self.url}/_emulator/stats/reset", {})
+
+    def inject_fault(self, operation: str, kind: str, count: int = 1) -> None:
+        """The next `count` calls of `operation` (`*`: any) fail as `kind` (see faults.py)."""
+        _post(f"{self.url}/_emulator/faults",
+              {"operation": operation, "kind": kind, "count": count})
+
+    def clear_faults(self) -> None:
+        _post(f"{self.url}/_emulator/faults", None, method="DELETE")
+
     def __enter__(self) -> EmulatorProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _post(url: str, payload: Any, method: str = "POST") -> Any:
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return json.loads(resp.read())
 
 
 def code_tarball(files: Mapping[str, str | bytes]) -> bytes:

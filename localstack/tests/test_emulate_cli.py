@@ -46,7 +46,7 @@ def test_bad_fault_is_one_line_and_exit_code_2():
     result = run_cli("emulate", "sagemaker", "--port", "0", "--fault", "Describe:melt:1")
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "--fault 'Describe:melt:1': kind must be one of throttle, error, drop")
+        "--fault 'Describe:melt:1': kind must be one of throttle, error, deny, drop")
 
 
 def test_unknown_emulator_is_one_line_and_exit_code_2():

@@ -25,7 +25,8 @@ def emu():
 
 @pytest.mark.parametrize(
     ("kind", "code", "status"),
-    [("throttle", "ThrottlingException", 400), ("error", "InternalFailure", 500)],
+    [("throttle", "ThrottlingException", 400), ("error", "InternalFailure", 500),
+     ("deny", "AccessDeniedException", 400)],
 )
 def test_error_faults_answer_like_the_service(emu, kind, code, status):
     sm = emu.client("sagemaker", config=NO_RETRY)
@@ -38,6 +39,26 @@ def test_error_faults_answer_like_the_service(emu, kind, code, status):
     with pytest.raises(ClientError) as info:
         sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="x")
     assert info.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_deny_names_the_missing_permission_and_is_never_retried_by_boto3(emu):
+    sm = emu.client("sagemaker", config=RETRY)
+    emu.inject_fault(DESCRIBE, "deny", 3)
+    with pytest.raises(ClientError) as info:
+        sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="x")
+    assert info.value.response["Error"]["Message"].endswith(
+        f"is not authorized to perform: sagemaker:{DESCRIBE} because no identity-based"
+        f" policy allows the sagemaker:{DESCRIBE} action")
+    assert emu.stats()["calls"] == {DESCRIBE: 1}
+
+
+def test_s3_denial_is_403_access_denied(emu):
+    s3 = emu.client("s3", config=NO_RETRY)
+    emu.inject_fault("s3:PUT", "deny", 1)
+    with pytest.raises(ClientError) as info:
+        s3.create_bucket(Bucket="denied-bucket")
+    assert info.value.response["Error"]["Code"] == "AccessDenied"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
 
 def test_drop_closes_the_connection(emu):
@@ -107,7 +128,7 @@ def test_control_plane_over_http(emu):
     ("text", "message"),
     [
         ("Describe:throttle", "expected OPERATION:KIND:COUNT"),
-        ("Describe:melt:1", "kind must be one of throttle, error, drop"),
+        ("Describe:melt:1", "kind must be one of throttle, error, deny, drop"),
         ("Describe:drop:two", "count must be a whole number"),
         ("Describe:drop:0", "count must be at least 1"),
         (":drop:1", "the operation is empty"),

@@ -44,6 +44,10 @@ class Throttling(ServiceError):
     code, status = "ThrottlingException", 400
 
 
+class AccessDenied(ServiceError):
+    code, status = "AccessDeniedException", 400
+
+
 class InternalFailure(ServiceError):
     code, status = "InternalFailure", 500
 

@@ -48,6 +48,15 @@ ACCESS_CODES = ("AccessDenied", "AccessDeniedException", "UnrecognizedClientExce
                 "InvalidSignatureException", "SignatureDoesNotMatch")
 
 
+class AwsError(BackendError):
+    """An AWS call that failed for good (after the retries worth making); `code` is AWS's
+    error code (e.g. ResourceNotFound) or botocore's exception name."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
 def _handle(name: str, region: str) -> str:
     return f"{name}@{region}"
 
@@ -113,6 +122,17 @@ class SageMakerBackend(Backend):
             raise BackendError(f"sagemaker: {REGION_HELP}")
         return str(region)
 
+    def check_access(self, spec: TuningSpec) -> None:
+        """Credentials and region from boto3's chain (no call to AWS): every problem at once."""
+        problems = []
+        session = self._boto_session()
+        if not (settings_of(spec).region or session.region_name):
+            problems.append(REGION_HELP)
+        if session.get_credentials() is None:
+            problems.append(CREDENTIALS_HELP)
+        if problems:
+            raise BackendError("\n".join(f"{self.name}: {p}" for p in problems))
+
     def client(self, service: str, region: str | None) -> Any:
         region = self._region(region)
         key = (service, region)
@@ -125,7 +145,13 @@ class SageMakerBackend(Backend):
         return self._clients[key]
 
     def _call(self, service: str, region: str | None, operation: str, **params: Any) -> Any:
-        from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError
+        """One API call with retries; whatever still fails becomes an `AwsError`."""
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            NoCredentialsError,
+            PartialCredentialsError,
+        )
 
         method = getattr(self.client(service, region), operation)
         try:
@@ -133,18 +159,20 @@ class SageMakerBackend(Backend):
         except (NoCredentialsError, PartialCredentialsError):
             raise BackendError(f"sagemaker: {CREDENTIALS_HELP}") from None
         except ClientError as exc:
-            if error_code(exc) in ACCESS_CODES:
-                message = exc.response.get("Error", {}).get("Message", "")
-                raise BackendError(
-                    f"sagemaker: access denied for {service} {operation}: {message}"
-                    " (check the credentials' IAM permissions)"
-                ) from exc
-            raise
+            code = error_code(exc)
+            message = exc.response.get("Error", {}).get("Message", "")
+            if code in ACCESS_CODES:
+                raise AwsError(
+                    code, f"sagemaker: access denied for {service} {operation}: {message}"
+                    " (check the credentials' IAM permissions)") from exc
+            raise AwsError(code, f"sagemaker: {service} {operation} failed: {code}: {message}"
+                           ) from exc
+        except BotoCoreError as exc:  # connection errors once the retries are spent
+            raise AwsError(type(exc).__name__,
+                           f"sagemaker: {service} {operation} failed: {exc}") from exc
 
     # -- lifecycle --------------------------------------------------------------------
     def submit(self, spec: TuningSpec, compiled: Compiled) -> str:
-        from botocore.exceptions import ClientError
-
         region = self._region(settings_of(spec).region)
         for prefix, local in compiled.artifacts.items():
             # The code tarball is one object; an input folder is uploaded file by file.
@@ -158,11 +186,9 @@ class SageMakerBackend(Backend):
         name = request["HyperParameterTuningJobName"]
         try:
             self._call("sagemaker", region, "create_hyper_parameter_tuning_job", **request)
-        except ClientError as exc:
-            if error_code(exc) != "ResourceInUse":
-                raise BackendError(f"sagemaker: CreateHyperParameterTuningJob failed: "
-                                   f"{exc.response.get('Error', {}).get('Message', exc)}"
-                                   ) from exc
+        except AwsError as exc:
+            if exc.code != "ResourceInUse":
+                raise
             # A create retried after a lost answer, or the same spec submitted again:
             # the job already exists; it is ours only if it was created from this request.
             self._accept_existing(region, request)
@@ -266,20 +292,19 @@ class SageMakerBackend(Backend):
         return trials
 
     def cancel(self, handle: str) -> None:
-        from botocore.exceptions import ClientError
-
         name, region = split_handle(handle)
         try:
             self._call("sagemaker", region, "stop_hyper_parameter_tuning_job",
                        HyperParameterTuningJobName=name)
-        except ClientError as exc:
+        except AwsError as exc:
+            if exc.code in ACCESS_CODES:
+                raise
             # Stopping a job that has already ended is not an error for the user.
             if JOB_STATES.get(self._describe(name, region).get(
                     "HyperParameterTuningJobStatus", "")) in ("completed", "failed", "stopped",
                                                               "stopping"):
                 return
-            raise BackendError(f"sagemaker: cannot stop {name}: "
-                               f"{exc.response.get('Error', {}).get('Message', exc)}") from exc
+            raise
 
     def training_job_name(self, handle: str, trial: str) -> str:
         if not trial.isdigit():

@@ -182,3 +182,44 @@ def test_approximate_warns_once_per_mapping():
         " Linear range [0.2, 0.8] (mu +- 3 sigma)",
         "early_stopping.policy: policy median is approximated: TrainingJobEarlyStoppingType Auto",
     ]
+
+
+@pytest.mark.parametrize(("strategy", "path", "nearest"), [
+    ({"algorithm": "bayesian", "n_startup_trials": 5}, "strategy.n_startup_trials",
+     "Bayesian strategy has no such setting"),
+    ({"algorithm": "hyperband", "brackets": 2}, "strategy.brackets",
+     "Hyperband strategy has no such setting"),
+    ({"algorithm": "random", "options": {"jitter": 1}}, "strategy.options",
+     "Random strategy takes no options"),
+])
+def test_strategy_settings_sagemaker_lacks_are_named_then_ignored(strategy, path, nearest):
+    data = base_spec(strategy=strategy, trial={"resource": {"max": 9}})
+    assert nearest in unsupported(data)[path]
+    compiled = compile_(data, approximate=True)
+    (warning,) = compiled.warnings
+    assert warning.startswith(f"{path}: ") and warning.endswith("is approximated: ignored")
+    assert validate(OPERATION, compiled.request) == []
+
+
+def test_a_plugin_algorithm_without_a_native_equivalent_has_no_approximation():
+    """E.g. population-based training from a searcher plugin: SageMaker has nothing near."""
+    import types
+
+    from hpo_bridge.hookspecs import hookimpl
+    from hpo_bridge.plugins import reset_registry
+
+    @hookimpl
+    def register_searchers(register):
+        register("pbt", "builtins:dict", description="population-based training")
+
+    reset_registry([("pbt-plugin", types.SimpleNamespace(register_searchers=register_searchers))])
+    try:
+        data = base_spec(strategy={"algorithm": "pbt"})
+        for approximate in (False, True):
+            with pytest.raises(UnsupportedFeatures) as info:
+                compile_(data, approximate=approximate)
+            (item,) = info.value.items
+            assert item.path == "strategy.algorithm" and item.approximation is None
+            assert item.nearest == "strategy Bayesian, Random, Grid or Hyperband"
+    finally:
+        reset_registry()

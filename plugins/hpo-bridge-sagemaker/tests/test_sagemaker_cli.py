@@ -43,10 +43,10 @@ def test_compile_unsupported_lists_every_feature_and_exits_2(app, tmp_path):
     result = invoke(app, "compile", path, "--backend", "sagemaker")
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "sagemaker: strategy.algorithm: algorithm sobol is not supported; nearest:"
-        " strategy Random",
-        "sagemaker: early_stopping.policy: policy median is not supported; nearest:"
-        " TrainingJobEarlyStoppingType Auto (SageMaker's own median-based rule)",
+        "sagemaker: strategy.algorithm: algorithm sobol (not supported; nearest:"
+        " strategy Random)",
+        "sagemaker: early_stopping.policy: policy median (not supported; nearest:"
+        " TrainingJobEarlyStoppingType Auto (SageMaker's own median-based rule))",
         "(--approximate maps what has a near equivalent)",
     ]
     approx = invoke(app, "compile", path, "--backend", "sagemaker", "--approximate")

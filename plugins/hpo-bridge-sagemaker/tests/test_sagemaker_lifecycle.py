@@ -3,11 +3,8 @@ submit, follow, collect, stop, logs, retries and idempotent creation."""
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -232,41 +229,34 @@ def test_a_same_named_job_with_another_definition_is_refused(emu, tmp_path):
     backend.cancel(handle)
 
 
-class _Denying(BaseHTTPRequestHandler):
-    calls = 0
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        type(self).calls += 1
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        body = json.dumps({"__type": "AccessDeniedException",
-                           "message": "User is not authorized to perform"
-                                      " sagemaker:DescribeHyperParameterTuningJob"}).encode()
-        self.send_response(400)
-        self.send_header("Content-Type", "application/x-amz-json-1.1")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+def test_an_access_error_is_not_retried_and_names_the_fix(emu, tmp_path):
+    emu.inject_fault("DescribeHyperParameterTuningJob", "deny", 5)
+    waits: list[float] = []
+    retried: list[BaseException] = []
+    backend = SageMakerBackend(retry=RetryPolicy(sleep=waits.append), on_retry=retried.append)
+    with pytest.raises(BackendError) as info:
+        backend.status("some-job")
+    assert str(info.value).startswith(
+        "sagemaker: access denied for sagemaker describe_hyper_parameter_tuning_job: User: ")
+    assert "sagemaker:DescribeHyperParameterTuningJob" in str(info.value)
+    assert str(info.value).endswith("(check the credentials' IAM permissions)")
+    assert emu.stats()["calls"] == {"DescribeHyperParameterTuningJob": 1}
+    assert waits == [] and retried == []
 
 
-def test_an_access_error_is_not_retried_and_names_the_fix(aws_env):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Denying)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        aws_env.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_port}")
-        aws_env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        aws_env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        aws_env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        waits: list[float] = []
-        backend = SageMakerBackend(retry=RetryPolicy(sleep=waits.append))
-        with pytest.raises(BackendError, match="access denied .*IAM permissions"):
-            backend.status("some-job")
-        assert _Denying.calls == 1 and waits == []
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_a_denied_create_is_not_retried_and_starts_no_job(emu, tmp_path):
+    def jobs() -> int:
+        listing = emu.client("sagemaker").list_hyper_parameter_tuning_jobs(MaxResults=100)
+        return len(listing["HyperParameterTuningJobSummaries"])
+
+    before = jobs()
+    emu.inject_fault("CreateHyperParameterTuningJob", "deny", 5)
+    spec = example_spec(max_trials=2, max_parallel=2)
+    backend = fast_backend()
+    with pytest.raises(BackendError, match="access denied .*IAM permissions"):
+        backend.submit(spec, backend.compile(spec))
+    assert emu.stats()["calls"]["CreateHyperParameterTuningJob"] == 1
+    assert jobs() == before
 
 
 def test_missing_credentials_is_one_clear_message(aws_env):

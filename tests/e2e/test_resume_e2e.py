@@ -1,0 +1,114 @@
+"""SIGKILL of the orchestrator in the middle of a study of real trial processes, then
+`hpo-bridge resume DIR`: results kept, interrupted trials handled, no id repeats, the
+budget holds, and nothing of the killed run outlives the resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+from e2e_helpers import alive, pids_in, results, wait_dead, write_study
+
+from hpo_bridge.store import Store
+
+# Each trial forks a child that lives as long as the trial (a data loader, say): the
+# child of an interrupted trial is an orphan the resume has to find. The child writes the
+# time now and then, the trial the time it started: `resume` must kill the orphans before
+# it starts new trials.
+SCRIPT = """\
+import os, sys, time
+import hpo_bridge
+
+def write(name, text):
+    with open(name + ".tmp", "w") as fh:
+        fh.write(text)
+    os.replace(name + ".tmp", name)
+
+write("started", repr(time.time()))
+x = float(sys.argv[1].split("=", 1)[1])
+if os.fork() == 0:
+    write("child.pid", str(os.getpid()))
+    while True:
+        write("beat", repr(time.time()))
+        time.sleep(0.02)
+for epoch in range(1, 5):
+    time.sleep(0.25)
+    hpo_bridge.report(loss=(x - 0.3) ** 2 + 1 / epoch)
+"""
+
+MAX_TRIALS = 8
+
+
+def _wait_for(study, enough, seconds: float = 60.0) -> list:
+    """Poll the store until `enough(trials)`; the trials then."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(0.05)
+        if Store.exists(study):
+            with Store.open(study) as store:
+                trials = store.trials()
+            if enough(trials):
+                return trials
+    raise AssertionError("the study did not get there")
+
+
+def test_sigkilled_orchestrator_then_resume(hpo, cli_exe, tmp_path):
+    spec = write_study(tmp_path / "job", SCRIPT, {
+        "name": "killed",
+        "objective": {"metric": "loss", "goal": "minimize"},
+        "search_space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+        "strategy": {"algorithm": "random", "seed": 3},
+        "limits": {"max_trials": MAX_TRIALS, "max_parallel": 2},
+        "trial": {"command": ["python", "train.py"]},
+    })
+    study = tmp_path / "study"
+    proc = subprocess.Popen([str(cli_exe), "run", str(spec), "--study-dir", str(study)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # Kill it when two trials are done and two run, each with a metric reported.
+        def mid_study(trials):
+            running = [t for t in trials if t.status.value == "running" and t.values]
+            return sum(t.status.terminal for t in trials) >= 2 and len(running) == 2
+
+        _wait_for(study, mid_study)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    with Store.open(study) as store:
+        at_kill = {t.id: t for t in store.trials()}
+    running = [tid for tid, t in at_kill.items() if not t.status.terminal]
+    assert running
+    orphans = [p for p in pids_in(study, "child.pid") if alive(p)]
+    assert orphans, "the killed run's trials should still be running"
+
+    shown = hpo("status", study)
+    assert "interrupted" in shown.stdout.splitlines()[0]
+    resumed = hpo("resume", study)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"study finished: max_trials ({MAX_TRIALS}) reached" in resumed.stdout
+
+    trials = {t["id"]: t for t in results(hpo, study)}
+    assert sorted(trials) == list(range(1, len(trials) + 1))  # no id repeats, none skipped
+    for tid, before in at_kill.items():
+        after = trials[tid]
+        if before.status.terminal:  # kept as it was
+            assert (after["status"], after["metrics"]["loss"]) == (before.status.value,
+                                                                   before.values)
+        else:
+            assert after["status"] == "cancelled" and after["reason"].startswith("interrupted")
+    counted = [t for t in trials.values() if not (t["reason"] or "").startswith("interrupted")]
+    assert len(counted) == MAX_TRIALS
+    assert all(t["status"] == "completed" for t in counted)
+    # The interrupted trials' processes were gone before the new ones started, and the
+    # resumed run left nothing either.
+    assert wait_dead(orphans, 0.0) == []
+    beats = [study / "trials" / str(tid) / "beat" for tid in running]
+    last_beat = max(float(b.read_text()) for b in beats if b.exists())
+    first_new = min(float((study / "trials" / str(tid) / "started").read_text())
+                    for tid in trials if tid > max(at_kill))
+    assert last_beat < first_new
+    assert wait_dead(pids_in(study, "child.pid")) == []
+    again = hpo("resume", study)
+    assert again.returncode == 0 and "study already finished" in again.stdout
