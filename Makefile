@@ -30,7 +30,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check hpo_bridge tests $(wildcard plugins) $(wildcard localstack) $(wildcard benchmarks) $(wildcard examples)
 
 # Benchmarks against peers (optuna, Syne Tune): the `bench` extra holds the peers.
-# Full run <= 30 minutes, quick run < 3 minutes; results in benchmarks/results/latest.*
+# Full run <= 30 minutes (results in benchmarks/results/latest.*, committed); quick run
+# < 3 minutes (benchmarks/results/quick/, not committed: the full figures stay intact).
 BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): $(STAMP) pyproject.toml
@@ -41,7 +42,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 
 bench-quick: $(BENCH_STAMP)
-	$(BIN)/python -m benchmarks --quick
+	$(BIN)/python -m benchmarks --quick --out benchmarks/results/quick
 
 clean:
 	rm -rf $(VENV)

@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help="where latest.* are written")
     args = parser.parse_args(argv)
 
+    args.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results: dict[str, Any] = {"meta": {}, "benchmarks": {}}
     if args.only and (args.out / "latest.json").exists():

@@ -84,8 +84,36 @@ def main() -> None:
     _register_builtin_commands()
     if _needs_plugin_commands(sys.argv[1:]):
         register_commands(app)
+    usage_error, no_args, abort = _usage_errors()
     try:
-        app()
+        code = app(standalone_mode=False)
+    except no_args as exc:  # bare `hpo-bridge` or a group without its command: the help
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except usage_error as exc:
+        # One line naming the flag or argument, not click's framed usage block.
+        command = exc.ctx.command_path if exc.ctx is not None else "hpo-bridge"
+        message = " ".join(exc.format_message().split())
+        typer.echo(f"{command}: {message} (see --help)", err=True)
+        sys.exit(EXIT_USAGE)
     except UserError as exc:
         typer.echo(str(exc), err=True)
         sys.exit(EXIT_USAGE)
+    except abort:  # Ctrl-C in a command that does not handle it itself
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _usage_errors() -> tuple[type[Exception], type[Exception], type[BaseException]]:
+    """Click's UsageError, no-args-is-help error, and typer's Abort.
+
+    Newer typer releases vendor click as typer._click; older ones use click.
+    """
+    from typer import Abort
+
+    try:
+        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+    except ImportError:
+        from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
+    return UsageError, NoArgsIsHelpError, Abort

@@ -41,6 +41,9 @@ def logs(
         _native_logs(directory, trial, tail)
         return
     trial_dir = directory / TRIALS_DIR / str(trial)
+    if not trial_dir.is_dir() and _in_store(directory, trial):
+        fail(f"TRIAL: trial {trial} has no logs (it printed nothing: simulated trials"
+             " have no process)")
     if not trial_dir.is_dir():
         known = sorted(
             (int(p.name) for p in (directory / TRIALS_DIR).glob("*") if p.name.isdigit()),
@@ -69,6 +72,17 @@ def _native_logs(directory: Path, trial: int, tail: int | None) -> None:
         fail(f"TRIAL: {exc}" if "no trial" in str(exc) else str(exc))
     for line in lines[-tail:] if tail else lines:
         typer.echo(line.rstrip("\n"))
+
+
+def _in_store(directory: Path, trial: int) -> bool:
+    """Whether the study's store knows `trial` (a simulated trial has no folder)."""
+    from hpo_bridge.store import Store, StoreError
+
+    try:
+        with Store.open(directory) as store:
+            return any(t.id == trial for t in store.trials())
+    except (StoreError, OSError):
+        return False
 
 
 def _copy(path: Path, out: BinaryIO, tail: int | None) -> None:

@@ -17,14 +17,14 @@ def register(app: typer.Typer) -> None:
     app.command(name="cancel")(cancel_command)
 
 
-def _backend(name: str) -> Any:
+def _backend(name: str, flag: str = "--backend") -> Any:
     from hpo_bridge.backend import BackendError
     from hpo_bridge.native import create_backend
 
     try:
         return create_backend(name)
     except BackendError as exc:
-        fail(f"--backend: {exc}")
+        fail(f"{flag}: {exc}")
 
 
 def compile_command(
@@ -60,8 +60,10 @@ def _read_native(path: Path) -> Any:
         fail(f"{path}: cannot read: {exc.strerror}")
     try:
         return json.loads(text)
-    except ValueError:
-        pass
+    except ValueError as exc:
+        if path.suffix.lower() == ".json":
+            # A .json file is JSON: name JSON's own complaint, not YAML's.
+            fail(f"{path}: not valid JSON: {exc}")
     try:  # YAML is accepted too (a superset of JSON, for hand-written jobs)
         return parse_yaml(text, str(path))
     except SpecError as exc:
@@ -79,7 +81,7 @@ def import_command(
     from hpo_bridge.backend import BackendError
     from hpo_bridge.spec import SpecError, dump_spec, validate_spec
 
-    native = _backend(source)
+    native = _backend(source, flag="--from")
     data = _read_native(file)
     try:
         spec_dict = native.import_native(data)

@@ -11,6 +11,7 @@ max_trials` inside `limits`) wait until that section's fields are valid.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,6 +118,13 @@ def _strategy(view: SpecView) -> Iterator[Problem]:
     if not view.ok("strategy"):
         return
     algorithm = spec.strategy.algorithm
+    if spec.strategy.sampler == "gp" and importlib.util.find_spec("torch") is None:
+        # Caught here, not when the study starts: `validate` must tell the truth.
+        yield Problem(
+            "strategy.sampler",
+            "gp needs PyTorch, which optuna's GPSampler runs on"
+            " (pip install 'hpo-bridge[gp]'), or use sampler tpe",
+        )
     if algorithm in FINITE_ONLY:
         for name, domain in spec.search_space.items():
             if not domain.finite:

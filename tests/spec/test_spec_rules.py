@@ -498,3 +498,25 @@ def test_int_distribution_rejects_fractional_q() -> None:
         DistributionDomain(distribution="quniform", type="int", low=0, high=3, q=0.5)
     d = DistributionDomain(distribution="quniform", type="int", low=0, high=6, q=2)
     assert d.grid_values() == [0, 2, 4, 6]
+
+
+def test_gp_sampler_needs_torch_at_validation() -> None:
+    import importlib.util
+
+    from hpo_bridge.spec import SpecError, validate_spec
+
+    data = {
+        "name": "gp",
+        "objective": {"metric": "loss", "goal": "minimize"},
+        "search_space": {"x": {"type": "float", "low": 0, "high": 1}},
+        "strategy": {"algorithm": "bayesian", "sampler": "gp"},
+    }
+    if importlib.util.find_spec("torch") is not None:
+        assert validate_spec(data).strategy.sampler == "gp"
+        return
+    with pytest.raises(SpecError) as info:
+        validate_spec(data)
+    assert [str(p) for p in info.value.problems] == [
+        "strategy.sampler: gp needs PyTorch, which optuna's GPSampler runs on"
+        " (pip install 'hpo-bridge[gp]'), or use sampler tpe"
+    ]
