@@ -10,8 +10,9 @@ The executor is recorded in the store's meta ("executor": name and options) so
 `resume` runs the study the same way; the process executor also gets the study
 directory (it keeps each trial's working directory there).
 
-A study whose setup fails before any trial ran (a spec its contract cannot run)
-leaves nothing behind: what `run` created in the study directory is removed.
+A study whose setup fails before any trial ran (a spec its contract cannot run,
+a `[python, X.py]` command whose script is not in trial.code) leaves nothing
+behind: what `run` created in the study directory is removed.
 `resume` first kills what trials of a killed orchestrator left running.
 """
 
@@ -24,9 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hpo_bridge.core.events import StudyEnded, StudyEvent
+from hpo_bridge.core.events import StudyEnded, StudyEvent, TrialStatusChanged
 from hpo_bridge.core.searchers.base import Searcher
 from hpo_bridge.core.stopping.base import StoppingRule
+from hpo_bridge.core.trial import TrialStatus
 from hpo_bridge.core.tuner import Tuner
 from hpo_bridge.plugins import registry
 from hpo_bridge.spec import TuningSpec
@@ -35,6 +37,7 @@ from hpo_bridge.store import Store
 Sink = Callable[[StudyEvent], None]
 PROCESS_POLL = 1.0  # seconds: how often a real-time study wakes up with no events
 SEARCHER_STATE_EVERY = 2.0  # wall seconds between saves of the searcher's state
+CTRL_C = "interrupted (Ctrl-C)"  # is_interrupted(): not counted, re-proposed on resume
 
 
 class LocalBackend:
@@ -110,6 +113,12 @@ class LocalBackend:
             if chosen["name"] == "process":
                 options.setdefault("study_dir", store.directory)
             executor = registry().require("executors", chosen["name"]).create(spec, **options)
+            if chosen["name"] == "process":
+                try:
+                    check_script(spec)
+                except BaseException:
+                    executor.close()
+                    raise
         except BaseException:
             store.close()
             if on_setup_error is not None:  # nothing ran: leave no half-made study behind
@@ -144,15 +153,35 @@ class LocalBackend:
             assert tuner.ended is not None
             return tuner.ended
         except KeyboardInterrupt:
-            # The step in progress is dropped, as after a crash; running trials stay
-            # "running" in the store and `resume` re-runs them.
+            # The step in progress is dropped, as after a crash. Trials that were running
+            # are recorded as cancelled "interrupted (Ctrl-C)" (their processes are stopped
+            # below): the store tells the truth, and `resume` re-proposes them without
+            # counting them against max_trials, like those of a killed orchestrator.
             store.rollback()
-            store.set_status("interrupted", "interrupted by the user", time=store.elapsed())
+            now = store.elapsed()
+            for trial in store.trials():
+                if not trial.status.terminal:
+                    store.record(TrialStatusChanged(trial.id, now, TrialStatus.CANCELLED,
+                                                    CTRL_C))
+            store.set_status("interrupted", "interrupted by the user", time=now)
             store.commit()
             raise
         finally:
             executor.close()
             store.close()
+
+
+def check_script(spec: TuningSpec) -> None:
+    """A `[python, X.py, ...]` command whose script is missing fails before any trial,
+    as a ContractError (one line, exit code 2), not as N failed trials."""
+    from hpo_bridge.contracts.base import PYTHON_WORDS, ContractError
+
+    command = spec.trial.command or []
+    if len(command) < 2 or command[0] not in PYTHON_WORDS or not command[1].endswith(".py"):
+        return
+    script = Path(command[1])
+    if not (spec.code_dir / script).exists():  # an absolute path stays itself under `/`
+        raise ContractError(f"trial.command: script {command[1]} not found in {spec.code_dir}")
 
 
 def _remove_created(directory: Path, before: set[Path] | None) -> None:

@@ -2,7 +2,11 @@
 
 Exit codes: 0 the study finished; 1 it ended for a failure rule (or was cancelled);
 2 user error (bad spec, flag or directory: one line, no traceback); 130 interrupted
-with Ctrl-C (`resume DIR` continues it).
+with Ctrl-C (`resume DIR` continues it; the trials that ran are recorded cancelled
+"interrupted (Ctrl-C)", not counted against max_trials, and re-proposed).
+
+`status` and the `results` table show "interrupted" for such trials and for trials still
+"running" in a study no orchestrator runs any more (killed); `--json` keeps stored statuses.
 
 `run` keeps the study in `--study-dir`, by default `./studies/<name>-<YYYYmmdd-HHMMSS>`
 (a `-2`, `-3`... suffix if that exists already).
@@ -91,6 +95,12 @@ def _shown_status(store) -> tuple[str, str | None]:
     if st.status == "running" and not native and not _pid_alive(st.pid):
         return "interrupted", "the orchestrator stopped before the study ended"
     return st.status, st.reason
+
+
+def _trials_may_run(store) -> bool:
+    """False when no orchestrator runs this local study: its "running" trials are dead
+    (shown "interrupted"). A native study's trials are the cloud's: as synced."""
+    return store.get_meta("native_handle") is not None or _shown_status(store)[0] == "running"
 
 
 def _drive(directory: Path, spec, start) -> int:
@@ -295,18 +305,22 @@ def status(
     with _open_store(directory) as store:
         spec, trials = store.spec, store.trials()
         shown, reason = _shown_status(store)
+        runs = _trials_may_run(store)
         backend = backend or store.get_meta("backend", "local")
-    counts = Counter(t.status.value for t in trials)
     top = None if spec.multi_objective else best_trial(spec, trials)
-    if as_json:
+    if as_json:  # machine-readable: the stored statuses (see results/results.py)
         from hpo_bridge.results.results import trial_dict
 
+        counts = Counter(t.status.value for t in trials)
         typer.echo(json.dumps({
             "name": spec.name, "status": shown, "reason": reason, "backend": backend,
             "trials": len(trials), "max_trials": spec.max_trials, "counts": dict(counts),
             "best": trial_dict(spec, top) if top is not None else None,
         }, indent=2))
         return
+    from hpo_bridge.results.results import shown_status
+
+    counts = Counter(shown_status(t, runs) for t in trials)
     typer.echo(f"study {spec.name} ({backend}): {shown}" + (f" - {reason}" if reason else ""))
     parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     rerun = sum(1 for t in trials if t.stage != "hpo")  # Vega's fullytrain: beyond max_trials
@@ -330,6 +344,7 @@ def results(
         fail("--json and --csv: choose one")
     with _open_store(directory) as store:
         spec, trials = store.spec, store.trials()
+        runs = _trials_may_run(store)
     if as_json:
         typer.echo(json.dumps(results_dict(spec, trials), indent=2))
         return
@@ -340,7 +355,7 @@ def results(
 
     from hpo_bridge.results.table import results_table
 
-    table = results_table(spec, trials)
+    table = results_table(spec, trials, study_runs=runs)
     console = Console()
     if not console.is_terminal:  # a file or a pipe: the table at its natural width
         console = Console(width=10_000)

@@ -3,10 +3,17 @@
 One `step()` starts trials while fewer than `max_parallel` are active and the
 budget allows, waits for the executor's next events, and acts on them:
 
-1. every report in the batch is recorded (stopping rule, searcher) before any
-   stopping decision, so trials running in lockstep are compared interval by
-   interval; decisions then go in (trial id, interval) order;
-2. trials that ended are told to the searcher and counted by the end rules.
+1. the batch's reports are taken in waves: wave k holds each trial's k-th
+   objective report (and the other metrics that came with it, i.e. after it
+   until its next objective report). Every report of a wave is recorded
+   (stopping rule, searcher) before the wave's stopping decisions, so trials
+   running in lockstep are compared interval by interval; decisions go in
+   (trial id, interval) order;
+2. once a trial is to end (a stop decision, a timeout, an invalid report, the
+   study's end) its later reports are dropped: not journaled, not told to the
+   rule or searcher, not in its values. A process that printed ahead of the
+   decision does not change it: a stopped trial's intervals are the decision's;
+3. trials that ended are told to the searcher and counted by the end rules.
 
 Definitions (where the issue left room):
 - `max_trials` counts trials *created* (every configuration the tuner asked
@@ -255,31 +262,43 @@ class Tuner:
         return self._elapsed0 + (executor_time - self._t0)
 
     def _handle(self, events: Iterable[ExecutorEvent]) -> None:
-        to_decide: list[tuple[int, int]] = []
         finished: list[TrialFinished] = []
-        last_time = self.now()
+        waves: list[list[MetricReported]] = []
+        primaries: dict[int, int] = {}  # objective reports per trial in this batch
         for event in events:
             if isinstance(event, TrialFinished):
                 finished.append(event)
             elif isinstance(event, MetricReported):
-                interval = self._on_metric(event)
-                if interval is not None:
-                    to_decide.append((event.trial_id, interval))
+                if event.name == self.primary:
+                    primaries[event.trial_id] = primaries.get(event.trial_id, 0) + 1
+                wave = max(primaries.get(event.trial_id, 0), 1) - 1
+                while len(waves) <= wave:
+                    waves.append([])
+                waves[wave].append(event)
             elif isinstance(event, TrialStarted):
                 self._on_started(event)
         finishing = {e.trial_id for e in finished}
-        if self.rule is not None:
-            for trial_id, interval in sorted(to_decide):
-                if trial_id in finishing or trial_id in self._ending:
-                    continue
-                decision = self.rule.decide(trial_id, interval)
-                if decision.stop:
-                    self.sink(StoppingDecision(
-                        trial_id, last_time, interval, self.rule.name, decision.reason
-                    ))
-                    self._request_end(trial_id, TrialStatus.STOPPED, decision.reason)
+        last_time = self.now()
+        for wave_events in waves:
+            to_decide: list[tuple[int, int]] = []
+            for metric in wave_events:
+                interval = self._on_metric(metric)
+                if interval is not None:
+                    to_decide.append((metric.trial_id, interval))
+            self._decide(to_decide, finishing, last_time)
         for event in finished:
             self._on_finished(event)
+
+    def _decide(self, to_decide: list[tuple[int, int]], finishing: set[int], t: float) -> None:
+        if self.rule is None:
+            return
+        for trial_id, interval in sorted(to_decide):
+            if trial_id in finishing or trial_id in self._ending:
+                continue
+            decision = self.rule.decide(trial_id, interval)
+            if decision.stop:
+                self.sink(StoppingDecision(trial_id, t, interval, self.rule.name, decision.reason))
+                self._request_end(trial_id, TrialStatus.STOPPED, decision.reason)
 
     def _on_started(self, event: TrialStarted) -> None:
         trial = self.trials.get(event.trial_id)

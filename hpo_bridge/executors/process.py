@@ -11,7 +11,9 @@ Events:
 - MetricReported per value read, in order; a value that is not a finite
   number arrives as nan with its text in `raw`: the tuner fails the trial;
 - TrialFinished after the last metric: COMPLETED on exit 0, FAILED with
-  "exit code N" or "killed by signal SIGKILL", or the status and reason given
+  "exit code N: <the last non-empty line of its stderr>" (why it failed,
+  e.g. Python's "can't open file", cut to 160 characters) or
+  "killed by signal SIGKILL", or the status and reason given
   to `stop()` (unless the trial had already exited by itself then).
   `exit_code` is the process's return code (negative: the signal number).
 """
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 STDOUT, STDERR, LAUNCH_FILE = "stdout.log", "stderr.log", "launch.json"
 TRIALS_DIR = "trials"
 POLL_INTERVAL = 0.05  # seconds between metric scans while nothing exits
+TAIL_BYTES = 4096  # of stderr read for a failed trial's reason (never the whole log)
+TAIL_CHARS = 160  # of its last line kept in the reason
 
 
 @dataclass
@@ -221,6 +225,9 @@ class ProcessExecutor(Executor):
             status, reason = TrialStatus.FAILED, f"killed by signal {_signal_name(-code)}"
         else:
             status, reason = TrialStatus.FAILED, f"exit code {code}"
+            last = _last_line(run.trial_dir / STDERR)
+            if last:
+                reason += f": {last}"
         if run.launch.on_finish is not None:
             try:
                 run.launch.on_finish(status)
@@ -296,6 +303,20 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return str(number)
+
+
+def _last_line(path: Path) -> str:
+    """The last non-empty line of a log, read from its end: a failed trial's last words."""
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(size - TAIL_BYTES, 0))
+            tail = fh.read(TAIL_BYTES)
+    except OSError:
+        return ""
+    lines = [line.strip() for line in tail.decode("utf-8", "replace").splitlines()]
+    last = next((line for line in reversed(lines) if line), "")
+    return last if len(last) <= TAIL_CHARS else last[: TAIL_CHARS - 3] + "..."
 
 
 def _write_launch(trial_dir: Path, launch: Launch) -> None:

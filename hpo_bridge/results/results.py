@@ -7,6 +7,10 @@
     metrics (name -> list of values), reason (why it stopped or failed, else null),
     resource (budget the searcher gave, or null), exit_code (or null),
     stage ("hpo"; "fullytrain" for a best configuration re-run after the search, Vega).
+`status` there is the stored status. The text views (`status`, the `results` table) show
+`shown_status` instead: "interrupted" for a trial an orchestrator exit cut short, i.e.
+cancelled with an "interrupted..." reason (Ctrl-C, or a resume after a kill), or still
+pending/running in the store while the study no longer runs (its processes are gone).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.core.ranking import best_trial, pareto_set
-from hpo_bridge.core.trial import HPO, Trial
+from hpo_bridge.core.trial import HPO, Trial, is_interrupted
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
@@ -28,6 +32,13 @@ def objective_of(spec: TuningSpec, trial: Trial) -> Any:
         for o in spec.all_objectives
     }
     return values if spec.multi_objective else values[spec.primary.metric]
+
+
+def shown_status(trial: Trial, study_runs: bool = True) -> str:
+    """The status a person is shown (see the module's notes): "interrupted" or the stored one."""
+    if is_interrupted(trial) or (not study_runs and not trial.status.terminal):
+        return "interrupted"
+    return trial.status.value
 
 
 def trial_dict(spec: TuningSpec, trial: Trial) -> dict[str, Any]:

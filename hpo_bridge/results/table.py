@@ -2,7 +2,8 @@
 
 Columns: id, the stage (only when some trial ran in Vega's fullytrain stage),
 one per parameter (the spec's order, then conditional ones a trial added),
-status, intervals, the objective(s), and why the trial ended (truncated: the
+status (as `shown_status`: "interrupted" for a trial an orchestrator exit cut
+short), intervals, the objective(s), and why the trial ended (truncated: the
 full reason is in `results --json`). Rows by id.
 """
 
@@ -14,7 +15,7 @@ from rich import box
 from rich.table import Table
 
 from hpo_bridge.core.trial import HPO, Trial
-from hpo_bridge.results.results import objective_of
+from hpo_bridge.results.results import objective_of, shown_status
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
@@ -48,10 +49,11 @@ def _param_names(spec: TuningSpec, trials: list[Trial]) -> list[str]:
     return names
 
 
-def results_table(spec: TuningSpec, trials: list[Trial]) -> Table:
+def results_table(spec: TuningSpec, trials: list[Trial], study_runs: bool = True) -> Table:
     """The table. In a narrow terminal the reason wraps first, then parameter values are
     cut (to MIN_PARAM characters); id, status, intervals and objective stay whole, and a
-    reason that no longer fits is left out (`--json` has it)."""
+    reason that no longer fits is left out (`--json` has it). `study_runs`: False when no
+    orchestrator runs the study (its running trials are shown "interrupted")."""
     trials = sorted(trials, key=lambda t: t.id)
     params = _param_names(spec, trials)
     staged = any(t.stage != HPO for t in trials)
@@ -66,7 +68,7 @@ def results_table(spec: TuningSpec, trials: list[Trial]) -> Table:
             str(trial.id),
             *([trial.stage] if staged else []),
             *(compact(trial.params.get(p)) if p in trial.params else "" for p in params),
-            trial.status.value,
+            shown_status(trial, study_runs),
             str(trial.intervals),
             *(compact(v, 6) for v in values),
             shorten(trial.reason or "", MAX_REASON),

@@ -212,6 +212,9 @@ def test_failures_are_reported(emulator, make_request, problem):
         return
     assert described["TrainingJobStatusCounters"]["NonRetryableError"] >= 1
     failed = [j for j in jobs if j["TrainingJobStatus"] == "Failed"]
-    assert failed and all(j["FailureReason"] == "AlgorithmError: exit code 3" for j in failed)
+    # SageMaker puts the error message in the reason: the last line the script wrote to stderr.
+    assert failed and all(
+        j["FailureReason"] == "AlgorithmError: exit code 3: Traceback: boom" for j in failed
+    )
     assert all(j["ObjectiveStatus"] == "Failed" for j in failed)
     assert "exit code 3" in described["FailureReason"]

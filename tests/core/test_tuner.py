@@ -217,6 +217,47 @@ def test_lockstep_reports_are_all_recorded_before_any_decision():
     assert tuner.trials[2].status is TrialStatus.COMPLETED
 
 
+class BurstExecutor(SimulatorExecutor):
+    """The simulator, but each poll returns several simulated instants at once: a process
+    that printed a few epochs between two scans of its log."""
+
+    def __init__(self, spec, source, burst: int) -> None:
+        super().__init__(spec, source)
+        self.burst = burst
+
+    def poll(self, timeout: float) -> list:
+        events: list = []
+        for _ in range(self.burst):
+            events += super().poll(timeout)
+        return events
+
+
+def test_reports_after_a_stop_decision_in_the_same_batch_do_not_count():
+    spec = make_spec(
+        max_parallel=2,
+        early_stopping={"policy": "bandit", "slack_factor": 0.2, "delay_evaluation": 2},
+    )
+    curves = {"weak": [0.5, 0.6, 0.65, 0.7, 0.99, 0.99, 0.99, 0.99],
+              "strong": [0.6, 0.7, 0.8, 0.9, 0.9, 0.9, 0.9, 0.9]}
+    events: list = []
+    searcher = ScriptedSearcher(spec, ["weak", "strong"])
+    executor = BurstExecutor(spec, table(curves), burst=6)
+    tuner = Tuner(spec, searcher, executor, rule=BanditRule(spec), sink=events.append)
+    tuner.run()
+    decisions = [e for e in events if isinstance(e, StoppingDecision)]
+    assert [(d.trial_id, d.interval) for d in decisions] == [(1, 3)]
+    assert decisions[0].reason == "bandit: 0.650 < 0.667 = 0.800/(1+0.2) at interval 3"
+    weak = tuner.trials[1]
+    # Its 0.99s came in the batch of the decision: neither its values, the journal,
+    # the searcher nor its objective hear of them.
+    assert (weak.status, weak.values) == (TrialStatus.STOPPED, [0.5, 0.6, 0.65])
+    journaled = [e.value for e in events if isinstance(e, MetricReported) and e.trial_id == 1]
+    assert journaled == [0.5, 0.6, 0.65]
+    assert [r for r in searcher.reports if r[0] == 1] == [(1, 1, 0.5), (1, 2, 0.6), (1, 3, 0.65)]
+    assert (1, "stopped", 0.65) in searcher.told
+    assert tuner.trials[2].values == curves["strong"]
+
+
 def test_non_finite_report_fails_the_trial_and_never_becomes_best():
     spec = make_spec(max_failed=5)
     curves = {"A": [0.5, 0.6], "B": [0.9, float("inf"), 0.99], "C": [0.7]}

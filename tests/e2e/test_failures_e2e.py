@@ -58,7 +58,7 @@ MODES = ["ok", "crash", "hang", "sigkill", "silent", "nan", "long-line", "fork",
 
 EXPECTED = {  # mode: (status, reason, exit code)
     "ok": ("completed", None, 0),
-    "crash": ("failed", "exit code 3", 3),
+    "crash": ("failed", "exit code 3: Traceback (most recent call last): boom", 3),
     "hang": ("timeout", "trial_timeout 2s exceeded", -signal.SIGTERM),
     "sigkill": ("failed", "killed by signal SIGKILL", -signal.SIGKILL),
     "silent": ("failed", "no value of metric accuracy reported", 0),

@@ -85,6 +85,9 @@ def test_sigkilled_orchestrator_then_resume(hpo, cli_exe, tmp_path):
 
     shown = hpo("status", study)
     assert "interrupted" in shown.stdout.splitlines()[0]
+    # Its "running" trials are dead: shown as interrupted (the store keeps what it knew).
+    assert f"{len(running)} interrupted" in shown.stdout.splitlines()[1]
+    assert "running" not in shown.stdout
     resumed = hpo("resume", study)
     assert resumed.returncode == 0, resumed.stderr
     assert f"study finished: max_trials ({MAX_TRIALS}) reached" in resumed.stdout
@@ -112,3 +115,67 @@ def test_sigkilled_orchestrator_then_resume(hpo, cli_exe, tmp_path):
     assert wait_dead(pids_in(study, "child.pid")) == []
     again = hpo("resume", study)
     assert again.returncode == 0 and "study already finished" in again.stdout
+
+
+# Trials wait while the file `hold` is next to the script: running when Ctrl-C comes.
+HELD = """\
+import os, sys, time
+import hpo_bridge
+
+hold = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hold")
+hpo_bridge.report(loss=float(sys.argv[1].split("=", 1)[1]))
+while os.path.exists(hold):
+    time.sleep(0.02)
+hpo_bridge.report(loss=0.5)
+"""
+
+
+def test_ctrl_c_records_running_trials_as_interrupted_then_resume(hpo, cli_exe, tmp_path):
+    spec = write_study(tmp_path / "job", HELD, {
+        "name": "ctrl-c",
+        "objective": {"metric": "loss", "goal": "minimize"},
+        "search_space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+        "strategy": {"algorithm": "random", "seed": 5},
+        "limits": {"max_trials": 4, "max_parallel": 2},
+        "trial": {"command": ["python", "train.py"]},
+    })
+    hold = tmp_path / "job" / "hold"
+    hold.touch()
+    study = tmp_path / "study"
+    proc = subprocess.Popen([str(cli_exe), "run", str(spec), "--study-dir", str(study)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(study, lambda trials: sum(
+            t.status.value == "running" and bool(t.values) for t in trials) == 2)
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert f"interrupted; continue with: hpo-bridge resume {study}" in err
+    assert "Traceback" not in err
+    with Store.open(study) as store:
+        assert store.study_status().status == "interrupted"
+        at_stop = {t.id: (t.status.value, t.reason) for t in store.trials()}
+    assert at_stop == {1: ("cancelled", "interrupted (Ctrl-C)"),
+                       2: ("cancelled", "interrupted (Ctrl-C)")}
+    shown = hpo("status", study).stdout.splitlines()
+    assert shown[:2] == ["study ctrl-c (local): interrupted - interrupted by the user",
+                         "trials: 2 of 4 (2 interrupted)"]
+    # --json keeps the stored status; the table shows why.
+    assert [t["status"] for t in results(hpo, study)] == ["cancelled", "cancelled"]
+    rows = [line.split() for line in hpo("results", study).stdout.splitlines()
+            if line.split()[:1] in (["1"], ["2"])]
+    assert [row[2] for row in rows] == ["interrupted", "interrupted"]  # id, x, status
+
+    hold.unlink()
+    resumed = hpo("resume", study)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "study finished: max_trials (4) reached" in resumed.stdout
+    trials = {t["id"]: t for t in results(hpo, study)}
+    assert sorted(trials) == list(range(1, 7))
+    assert [trials[i]["reason"] for i in (1, 2)] == ["interrupted (Ctrl-C)"] * 2
+    assert [trials[i]["status"] for i in range(3, 7)] == ["completed"] * 4
+    assert all(trials[i]["metrics"]["loss"][-1] == 0.5 for i in range(3, 7))

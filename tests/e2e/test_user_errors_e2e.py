@@ -99,3 +99,23 @@ def test_a_study_dir_that_holds_another_study(hpo, tmp_path):
     assert (study / "study.db").read_bytes() == before
     with Store.open(study) as store:
         assert store.spec.name == "errors"
+
+
+@pytest.mark.parametrize("absolute", [False, True])
+def test_a_missing_python_script_fails_before_any_trial(hpo, tmp_path, absolute):
+    script = str(tmp_path / "job" / "missing.py") if absolute else "missing.py"
+    spec = _spec(tmp_path, command=["python", script, "--quick"])
+    out = hpo("run", spec, "--study-dir", tmp_path / "study")
+    _user_error(out, f"trial.command: script {script} not found in {tmp_path / 'job'}")
+    assert not (tmp_path / "study").exists()
+
+
+def test_a_script_that_exits_with_an_error_says_why(hpo, tmp_path):
+    # The reason ends with the trial's last stderr line (here what sys.exit printed).
+    folder = tmp_path / "job"
+    spec = _spec(tmp_path, command=["python", "train.py"])
+    (folder / "train.py").write_text("import sys\nsys.exit(\"bad input: lr too high\")\n")
+    out = hpo("run", spec, "--study-dir", tmp_path / "study")
+    assert out.returncode == 1, out.stderr
+    assert ("study failed: the first trial failed (trial 1 failed: exit code 1:"
+            " bad input: lr too high)") in out.stdout

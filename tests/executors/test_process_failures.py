@@ -56,9 +56,29 @@ def test_crash_is_failed_with_its_exit_code(tmp_path, study):
     """
     events = drive(_one(tmp_path, study, script))
     end = finished(events)
-    assert (end.status, end.exit_code, end.reason) == (TrialStatus.FAILED, 3, "exit code 3")
+    assert (end.status, end.exit_code, end.reason) == (
+        TrialStatus.FAILED, 3, "exit code 3: Traceback: boom"
+    )
     assert metrics(events) == [("accuracy", 0.1)]
     assert (study / "trials/1/stderr.log").read_text() == "Traceback: boom\n"
+
+
+def test_failed_reason_ends_with_the_last_stderr_line_cut_short(tmp_path, study):
+    # 1 MB of stderr before it (only the tail is read), blank lines after it (skipped).
+    script = """
+        import sys
+        sys.stderr.write("noise\\n" * 200000)
+        sys.stderr.write("ValueError: " + "x" * 300 + "\\n\\n   \\n")
+        sys.exit(4)
+    """
+    end = finished(drive(_one(tmp_path, study, script)))
+    assert (end.status, end.exit_code) == (TrialStatus.FAILED, 4)
+    assert end.reason == "exit code 4: ValueError: " + "x" * 145 + "..."
+
+
+def test_failed_reason_without_stderr_is_the_exit_code(tmp_path, study):
+    end = finished(drive(_one(tmp_path, study, "import sys; sys.exit(5)")))
+    assert (end.status, end.reason) == (TrialStatus.FAILED, "exit code 5")
 
 
 def test_hang_past_its_timeout_is_stopped_with_status_timeout(tmp_path, study):
