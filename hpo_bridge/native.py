@@ -172,6 +172,7 @@ def _submit(spec: TuningSpec, backend_name: str, backend: Backend, directory: Pa
     request = directory / REQUEST_FILE
     try:
         request.write_text(json.dumps(compiled.request, indent=2))
+        noted = len(compiled.warnings)
         handle = backend.submit(spec, compiled)
     except Exception:
         if created:
@@ -182,6 +183,8 @@ def _submit(spec: TuningSpec, backend_name: str, backend: Backend, directory: Pa
     store.set_meta(META_HANDLE, handle)
     store.set_status("running", f"{backend_name} job {handle}")
     store.commit()
+    for note in compiled.warnings[noted:]:  # what submitting found (e.g. an existing job)
+        echo(f"note: {note}")
     echo(f"submitted {backend_name} job {handle}")
     return store, handle
 

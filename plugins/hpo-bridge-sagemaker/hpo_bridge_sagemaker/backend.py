@@ -192,6 +192,10 @@ class SageMakerBackend(Backend):
             # A create retried after a lost answer, or the same spec submitted again:
             # the job already exists; it is ours only if it was created from this request.
             self._accept_existing(region, request)
+            compiled.warnings.append(
+                f"tuning job {name} already exists from this same request: following it"
+                " (set backends.sagemaker.job_name to start a new one)"
+            )
         return _handle(name, region)
 
     def _accept_existing(self, region: str, request: dict[str, Any]) -> None:

@@ -210,8 +210,15 @@ def test_a_create_that_finds_its_own_job_accepts_it(emu, tmp_path):
     first = backend.submit(spec, compiled)
     # The same request again, as after a create whose answer was lost: ResourceInUse,
     # then Describe shows our definition, so the job is ours.
+    assert compiled.warnings == []
     assert backend.submit(spec, compiled) == first
     assert emu.stats()["calls"]["CreateHyperParameterTuningJob"] == 2
+    # The user is told the job was found, not created (run prints it as a note).
+    name = first.partition("@")[0]
+    assert compiled.warnings == [
+        f"tuning job {name} already exists from this same request: following it"
+        " (set backends.sagemaker.job_name to start a new one)"
+    ]
     backend.cancel(first)
 
 
