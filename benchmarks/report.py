@@ -17,7 +17,13 @@ def render(results: dict[str, Any]) -> str:
         f"Mode: **{meta['mode']}**, {meta['finished']}, {meta['seconds']:.0f} s on "
         f"{meta['cpus']} CPUs, Python {meta['python']}; "
         + ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
-        + ".",
+        + "."
+        + (
+            f" Partial run: {', '.join(meta['only'])} re-measured then; the other sections"
+            " come from the previous run."
+            if meta.get("only")
+            else ""
+        ),
         "",
         "Cells are `median [25%-75%]` over the repetitions named in each section. Times are "
         "only comparable within one run (the machine is shared): read the ratios, which "

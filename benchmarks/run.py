@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     results["benchmarks"] = {k: done[k] for k in MODULES if k in done}
     results["meta"] = {
         "mode": "quick" if args.quick else "full",
+        # A partial run (--only) re-measures these sections; the others keep their last run.
+        "only": list(args.only or []),
         "finished": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "seconds": round(time.perf_counter() - started, 1),
         "python": platform.python_version(),
