@@ -210,16 +210,11 @@ def _no_duplicates(values: list[Any]) -> list[Any]:
     return values
 
 
-class CategoricalDomain(_Base):
-    """One of a list of strings, numbers or booleans."""
+class _ListedValues(_Base):
+    """A domain that is its `values` list."""
 
-    type: Literal["categorical"]
-    values: list[Scalar] = Field(min_length=1)
-
-    @field_validator("values")
-    @classmethod
-    def _unique(cls, v: list[Any]) -> list[Any]:
-        return _no_duplicates(v)
+    type: str  # narrowed by each subclass; declared first so dumps read `type` then `values`
+    values: list[Any]
 
     @property
     def size(self) -> int:
@@ -232,7 +227,20 @@ class CategoricalDomain(_Base):
         return list(self.values)
 
 
-class DiscreteDomain(_Base):
+class CategoricalDomain(_ListedValues):
+    """One of a list of strings, numbers or booleans."""
+
+    type: Literal["categorical"]
+    values: list[Scalar] = Field(min_length=1)
+
+    @field_validator("values")
+    @classmethod
+    def _unique(cls, v: list[Any]) -> list[Any]:
+        return _no_duplicates(v)
+
+
+
+class DiscreteDomain(_ListedValues):
     """One of a strictly increasing list of numbers (AI Platform's DISCRETE)."""
 
     type: Literal["discrete"]
@@ -246,15 +254,6 @@ class DiscreteDomain(_Base):
                 raise ValueError(f"must be strictly increasing ({a} is followed by {b})")
         return v
 
-    @property
-    def size(self) -> int:
-        return len(self.values)
-
-    def contains(self, value: Any) -> bool:
-        return any(same_value(value, v) for v in self.values)
-
-    def grid_values(self) -> list[Any]:
-        return list(self.values)
 
 
 class BoolDomain(_Base):
