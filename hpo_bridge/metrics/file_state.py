@@ -27,6 +27,10 @@ class ChangeWatch:
             return None
         return data.decode("utf-8", "replace"), (st.st_ino, st.st_size, st.st_mtime_ns)
 
+    def changed_text(self) -> tuple[str, tuple[int, int, int]] | None:
+        """The text and signature when the file changed since `mark`, else None."""
+        return self.read_text() if self.changed() else None
+
     def mark(self, signature: tuple[int, int, int]) -> None:
         self._seen = signature
 

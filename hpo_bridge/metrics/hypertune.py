@@ -27,9 +27,7 @@ class HypertuneSource:
         self._last: dict[str, Any] | None = None
 
     def read(self, final: bool = False) -> list[Reading]:
-        if not self.watch.changed():
-            return []
-        got = self.watch.read_text()
+        got = self.watch.changed_text()
         if got is None:
             return []
         text, signature = got

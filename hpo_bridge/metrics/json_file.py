@@ -22,9 +22,7 @@ class JsonFileSource:
         self.key = key
 
     def read(self, final: bool = False) -> list[Reading]:
-        if not self.watch.changed():
-            return []
-        got = self.watch.read_text()
+        got = self.watch.changed_text()
         if got is None:
             return []
         text, signature = got
