@@ -23,8 +23,13 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from hpo_bridge.core.stopping.base import StoppingRule
 from hpo_bridge.spec.model import EarlyStopping
+
+if TYPE_CHECKING:
+    from hpo_bridge.spec import TuningSpec
 
 
 def scorer(goal: str) -> float:
@@ -132,3 +137,19 @@ class Ranking:
         s, n = self.scores, len(self.scores)
         mid = n // 2
         return s[mid] if n % 2 else (s[mid - 1] + s[mid]) / 2
+
+
+class IntervalRule(StoppingRule):
+    """A rule over the objective's history that acts only at its evaluation intervals."""
+
+    def __init__(self, spec: TuningSpec, settings: EarlyStopping | None = None) -> None:
+        super().__init__(spec)
+        self.settings = settings or spec.early_stopping.resolved()
+        self.history = History(spec.primary.goal)
+
+    def _evaluated(self, trial_id: int, interval: int) -> tuple[TrialSeries, int] | None:
+        """(series, index) of the trial at `interval` when the rule acts there, else None."""
+        if not evaluates(self.settings, interval):
+            return None
+        return self.history.at(trial_id, interval)
+

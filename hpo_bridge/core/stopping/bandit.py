@@ -17,20 +17,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hpo_bridge.core.stopping._history import History, evaluates, fmt
-from hpo_bridge.core.stopping.base import CONTINUE, Decision, StoppingRule
+from hpo_bridge.core.stopping._history import IntervalRule, fmt
+from hpo_bridge.core.stopping.base import CONTINUE, Decision
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
 
 
-class BanditRule(StoppingRule):
+class BanditRule(IntervalRule):
     name = "bandit"
 
     def __init__(self, spec: TuningSpec) -> None:
         super().__init__(spec)
-        self.settings = spec.early_stopping.resolved()
-        self.history = History(spec.primary.goal)
         self._best_at: dict[int, float] = {}  # interval -> best score of the trials that reached it
 
     def report(self, trial_id: int, interval: int, value: float) -> None:
@@ -42,9 +40,7 @@ class BanditRule(StoppingRule):
                 self._best_at[interval] = score
 
     def decide(self, trial_id: int, interval: int) -> Decision:
-        if not evaluates(self.settings, interval):
-            return CONTINUE
-        found = self.history.at(trial_id, interval)
+        found = self._evaluated(trial_id, interval)
         if found is None:
             return CONTINUE
         series, i = found

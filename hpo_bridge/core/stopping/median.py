@@ -12,21 +12,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hpo_bridge.core.stopping._history import History, Ranking, evaluates, fmt
-from hpo_bridge.core.stopping.base import CONTINUE, Decision, StoppingRule
+from hpo_bridge.core.stopping._history import IntervalRule, Ranking, fmt
+from hpo_bridge.core.stopping.base import CONTINUE, Decision
 from hpo_bridge.spec.model import EarlyStopping
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
 
 
-class MedianRule(StoppingRule):
+class MedianRule(IntervalRule):
     name = "median"
 
     def __init__(self, spec: TuningSpec, settings: EarlyStopping | None = None) -> None:
-        super().__init__(spec)
-        self.settings = settings or spec.early_stopping.resolved()
-        self.history = History(spec.primary.goal)
+        super().__init__(spec, settings)
         self._averages: dict[int, Ranking] = {}  # interval -> running averages (scores)
 
     def report(self, trial_id: int, interval: int, value: float) -> None:
@@ -36,9 +34,7 @@ class MedianRule(StoppingRule):
             ranking.add(series.mean_at(len(series.sums) - 1))
 
     def decide(self, trial_id: int, interval: int) -> Decision:
-        if not evaluates(self.settings, interval):
-            return CONTINUE
-        found = self.history.at(trial_id, interval)
+        found = self._evaluated(trial_id, interval)
         if found is None:
             return CONTINUE
         series, i = found

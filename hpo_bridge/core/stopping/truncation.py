@@ -14,22 +14,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hpo_bridge.core.stopping._history import History, Ranking, evaluates, fmt
-from hpo_bridge.core.stopping.base import CONTINUE, Decision, StoppingRule
+from hpo_bridge.core.stopping._history import IntervalRule, Ranking, evaluates, fmt
+from hpo_bridge.core.stopping.base import CONTINUE, Decision
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
 
 
-class TruncationRule(StoppingRule):
+class TruncationRule(IntervalRule):
     name = "truncation"
 
     def __init__(self, spec: TuningSpec) -> None:
         super().__init__(spec)
-        self.settings = spec.early_stopping.resolved()
         assert self.settings.truncation_percentage is not None
         self.percentage = self.settings.truncation_percentage
-        self.history = History(spec.primary.goal)
         self._bests: dict[int, Ranking] = {}  # interval -> best-so-far scores
 
     def report(self, trial_id: int, interval: int, value: float) -> None:
@@ -52,9 +50,7 @@ class TruncationRule(StoppingRule):
                 ranking.remove(best)
 
     def decide(self, trial_id: int, interval: int) -> Decision:
-        if not evaluates(self.settings, interval):
-            return CONTINUE
-        found = self.history.at(trial_id, interval)
+        found = self._evaluated(trial_id, interval)
         if found is None or (
             self.settings.exclude_finished and trial_id in self.history.finished
         ):
