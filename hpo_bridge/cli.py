@@ -54,13 +54,21 @@ def load_or_exit(path: Path):
         fail(exc.render())
 
 
+_builtins_registered = False
+
+
 def _register_builtin_commands() -> None:
+    """Add the built-in commands to `app`, once (tests and main() may both ask)."""
+    global _builtins_registered
+    if _builtins_registered:
+        return
     import importlib
 
     from hpo_bridge.commands import MODULES
 
     for module in MODULES:
         importlib.import_module(module).register(app)
+    _builtins_registered = True
 
 
 def _needs_plugin_commands(argv: list[str]) -> bool:

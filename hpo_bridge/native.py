@@ -177,6 +177,7 @@ def _submit(spec: TuningSpec, backend_name: str, backend: Backend, directory: Pa
     except Exception:
         if created:
             store.close()
+            store.discard()
             _remove_study(directory, remove_dir=not existed)
         raise
     store.set_meta(META_BACKEND, backend_name)
@@ -190,10 +191,8 @@ def _submit(spec: TuningSpec, backend_name: str, backend: Backend, directory: Pa
 
 
 def _remove_study(directory: Path, remove_dir: bool) -> None:
-    from hpo_bridge.store.sqlite import DB_NAME
-
-    for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", REQUEST_FILE):
-        (directory / name).unlink(missing_ok=True)
+    """What a failed submission left besides the store (the store discards itself)."""
+    (directory / REQUEST_FILE).unlink(missing_ok=True)
     if remove_dir:
         with contextlib.suppress(OSError):  # only if nothing else was put there
             directory.rmdir()

@@ -8,9 +8,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from cli_support import cli_app
 from typer.testing import CliRunner
 
-from hpo_bridge import cli as cli_module
 from hpo_bridge._version import __version__
 
 BAD = textwrap.dedent("""\
@@ -47,10 +47,7 @@ GOOD = textwrap.dedent("""\
 
 @pytest.fixture(scope="module")
 def app():
-    names = {c.callback.__name__ for c in cli_module.app.registered_commands if c.callback}
-    if "validate" not in names:
-        cli_module._register_builtin_commands()
-    return cli_module.app
+    return cli_app()
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import json
 
 import pytest
 import yaml
+from cli_support import cli_app
 from typer.testing import CliRunner
 
-from hpo_bridge import cli as cli_module
 from hpo_bridge.results.table import compact, shorten
 
 SPEC = {
@@ -32,10 +32,7 @@ ROWS = [  # grid order: opt varies slowest
 
 @pytest.fixture(scope="module")
 def app():
-    names = {c.callback.__name__ for c in cli_module.app.registered_commands if c.callback}
-    if "run" not in names:
-        cli_module._register_builtin_commands()
-    return cli_module.app
+    return cli_app()
 
 
 def test_results_table(app, tmp_path):

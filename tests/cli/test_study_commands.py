@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from cli_support import cli_app, invoke
 
-from hpo_bridge import cli as cli_module
 from hpo_bridge.store import Store
 
 RESULT_KEYS = {"id", "params", "status", "intervals", "objective", "metrics", "reason",
@@ -32,14 +31,8 @@ ASHA = {
 
 @pytest.fixture(scope="module")
 def app():
-    names = {c.callback.__name__ for c in cli_module.app.registered_commands if c.callback}
-    if "run" not in names:
-        cli_module._register_builtin_commands()
-    return cli_module.app
+    return cli_app()
 
-
-def invoke(app, *args: str):
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def write_spec(tmp_path: Path, data: dict, name: str = "spec.yaml") -> Path:

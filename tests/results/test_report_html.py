@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 import yaml
+from cli_support import cli_app, invoke
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from hpo_bridge import cli as cli_module
 from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.results.html import StudyReport, render_report
 from hpo_bridge.results.svg import short
@@ -126,14 +125,8 @@ def assert_self_contained(raw: str, page: Node) -> None:
 # -- running studies through the CLI -------------------------------------------------------
 @pytest.fixture(scope="module")
 def app():
-    names = {c.callback.__name__ for c in cli_module.app.registered_commands if c.callback}
-    if "report" not in names:
-        cli_module._register_builtin_commands()
-    return cli_module.app
+    return cli_app()
 
-
-def invoke(app, *args: Any):
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def run_study(app, spec: Path, source: str, directory: Path) -> Path:

@@ -175,20 +175,10 @@ class SageMakerService:
     def op_list_hyper_parameter_tuning_jobs(
         self, params: dict[str, Any], caller: Caller
     ) -> dict[str, Any]:
-        jobs = [
-            j
-            for (account, region, _), j in self.tuning_jobs.items()
-            if (account, region) == (caller.account, caller.region)
-            and _name_contains(j.name, params)
-            and params.get("StatusEquals", j.status) == j.status
-            and within_times(j.created, j.modified, params)
-        ]
-        jobs = _sorted(jobs, TUNING_SORT[params.get("SortBy", "Name")], params)
-        chunk, token = page(jobs, params, _query_keys(params))
-        out: dict[str, Any] = {"HyperParameterTuningJobSummaries": [j.summary() for j in chunk]}
-        if token:
-            out["NextToken"] = token
-        return out
+        jobs = _filtered(self.tuning_jobs, caller, params)
+        sort = TUNING_SORT[params.get("SortBy", "Name")]
+        return _listing(jobs, sort, params, "HyperParameterTuningJobSummaries",
+                        lambda j: j.summary())
 
     def op_stop_hyper_parameter_tuning_job(
         self, params: dict[str, Any], caller: Caller
@@ -226,12 +216,8 @@ class SageMakerService:
             # Sorting by the objective lists only the jobs that have one (SageMaker's rule).
             and (sort_by != "FinalObjectiveMetricValue" or t.objective_status == "Succeeded")
         ]
-        jobs = _sorted(jobs, TRAINING_SORT[sort_by], params)
-        chunk, token = page(jobs, params, _query_keys(params))
-        out: dict[str, Any] = {"TrainingJobSummaries": [t.summary() for t in chunk]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _listing(jobs, TRAINING_SORT[sort_by], params, "TrainingJobSummaries",
+                        lambda t: t.summary())
 
     # -- training jobs ---------------------------------------------------------------------
     def _training_job(self, name: str, caller: Caller) -> TrainingJob:
@@ -247,20 +233,9 @@ class SageMakerService:
         if params.get("WarmPoolStatusEquals") or params.get("TrainingPlanArnEquals"):
             jobs: list[TrainingJob] = []  # the emulator has no warm pools or training plans
         else:
-            jobs = [
-                t
-                for (account, region, _), t in self.training_jobs.items()
-                if (account, region) == (caller.account, caller.region)
-                and _name_contains(t.name, params)
-                and params.get("StatusEquals", t.status) == t.status
-                and within_times(t.created, t.modified, params)
-            ]
-        jobs = _sorted(jobs, TRAINING_SORT[params.get("SortBy", "CreationTime")], params)
-        chunk, token = page(jobs, params, _query_keys(params))
-        out: dict[str, Any] = {"TrainingJobSummaries": [t.list_summary() for t in chunk]}
-        if token:
-            out["NextToken"] = token
-        return out
+            jobs = _filtered(self.training_jobs, caller, params)
+        sort = TRAINING_SORT[params.get("SortBy", "CreationTime")]
+        return _listing(jobs, sort, params, "TrainingJobSummaries", lambda t: t.list_summary())
 
     def op_stop_training_job(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         job = self._training_job(params["TrainingJobName"], caller)
@@ -291,6 +266,29 @@ class SageMakerService:
 def _name_contains(name: str, params: dict[str, Any]) -> bool:
     text = params.get("NameContains")
     return not text or text.lower() in name.lower()
+
+
+def _filtered(jobs: dict[tuple[str, str, str], Any], caller: Caller,
+              params: dict[str, Any]) -> list[Any]:
+    """The caller's jobs that pass a List call's name, status and time filters."""
+    return [
+        j
+        for (account, region, _), j in jobs.items()
+        if (account, region) == (caller.account, caller.region)
+        and _name_contains(j.name, params)
+        and params.get("StatusEquals", j.status) == j.status
+        and within_times(j.created, j.modified, params)
+    ]
+
+
+def _listing(items: list[Any], sort: Callable[[Any], Any], params: dict[str, Any], key: str,
+             summary: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """A List call's answer: sorted, one page of summaries under `key`, and NextToken."""
+    chunk, token = page(_sorted(items, sort, params), params, _query_keys(params))
+    out: dict[str, Any] = {key: [summary(item) for item in chunk]}
+    if token:
+        out["NextToken"] = token
+    return out
 
 
 def _sorted(items: list[Any], key: Callable[[Any], Any], params: dict[str, Any]) -> list[Any]:

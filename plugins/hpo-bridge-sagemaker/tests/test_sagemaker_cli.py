@@ -17,10 +17,7 @@ from hpo_bridge.spec import load_spec
 
 @pytest.fixture(scope="module")
 def app():
-    names = {c.name or (c.callback.__name__ if c.callback else "")
-             for c in cli_module.app.registered_commands}
-    if "compile" not in names:
-        cli_module._register_builtin_commands()
+    cli_module._register_builtin_commands()  # idempotent
     return cli_module.app
 
 
