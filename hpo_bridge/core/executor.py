@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 
 from hpo_bridge.core.clock import Clock
@@ -13,6 +14,9 @@ class Executor(ABC):
     """Runs single trials: a process, a simulated curve, a cloud job."""
 
     clock: Clock
+    #: How often (seconds of `clock`) the tuner wakes up with no event: a real-time
+    #: executor now and then (limits, stop requests); a simulated one only for its events.
+    idle_poll: float = math.inf
 
     @abstractmethod
     def start(self, trial: Trial) -> None:

@@ -69,6 +69,8 @@ class _Run:
 class ProcessExecutor(Executor):
     """Runs each trial as a process group under the spec's trial contract."""
 
+    idle_poll = 1.0
+
     def __init__(
         self,
         spec: TuningSpec,
