@@ -79,8 +79,7 @@ def _calls(emulator: Any) -> dict[str, int]:
 def _measure(bench: Benchmark, trials: int, poll_interval: float) -> Table:
     testing = require("hpo_bridge_localstack.testing")
     backend_mod = require("hpo_bridge_sagemaker.backend")
-    retry_mod = require("hpo_bridge_sagemaker.retry")
-    native = require("hpo_bridge.native")
+    kit = require("hpo_bridge.backends")
     searcher_factory("random")  # the emulator's trials need it: Pending until it exists
 
     table = Table(
@@ -93,20 +92,20 @@ def _measure(bench: Benchmark, trials: int, poll_interval: float) -> Table:
     with scratch("hpo-bench-cloud-") as folder, testing.sagemaker_emulator() as emu:
         emu.client("s3").create_bucket(Bucket=BUCKET)
         with _environment(emu.env(), folder):
-            backend = backend_mod.SageMakerBackend(
-                retry=retry_mod.RetryPolicy(attempts=6, sleep=lambda _: None))
             sleeps: list[float] = []
 
             def sleep(seconds: float) -> None:
                 sleeps.append(seconds)
                 time.sleep(seconds)
 
+            backend = backend_mod.SageMakerBackend(
+                retry=kit.RetryPolicy(attempts=6, sleep=lambda _: None), sleep=sleep)
             emu.reset_stats()
             t0 = time.perf_counter()
-            status = native.run_native(_spec(folder, trials), "sagemaker", folder / "study",
-                                       poll_interval=poll_interval, backend=backend,
-                                       echo=lambda _: None, sleep=sleep)
+            backend.run(_spec(folder, trials), folder / "study",
+                        kit.RunOptions(poll_interval=poll_interval), kit.QuietView())
             wall = time.perf_counter() - t0
+            status = backend.job_status(_handle(folder / "study"))
             if status.native_state != "Completed":
                 raise RuntimeError(f"the tuning job ended {status.native_state}: "
                                    f"{status.message}")
@@ -114,8 +113,8 @@ def _measure(bench: Benchmark, trials: int, poll_interval: float) -> Table:
             handle = _handle(folder / "study")
 
             emu.reset_stats()
-            backend.status(handle)
-            backend.trials(handle)
+            backend.job_status(handle)
+            backend.list_trials(handle)
             cycle = sum(_calls(emu).values())
 
             emu.reset_stats()
@@ -146,7 +145,7 @@ def _measure(bench: Benchmark, trials: int, poll_interval: float) -> Table:
 
 
 def _handle(study: Path) -> str:
-    from hpo_bridge.native import META_HANDLE
+    from hpo_bridge.backends import META_HANDLE
     from hpo_bridge.store import Store
 
     with Store.open(study) as store:

@@ -309,14 +309,14 @@ def _hpo_sim(table: CurveTable) -> tuple[float, int]:
 
 def _hpo_sim_stored(table: CurveTable, folder: Any, rep: int) -> tuple[float, int]:
     try:
-        from hpo_bridge.local_backend import LocalBackend
+        from hpo_bridge.backends.local import LocalBackend
     except ImportError as exc:
         raise Pending(f"local backend not available ({exc})") from None
     spec = _sim_spec(table)
     searcher_factory("hyperband")  # Pending until the searcher exists
     t0 = time.perf_counter()
     study = folder / f"sim-{rep}"
-    LocalBackend().run(spec, study, executor="simulator",
+    LocalBackend().start(spec, study, executor="simulator",
                        executor_options={"source": table.as_simulator_table()})
     seconds = time.perf_counter() - t0
     from hpo_bridge.store import Store

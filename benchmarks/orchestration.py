@@ -78,12 +78,12 @@ def _time_hpo(folder: Path, n: int, rep: int) -> float:
 
 def _time_hpo_inprocess(folder: Path, n: int, rep: int) -> float:
     """The same study through the library (as Syne Tune's Tuner runs: no CLI start-up)."""
-    from hpo_bridge.local_backend import LocalBackend
+    from hpo_bridge.backends.local import LocalBackend
     from hpo_bridge.spec import validate_spec
 
     spec = validate_spec(_hpo_spec_data(folder, n), base_dir=folder)
     t0 = time.perf_counter()
-    ended = LocalBackend().run(spec, folder / f"lib-study-{rep}")
+    ended = LocalBackend().start(spec, folder / f"lib-study-{rep}")
     seconds = time.perf_counter() - t0
     if ended.status != "finished":
         raise RuntimeError(f"the study ended {ended.status}: {ended.reason}")

@@ -59,7 +59,7 @@ CONTRACTS = {
 }
 
 BACKENDS = {
-    "local": ("hpo_bridge.local_backend:LocalBackend",
+    "local": ("hpo_bridge.backends.local:LocalBackend",
               "the local emulator: hpo-bridge's core drives trial processes"),
 }
 

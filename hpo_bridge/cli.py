@@ -1,14 +1,19 @@
-"""The `hpo-bridge` command: parse, call the library, print. Exit 0 ok, 1 failed, 2 user error."""
+"""The `hpo-bridge` command: parse, call the study facade, print. Exit 0 ok, 1 failed,
+2 user error, 130 interrupted.
+
+This is the entry point: it imports the command modules (hpo_bridge/commands/), which
+never import it back.
+"""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from hpo_bridge._version import __version__
+from hpo_bridge.commands._support import EXIT_USAGE
 
 app = typer.Typer(
     name="hpo-bridge",
@@ -17,17 +22,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class UserError(Exception):
-    """A problem the user can fix: printed as lines, exit code 2, no traceback."""
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
 
 
 def _version(value: bool) -> None:
@@ -43,15 +37,6 @@ def main_callback(
     ] = False,
 ) -> None:
     """hpo-bridge: tune anywhere from one spec."""
-
-
-def load_or_exit(path: Path):
-    from hpo_bridge.spec import SpecError, load_spec
-
-    try:
-        return load_spec(path)
-    except SpecError as exc:
-        fail(exc.render())
 
 
 _builtins_registered = False
@@ -96,21 +81,19 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except no_args as exc:  # bare `hpo-bridge` or a group without its command: the help
-        exc.show()
+        exc.show()  # type: ignore[attr-defined]
         sys.exit(EXIT_USAGE)
     except usage_error as exc:
         # One line naming the flag or argument, not click's framed usage block.
-        command = exc.ctx.command_path if exc.ctx is not None else "hpo-bridge"
-        message = " ".join(exc.format_message().split())
+        ctx = exc.ctx  # type: ignore[attr-defined]
+        command = ctx.command_path if ctx is not None else "hpo-bridge"
+        message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
         typer.echo(f"{command}: {message} (see --help)", err=True)
-        sys.exit(EXIT_USAGE)
-    except UserError as exc:
-        typer.echo(str(exc), err=True)
         sys.exit(EXIT_USAGE)
     except abort:  # Ctrl-C in a command that does not handle it itself
         typer.echo("aborted", err=True)
         sys.exit(130)
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _usage_errors() -> tuple[type[Exception], type[Exception], type[BaseException]]:

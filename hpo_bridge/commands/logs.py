@@ -9,7 +9,7 @@ from typing import Annotated, BinaryIO
 
 import typer
 
-from hpo_bridge.cli import fail
+from hpo_bridge.commands._support import fail, study_errors
 
 BLOCK = 1 << 16
 
@@ -29,60 +29,27 @@ def logs(
     ] = None,
 ) -> None:
     """Print a trial's stdout and stderr."""
-    from hpo_bridge.executors.process import STDERR, STDOUT, TRIALS_DIR
+    from hpo_bridge import study
 
     if stream not in ("stdout", "stderr", "both"):
         fail(f"--stream: {stream!r} is not one of stdout, stderr, both")
-    if not directory.is_dir():
-        fail(f"DIR: {directory} is not a directory")
-    from hpo_bridge.native import is_native
-
-    if is_native(directory):
-        _native_logs(directory, trial, tail)
+    with study_errors():
+        found = study.logs(directory, trial)
+        if found.lines is not None:  # a cloud's log stream: stdout and stderr together
+            lines = list(found.lines)
+    if found.lines is not None:
+        for line in lines[-tail:] if tail else lines:
+            typer.echo(line.rstrip("\n"))
         return
-    trial_dir = directory / TRIALS_DIR / str(trial)
-    if not trial_dir.is_dir() and _in_store(directory, trial):
-        fail(f"TRIAL: trial {trial} has no logs (it printed nothing: simulated trials"
-             " have no process)")
-    if not trial_dir.is_dir():
-        known = sorted(
-            (int(p.name) for p in (directory / TRIALS_DIR).glob("*") if p.name.isdigit()),
-        ) if (directory / TRIALS_DIR).is_dir() else []
-        shown = ", ".join(map(str, known[:20])) + (" ..." if len(known) > 20 else "")
-        fail(f"TRIAL: no trial {trial} in {directory}" + (f" (trials: {shown})" if known else ""))
-    names = {"stdout": [STDOUT], "stderr": [STDERR], "both": [STDOUT, STDERR]}[stream]
     out = sys.stdout.buffer
-    for name in names:
+    for name, path in found.files:
+        if stream not in ("both", name):
+            continue
         if stream == "both":
-            out.write(f"==> {name} <==\n".encode())
-        path = trial_dir / name
+            out.write(f"==> {path.name} <==\n".encode())
         if path.exists():
             _copy(path, out, tail)
     out.flush()
-
-
-def _native_logs(directory: Path, trial: int, tail: int | None) -> None:
-    """A cloud-run trial's log (e.g. its CloudWatch stream: stdout and stderr together)."""
-    from hpo_bridge.backend import BackendError
-    from hpo_bridge.native import native_logs
-
-    try:
-        lines = list(native_logs(directory, str(trial)))
-    except (BackendError, NotImplementedError) as exc:
-        fail(f"TRIAL: {exc}" if "no trial" in str(exc) else str(exc))
-    for line in lines[-tail:] if tail else lines:
-        typer.echo(line.rstrip("\n"))
-
-
-def _in_store(directory: Path, trial: int) -> bool:
-    """Whether the study's store knows `trial` (a simulated trial has no folder)."""
-    from hpo_bridge.store import Store, StoreError
-
-    try:
-        with Store.open(directory) as store:
-            return any(t.id == trial for t in store.trials())
-    except (StoreError, OSError):
-        return False
 
 
 def _copy(path: Path, out: BinaryIO, tail: int | None) -> None:

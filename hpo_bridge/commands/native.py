@@ -8,23 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from hpo_bridge.cli import fail, load_or_exit
+from hpo_bridge.commands._support import fail, load_or_exit, study_errors
 
 
 def register(app: typer.Typer) -> None:
     app.command(name="compile")(compile_command)
     app.command(name="import")(import_command)
     app.command(name="cancel")(cancel_command)
-
-
-def _backend(name: str, flag: str = "--backend") -> Any:
-    from hpo_bridge.backend import BackendError
-    from hpo_bridge.native import create_backend
-
-    try:
-        return create_backend(name)
-    except BackendError as exc:
-        fail(f"{flag}: {exc}")
 
 
 def compile_command(
@@ -35,17 +25,11 @@ def compile_command(
     ] = False,
 ) -> None:
     """Print the native request the backend would send (JSON); warnings go to stderr."""
-    from hpo_bridge.backend import BackendError, UnsupportedFeatures
+    from hpo_bridge import study
 
     loaded = load_or_exit(spec)
-    native = _backend(backend)
-    try:
-        compiled = native.compile(loaded, approximate=approximate)
-    except UnsupportedFeatures as exc:
-        hint = "" if approximate else "\n(--approximate maps what has a near equivalent)"
-        fail(f"{exc}{hint}")
-    except BackendError as exc:
-        fail(str(exc))
+    with study_errors():
+        compiled = study.compile_spec(loaded, backend, approximate=approximate)
     for warning in compiled.warnings:
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(json.dumps(compiled.request, indent=2))
@@ -78,21 +62,14 @@ def import_command(
     ] = None,
 ) -> None:
     """Turn a cloud's native tuning job into a unified spec (YAML)."""
-    from hpo_bridge.backend import BackendError
-    from hpo_bridge.spec import SpecError, dump_spec, validate_spec
+    from hpo_bridge import study
+    from hpo_bridge.spec import dump_spec
 
-    native = _backend(source, flag="--from")
+    with study_errors():
+        study.native_backend(source, flag="--from")  # before reading: name the flag first
     data = _read_native(file)
-    try:
-        spec_dict = native.import_native(data)
-    except BackendError as exc:
-        fail(f"{file}: {exc}")
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        fail(f"{file}: not a {source} tuning job ({type(exc).__name__}: {exc})")
-    try:
-        spec = validate_spec(spec_dict, source=f"{file} (imported)")
-    except SpecError as exc:
-        fail(exc.render())
+    with study_errors():
+        spec = study.import_job(data, source, str(file))
     text = dump_spec(spec)
     if output is None:
         typer.echo(text, nl=False)
@@ -104,13 +81,9 @@ def import_command(
 def cancel_command(
     study_dir: Annotated[Path, typer.Argument(help="The study directory.")],
 ) -> None:
-    """Stop the native tuning job of a study."""
-    from hpo_bridge.backend import BackendError
-    from hpo_bridge.native import cancel_native
-    from hpo_bridge.store import StoreError
+    """Stop a study where it runs (a native study: its cloud job)."""
+    from hpo_bridge import study
 
-    try:
-        handle = cancel_native(study_dir)
-    except (BackendError, StoreError) as exc:
-        fail(str(exc))
+    with study_errors():
+        handle = study.cancel(study_dir)
     typer.echo(f"stopping {handle}")

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from hpo_bridge.cli import fail
+from hpo_bridge.commands._support import fail, study_errors
 
 DEFAULT_NAME = "report.html"
 
@@ -31,24 +31,15 @@ def report(
 ) -> None:
     """Write an HTML report: per-trial metric chart, parallel coordinates, scatter plots,
     the Pareto front (several objectives), the best trial and every trial."""
-    from hpo_bridge.commands.study import _shown_status
+    from hpo_bridge import study as facade
     from hpo_bridge.results.html import StudyReport, render_report
-    from hpo_bridge.spec import SpecError
-    from hpo_bridge.store import Store, StoreError
 
-    try:
-        store = Store.open(directory)
-    except StoreError as exc:
-        fail(str(exc))
-    except SpecError as exc:
-        fail(exc.render())
-    with store:
-        status, reason = _shown_status(store)
-        study = StudyReport(
-            spec=store.spec, trials=store.trials(), status=status, reason=reason,
-            backend=store.get_meta("backend", "local"), decisions=store.decisions(),
-            elapsed=store.elapsed(),
-        )
+    with study_errors():
+        snap = facade.snapshot(directory, refresh=False)
+    study = StudyReport(
+        spec=snap.spec, trials=snap.trials, status=snap.status, reason=snap.reason,
+        backend=snap.backend, decisions=snap.decisions, elapsed=snap.elapsed,
+    )
     page = render_report(study)
     if output is not None and str(output) == "-":
         sys.stdout.write(page)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hpo_bridge.cli import load_or_exit
+from hpo_bridge.commands._support import load_or_exit
 
 
 def register(app: typer.Typer) -> None:

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from hpo_bridge.core.trial import TrialStatus
 from hpo_bridge.metrics.base import LineParser, MetricSource
 from hpo_bridge.metrics.regex import RegexExtractor
+from hpo_bridge.spec.names import PYTHON_WORDS
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
 
-PYTHON_WORDS = ("python", "python3")
 _NO_RESOLVE_AFTER = ("-m", "-c")  # `python -m pkg`: a module name, not a path
 
 
@@ -127,6 +127,15 @@ def equals_args(values: Mapping[str, Any]) -> list[str]:
 def env_name(name: str) -> str:
     """`learning-rate` -> `LEARNING_RATE`: what a shell accepts as a variable name."""
     return re.sub(r"[^A-Za-z0-9_]", "_", name).upper()
+
+
+def check_script(spec: TuningSpec) -> None:
+    """A `[python, X.py, ...]` command whose script is missing is refused before any trial
+    runs (one line, exit code 2), not as N failed trials."""
+    command = spec.trial.command or []
+    if len(command) >= 2 and command[0] in PYTHON_WORDS and command[1].endswith(".py") \
+            and not (spec.code_dir / command[1]).exists():  # an absolute path stays itself
+        raise ContractError(f"trial.command: script {command[1]} not found in {spec.code_dir}")
 
 
 def resolve_command(spec: TuningSpec) -> list[str]:

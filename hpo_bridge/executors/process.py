@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hpo_bridge.contracts.base import Launch, TrialContext, TrialContract
+from hpo_bridge.contracts.base import Launch, TrialContext, TrialContract, check_script
 from hpo_bridge.core.clock import Clock
 from hpo_bridge.core.events import ExecutorEvent, MetricReported, TrialFinished, TrialStarted
 from hpo_bridge.core.executor import Executor
@@ -42,12 +42,12 @@ from hpo_bridge.executors.wallclock import MonotonicClock
 from hpo_bridge.metrics.base import MetricSource
 from hpo_bridge.metrics.lines import MAX_LINE
 from hpo_bridge.metrics.log_source import LogSource
+from hpo_bridge.store.layout import STDERR, STDOUT, TRIALS_DIR
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
 
-STDOUT, STDERR, LAUNCH_FILE = "stdout.log", "stderr.log", "launch.json"
-TRIALS_DIR = "trials"
+LAUNCH_FILE = "launch.json"
 POLL_INTERVAL = 0.05  # seconds between metric scans while nothing exits
 TAIL_BYTES = 4096  # of stderr read for a failed trial's reason (never the whole log)
 TAIL_CHARS = 160  # of its last line kept in the reason
@@ -89,6 +89,7 @@ class ProcessExecutor(Executor):
         self.max_line = max_line
         self.contract = contract or _contract(spec.trial.contract)
         self.contract.setup(spec, self.study_dir)
+        check_script(spec)
         devices = spec.trial.devices
         self.devices = DevicePool(devices, spec.trial.share_devices) if devices else None
         self._runs: dict[int, _Run] = {}

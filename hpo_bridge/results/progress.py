@@ -39,32 +39,36 @@ def _params_text(params: dict[str, Any]) -> str:
 
 
 class ProgressView:
-    """Call it with every event; `start()`/`stop()` around the run."""
+    """The study facade's view: `start(spec, done)` when trials are about to run, then
+    call it with every event; `note(line)` for news; `stop()` when the run is over."""
 
-    def __init__(self, spec: TuningSpec, total: int, console: Console | None = None,
-                 done: int = 0) -> None:
-        self.spec = spec
+    def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True)
         self.live_mode = self.console.is_terminal
-        self.objective = spec.primary
         self._lock = threading.Lock()
         self._params: dict[int, dict[str, Any]] = {}
         self._latest: dict[int, dict[str, float]] = {}
         self._intervals: dict[int, int] = {}
         self._value: dict[int, float] = {}  # the objective per measurement so far
         self._running: set[int] = set()
-        self._done = done
-        self._total = total
+        self._done = 0
+        self._total = 0
         self.best: tuple[int, float] | None = None
         self._progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), console=self.console,
         )
-        self._task = self._progress.add_task(f"study {spec.name}", total=total, completed=done)
+        self._task: Any = None
         self._live: Live | None = None
+        self.spec: TuningSpec | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, spec: TuningSpec, done: int = 0) -> None:
+        self.spec = spec
+        self.objective = spec.primary
+        self._done, self._total = done, spec.max_trials
+        self._task = self._progress.add_task(f"study {spec.name}", total=self._total,
+                                             completed=done)
         if self.live_mode:
             self._live = Live(self, console=self.console, refresh_per_second=4)
             self._live.start()
@@ -74,8 +78,18 @@ class ProgressView:
             self._live.stop()
             self._live = None
 
+    def note(self, line: str) -> None:
+        """One line of news (e.g. a cloud job's progress): above the live view while it
+        shows, else on standard output like the study's outcome."""
+        if self._live is not None:
+            self._line(line)
+        else:
+            print(line, flush=True)
+
     # -- the sink ----------------------------------------------------------------------
     def __call__(self, event: StudyEvent) -> None:
+        if self.spec is None:  # not started: nothing to show yet
+            return
         lines: list[str] = []
         with self._lock:
             if isinstance(event, MetricReported):
@@ -114,6 +128,7 @@ class ProgressView:
         self._done += 1
         self._progress.update(self._task, completed=self._done)
         value = self._value.pop(tid, None)
+        assert self.spec is not None
         if event.status.counts_as_result and value is not None and not self.spec.multi_objective \
                 and (self.best is None or self.objective.better(value, self.best[1])):
             self.best = (tid, value)

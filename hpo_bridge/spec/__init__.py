@@ -10,7 +10,7 @@ from hpo_bridge.spec.domains import (
     FloatDomain,
     IntDomain,
 )
-from hpo_bridge.spec.durations import format_duration, parse_duration
+from hpo_bridge.spec.durations import Duration, format_duration, parse_duration
 from hpo_bridge.spec.errors import Problem, SpecError
 from hpo_bridge.spec.io import dump_spec, dump_spec_json, load_spec, parse_yaml, validate_spec
 from hpo_bridge.spec.model import (
@@ -24,8 +24,11 @@ from hpo_bridge.spec.model import (
     TuningSpec,
     grid_size,
 )
+from hpo_bridge.spec.names import PYTHON_WORDS
 
 __all__ = [
+    "PYTHON_WORDS",
+    "Duration",
     "BoolDomain",
     "CategoricalDomain",
     "Condition",

@@ -19,3 +19,7 @@ PARAM_NAME_WORDS = (
 
 # The words shown instead of a raw regex when a value does not match it.
 PATTERN_WORDS = {NAME_PATTERN: NAME_WORDS, PARAM_NAME_PATTERN: PARAM_NAME_WORDS}
+
+# `trial.command: [python, train.py]`: these words mean "the Python that runs the study" (or
+# trial.python) locally, and the image's Python on a cloud.
+PYTHON_WORDS = ("python", "python3")

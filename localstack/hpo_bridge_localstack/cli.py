@@ -35,7 +35,10 @@ def emulate(
     verbose: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
     """Run an offline emulator of a cloud's tuning API (SageMaker, with moto's S3 and Logs)."""
-    from hpo_bridge.cli import fail
+    def fail(message: str) -> None:
+        typer.echo(message, err=True)
+        raise typer.Exit(2)
+
     from hpo_bridge_localstack.faults import FaultSpecError
     from hpo_bridge_localstack.server import EMULATORS, Emulator
 

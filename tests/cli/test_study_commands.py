@@ -201,19 +201,17 @@ def test_live_progress_in_a_terminal_renders_and_ends(tmp_path):
 
     from rich.console import Console
 
-    from hpo_bridge.local_backend import LocalBackend
+    from hpo_bridge.backends.local import LocalBackend
     from hpo_bridge.results.progress import ProgressView
     from hpo_bridge.spec import load_spec
 
     spec = load_spec(write_spec(tmp_path, ASHA))
     out = io.StringIO()
-    view = ProgressView(spec, total=spec.max_trials,
-                        console=Console(file=out, force_terminal=True, width=100))
+    view = ProgressView(console=Console(file=out, force_terminal=True, width=100))
     assert view.live_mode
-    view.start()
     try:
-        ended = LocalBackend().run(spec, tmp_path / "s", executor="simulator",
-                                   executor_options={"source": "curves"}, sink=view)
+        ended = LocalBackend().start(spec, tmp_path / "s", executor="simulator",
+                                     executor_options={"source": "curves"}, view=view)
     finally:
         view.stop()
     assert ended.status == "finished"

@@ -1,4 +1,5 @@
-"""The SageMaker backend: compile, import, and the boto3 lifecycle of a tuning job."""
+"""The SageMaker backend: its translation, its importer and its boto3 calls (the kit does
+the rest: idempotent creation, following, collecting, cancelling, retries, errors)."""
 
 from __future__ import annotations
 
@@ -7,24 +8,42 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from hpo_bridge.backend import Backend, BackendError, Compiled, JobStatus
-from hpo_bridge.core.trial import Trial, TrialStatus
+from hpo_bridge.backends import (
+    BackendError,
+    CloudError,
+    Compiled,
+    Issues,
+    JobState,
+    JobStatus,
+    NativeBackend,
+    RetryPolicy,
+    Trial,
+    TrialStatus,
+    UnknownTrial,
+    paginate,
+)
+from hpo_bridge.backends import packaging as code_package
 from hpo_bridge.spec import TuningSpec
-from hpo_bridge_sagemaker import code_package
+from hpo_bridge_sagemaker.capabilities import CAPABILITIES
+from hpo_bridge_sagemaker.errors import classify, client_config
 from hpo_bridge_sagemaker.importer import import_job, parse_value
-from hpo_bridge_sagemaker.retry import RetryPolicy, client_config, error_code
-from hpo_bridge_sagemaker.translate import compile_spec, settings_of
+from hpo_bridge_sagemaker.translate import (
+    ARCHIVE_NAME,
+    native_strategy,
+    settings_of,
+    translate,
+)
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 PAGE_SIZE = 100
 JOB_STATES = {
-    "InProgress": "running",
-    "Completed": "completed",
-    "Failed": "failed",
-    "Stopping": "stopping",
-    "Stopped": "stopped",
-    "Deleting": "stopping",
-    "DeleteFailed": "failed",
+    "InProgress": JobState.RUNNING,
+    "Completed": JobState.COMPLETED,
+    "Failed": JobState.FAILED,
+    "Stopping": JobState.STOPPING,
+    "Stopped": JobState.STOPPED,
+    "Deleting": JobState.STOPPING,
+    "DeleteFailed": JobState.FAILED,
 }
 TRIAL_STATES = {
     "InProgress": TrialStatus.RUNNING,
@@ -42,19 +61,6 @@ REGION_HELP = (
     "no AWS region: set backends.sagemaker.region in the spec, or AWS_REGION /"
     " AWS_DEFAULT_REGION"
 )
-# Codes that mean "you may not", answered with a hint rather than a retry.
-ACCESS_CODES = ("AccessDenied", "AccessDeniedException", "UnrecognizedClientException",
-                "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
-                "InvalidSignatureException", "SignatureDoesNotMatch")
-
-
-class AwsError(BackendError):
-    """An AWS call that failed for good (after the retries worth making); `code` is AWS's
-    error code (e.g. ResourceNotFound) or botocore's exception name."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 def _handle(name: str, region: str) -> str:
@@ -71,42 +77,40 @@ def _timestamp(value: Any) -> float | None:
     return value.timestamp() if isinstance(value, datetime) else None
 
 
-def is_subset(wanted: Any, actual: Any) -> bool:
-    """True when every value of `wanted` is in `actual` (the service adds defaults)."""
-    if isinstance(wanted, dict):
-        return isinstance(actual, dict) and all(
-            k in actual and is_subset(v, actual[k]) for k, v in wanted.items()
-        )
-    if isinstance(wanted, list):
-        return (isinstance(actual, list) and len(wanted) == len(actual)
-                and all(is_subset(w, a) for w, a in zip(wanted, actual, strict=True)))
-    if isinstance(wanted, int | float) and isinstance(actual, int | float):
-        return float(wanted) == float(actual)
-    return bool(wanted == actual)
-
-
 def trial_index(job_name: str, fallback: int) -> int:
     match = _TRIAL_INDEX.search(job_name)
     return int(match.group(1)) if match else fallback
 
 
-class SageMakerBackend(Backend):
+class SageMakerBackend(NativeBackend):
     name = "sagemaker"
+    capabilities = CAPABILITIES
+    job_noun = "tuning job"
+    identity_keys = ("HyperParameterTuningJobConfig", "TrainingJobDefinition",
+                     "WarmStartConfig")
+    rename_hint = "set backends.sagemaker.job_name"
+    credentials_help = CREDENTIALS_HELP
+    access_hint = "check the credentials' IAM permissions"
 
     def __init__(self, session: Any = None, retry: RetryPolicy | None = None,
-                 on_retry: Callable[[BaseException], None] | None = None):
+                 on_retry: Callable[[BaseException], None] | None = None, **kwargs: Any):
+        super().__init__(retry=retry, on_retry=on_retry, **kwargs)
         self._session = session
-        self.retry = retry or RetryPolicy()
-        self.on_retry = on_retry
         self._clients: dict[tuple[str, str], Any] = {}
         self._names: dict[str, dict[int, str]] = {}  # handle -> trial id -> training job
 
     # -- translation ------------------------------------------------------------------
-    def compile(self, spec: TuningSpec, approximate: bool = False) -> Compiled:
-        return compile_spec(spec, approximate=approximate)
+    def translate(self, spec: TuningSpec, issues: Issues) -> Compiled:
+        return translate(spec, issues)
+
+    def capability_context(self, spec: TuningSpec) -> dict[str, Any]:
+        return {"strategy": native_strategy(spec.strategy.algorithm)}
 
     def import_native(self, data: dict[str, Any]) -> dict[str, Any]:
         return import_job(data)
+
+    def classify(self, exc: BaseException) -> CloudError | None:
+        return classify(exc)
 
     # -- clients ----------------------------------------------------------------------
     def _boto_session(self) -> Any:
@@ -145,74 +149,43 @@ class SageMakerBackend(Backend):
         return self._clients[key]
 
     def _call(self, service: str, region: str | None, operation: str, **params: Any) -> Any:
-        """One API call with retries; whatever still fails becomes an `AwsError`."""
-        from botocore.exceptions import (
-            BotoCoreError,
-            ClientError,
-            NoCredentialsError,
-            PartialCredentialsError,
-        )
-
         method = getattr(self.client(service, region), operation)
-        try:
-            return self.retry.call(method, on_retry=self.on_retry, **params)
-        except (NoCredentialsError, PartialCredentialsError):
-            raise BackendError(f"sagemaker: {CREDENTIALS_HELP}") from None
-        except ClientError as exc:
-            code = error_code(exc)
-            message = exc.response.get("Error", {}).get("Message", "")
-            if code in ACCESS_CODES:
-                raise AwsError(
-                    code, f"sagemaker: access denied for {service} {operation}: {message}"
-                    " (check the credentials' IAM permissions)") from exc
-            raise AwsError(code, f"sagemaker: {service} {operation} failed: {code}: {message}"
-                           ) from exc
-        except BotoCoreError as exc:  # connection errors once the retries are spent
-            raise AwsError(type(exc).__name__,
-                           f"sagemaker: {service} {operation} failed: {exc}") from exc
+        return self.call(f"{service} {operation}", method, **params)
 
-    # -- lifecycle --------------------------------------------------------------------
-    def submit(self, spec: TuningSpec, compiled: Compiled) -> str:
+    # -- the job ----------------------------------------------------------------------
+    def upload(self, spec: TuningSpec, compiled: Compiled) -> None:
         region = self._region(settings_of(spec).region)
         for prefix, local in compiled.artifacts.items():
             # The code tarball is one object; an input folder is uploaded file by file.
-            plan = ([(prefix, local)] if prefix.endswith(code_package.ARCHIVE_NAME)
+            plan = ([(prefix, local)] if prefix.endswith(ARCHIVE_NAME)
                     else code_package.upload_plan(prefix, local))
             for uri, path in plan:
                 bucket, _, key = uri[len("s3://"):].partition("/")
                 self._call("s3", region, "put_object", Bucket=bucket, Key=key,
                            Body=path.read_bytes())
-        request = compiled.request
-        name = request["HyperParameterTuningJobName"]
-        try:
-            self._call("sagemaker", region, "create_hyper_parameter_tuning_job", **request)
-        except AwsError as exc:
-            if exc.code != "ResourceInUse":
-                raise
-            # A create retried after a lost answer, or the same spec submitted again:
-            # the job already exists; it is ours only if it was created from this request.
-            self._accept_existing(region, request)
-            compiled.warnings.append(
-                f"tuning job {name} already exists from this same request: following it"
-                " (set backends.sagemaker.job_name to start a new one)"
-            )
-        return _handle(name, region)
 
-    def _accept_existing(self, region: str, request: dict[str, Any]) -> None:
-        name = request["HyperParameterTuningJobName"]
-        described = self._describe(name, region)
-        for key in ("HyperParameterTuningJobConfig", "TrainingJobDefinition", "WarmStartConfig"):
-            if key in request and not is_subset(request[key], described.get(key)):
-                raise BackendError(
-                    f"sagemaker: a tuning job named {name} already exists with a different"
-                    f" {key}; set backends.sagemaker.job_name or change the spec's name"
-                )
+    def job_handle(self, spec: TuningSpec, compiled: Compiled) -> str:
+        return _handle(compiled.request["HyperParameterTuningJobName"],
+                       self._region(settings_of(spec).region))
+
+    def job_name(self, handle: str) -> str:
+        return split_handle(handle)[0]
+
+    def create_job(self, spec: TuningSpec, compiled: Compiled) -> str:
+        handle = self.job_handle(spec, compiled)
+        self._call("sagemaker", split_handle(handle)[1], "create_hyper_parameter_tuning_job",
+                   **compiled.request)
+        return handle
+
+    def existing_request(self, handle: str) -> dict[str, Any]:
+        name, region = split_handle(handle)
+        return self._describe(name, region)
 
     def _describe(self, name: str, region: str | None) -> dict[str, Any]:
         return dict(self._call("sagemaker", region, "describe_hyper_parameter_tuning_job",
                                HyperParameterTuningJobName=name))
 
-    def status(self, handle: str) -> JobStatus:
+    def job_status(self, handle: str) -> JobStatus:
         name, region = split_handle(handle)
         job = self._describe(name, region)
         native = job.get("HyperParameterTuningJobStatus", "")
@@ -221,10 +194,9 @@ class SageMakerBackend(Backend):
         best = job.get("BestTrainingJob") or {}
         metric = best.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
         return JobStatus(
-            state=JOB_STATES.get(native, "running"),
+            state=JOB_STATES.get(native, JobState.RUNNING),
             native_state=native,
-            trials_total=sum(counters.get(k, 0) for k in
-                             ("Completed", "InProgress", "Stopped"))
+            trials_total=sum(counters.get(k, 0) for k in ("Completed", "InProgress", "Stopped"))
             + failed,
             trials_completed=counters.get("Completed", 0),
             trials_running=counters.get("InProgress", 0),
@@ -235,21 +207,28 @@ class SageMakerBackend(Backend):
             message=job.get("FailureReason"),
         )
 
+    def stop_job(self, handle: str) -> None:
+        name, region = split_handle(handle)
+        self._call("sagemaker", region, "stop_hyper_parameter_tuning_job",
+                   HyperParameterTuningJobName=name)
+
+    # -- trials -----------------------------------------------------------------------
     def training_jobs(self, handle: str) -> list[dict[str, Any]]:
         """Every training job summary, 100 per call (never a Describe per trial)."""
         name, region = split_handle(handle)
-        summaries: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"HyperParameterTuningJobName": name, "MaxResults": PAGE_SIZE}
-        while True:
-            page = self._call("sagemaker", region,
-                              "list_training_jobs_for_hyper_parameter_tuning_job", **params)
-            summaries += page.get("TrainingJobSummaries", [])
-            token = page.get("NextToken")
-            if not token:
-                return summaries
-            params["NextToken"] = token
 
-    def trials(self, handle: str) -> list[Trial]:
+        def page(token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            params: dict[str, Any] = {"HyperParameterTuningJobName": name,
+                                      "MaxResults": PAGE_SIZE}
+            if token:
+                params["NextToken"] = token
+            answer = self._call("sagemaker", region,
+                                "list_training_jobs_for_hyper_parameter_tuning_job", **params)
+            return list(answer.get("TrainingJobSummaries", [])), answer.get("NextToken")
+
+        return list(paginate(page))
+
+    def list_trials(self, handle: str) -> list[Trial]:
         summaries = sorted(self.training_jobs(handle),
                            key=lambda s: (str(s.get("CreationTime", "")), s["TrainingJobName"]))
         names = self._names.setdefault(handle, {})
@@ -285,7 +264,7 @@ class SageMakerBackend(Backend):
         """Once the job has ended: every trial with all its final metrics (one Describe per
         finished training job, once, for the metrics beyond the objective)."""
         _, region = split_handle(handle)
-        trials = self.trials(handle)
+        trials = self.list_trials(handle)
         for trial in trials:
             if not trial.status.terminal:
                 continue
@@ -295,57 +274,43 @@ class SageMakerBackend(Backend):
                 trial.metrics[item["MetricName"]] = [float(item["Value"])]
         return trials
 
-    def cancel(self, handle: str) -> None:
-        name, region = split_handle(handle)
-        try:
-            self._call("sagemaker", region, "stop_hyper_parameter_tuning_job",
-                       HyperParameterTuningJobName=name)
-        except AwsError as exc:
-            if exc.code in ACCESS_CODES:
-                raise
-            # Stopping a job that has already ended is not an error for the user.
-            if JOB_STATES.get(self._describe(name, region).get(
-                    "HyperParameterTuningJobStatus", "")) in ("completed", "failed", "stopped",
-                                                              "stopping"):
-                return
-            raise
-
+    # -- logs -------------------------------------------------------------------------
     def training_job_name(self, handle: str, trial: str) -> str:
         if not trial.isdigit():
             return trial
         names = self._names.get(handle)
         if not names or int(trial) not in names:
-            self.trials(handle)
+            self.list_trials(handle)
             names = self._names.get(handle, {})
         if int(trial) not in names:
-            raise BackendError(f"sagemaker: no trial {trial} in {split_handle(handle)[0]}")
+            raise UnknownTrial(f"sagemaker: no trial {trial} in {split_handle(handle)[0]}")
         return names[int(trial)]
 
-    def logs(self, handle: str, trial: str) -> Iterator[str]:
+    def trial_logs(self, handle: str, trial: str) -> Iterator[str]:
         """The trial's CloudWatch log lines: group /aws/sagemaker/TrainingJobs, streams
         <training-job>/..."""
         _, region = split_handle(handle)
         job = self.training_job_name(handle, trial)
-        streams: list[str] = []
-        params: dict[str, Any] = {"logGroupName": LOG_GROUP, "logStreamNamePrefix": f"{job}/"}
-        while True:
+
+        def streams(token: str | None) -> tuple[list[str], str | None]:
+            params: dict[str, Any] = {"logGroupName": LOG_GROUP, "logStreamNamePrefix": f"{job}/"}
+            if token:
+                params["nextToken"] = token
             page = self._call("logs", region, "describe_log_streams", **params)
-            streams += [s["logStreamName"] for s in page.get("logStreams", [])]
-            if not page.get("nextToken"):
-                break
-            params["nextToken"] = page["nextToken"]
-        for stream in sorted(streams):
+            return [s["logStreamName"] for s in page.get("logStreams", [])], page.get("nextToken")
+
+        for stream in sorted(paginate(streams)):
             yield from self._stream_lines(region, stream)
 
     def _stream_lines(self, region: str | None, stream: str) -> Iterator[str]:
-        params: dict[str, Any] = {"logGroupName": LOG_GROUP, "logStreamName": stream,
-                                  "startFromHead": True}
-        while True:
+        def events(token: str | None) -> tuple[list[str], str | None]:
+            params: dict[str, Any] = {"logGroupName": LOG_GROUP, "logStreamName": stream,
+                                      "startFromHead": True}
+            if token:
+                params["nextToken"] = token
             page = self._call("logs", region, "get_log_events", **params)
-            for event in page.get("events", []):
-                yield str(event.get("message", ""))
-            token = page.get("nextForwardToken")
-            # The same token back means the end of the stream.
-            if not token or token == params.get("nextToken"):
-                return
-            params["nextToken"] = token
+            # The same token back means the end of the stream (paginate stops there).
+            return ([str(e.get("message", "")) for e in page.get("events", [])],
+                    page.get("nextForwardToken"))
+
+        yield from paginate(events)

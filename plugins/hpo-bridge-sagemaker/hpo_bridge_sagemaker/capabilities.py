@@ -1,39 +1,43 @@
-"""Collecting what SageMaker cannot express, and applying approximations under --approximate."""
+"""What SageMaker's tuner cannot express, as data (checked by the kit's one function)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from hpo_bridge.backend import BackendError, Unsupported, UnsupportedFeatures
+from hpo_bridge.backends import Gap
 
 BACKEND = "sagemaker"
+NOT_SAGEMAKER_CONTRACT = (
+    "contract sagemaker (script mode: --name value arguments, metrics from the log)")
 
-
-class InvalidRequest(BackendError):
-    """The request would be rejected (missing settings, limits of the service model)."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(f"{BACKEND}: {p}" for p in problems))
-
-
-@dataclass
-class Issues:
-    """Unsupported features met while translating; with `approximate`, the approximable
-    ones become warnings and the translator applies the approximation."""
-
-    approximate: bool = False
-    unsupported: list[Unsupported] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def add(self, path: str, feature: str, nearest: str, approximation: str | None = None) -> bool:
-        """Record one feature; True when the caller should apply `approximation`."""
-        if self.approximate and approximation is not None:
-            self.warnings.append(f"{path}: {feature} is approximated: {approximation}")
-            return True
-        self.unsupported.append(Unsupported(path, feature, nearest, approximation))
-        return False
-
-    def raise_if_any(self) -> None:
-        if self.unsupported:
-            raise UnsupportedFeatures(BACKEND, self.unsupported)
+CAPABILITIES: dict[str, Gap] = {
+    "objectives.multi": Gap(
+        "multi-objective optimisation ({value} objectives)", "a single objective",
+        "only the first objective, {spec.primary.metric!r}, is optimised"),
+    "objective.measurement=best": Gap(
+        "measurement best", "the final value the training job reports (measurement last)",
+        "the final value is used"),
+    "search_space.condition": Gap(
+        "a conditional parameter (active when {value.parent} is one of {value.values})",
+        "an unconditional range", "the condition is dropped: the parameter is always sampled"),
+    "strategy.algorithm=sobol": Gap("algorithm sobol", "strategy Random", "strategy Random"),
+    "strategy.algorithm=bohb": Gap("algorithm bohb", "strategy Hyperband",
+                                   "strategy Hyperband"),
+    # {strategy}: the SageMaker strategy the spec maps to (SageMakerBackend.capability_context)
+    **{f"strategy.{option}": Gap(f"option {option}",
+                                 "SageMaker's {strategy} strategy has no such setting",
+                                 "ignored")
+       for option in ("sampler", "n_startup_trials", "reduction_factor", "brackets")},
+    "strategy.options": Gap("searcher options ({value})",
+                            "SageMaker's {strategy} strategy takes no options", "ignored"),
+    "limits.max_failed": Gap("a limit on failed trials",
+                             "none: SageMaker ends a tuning job by its own failure rules",
+                             "dropped"),
+    **{f"trial.contract={name}": Gap(f"contract {name}", NOT_SAGEMAKER_CONTRACT)
+       for name in ("vertex", "azure", "vega")},
+    "trial.devices": Gap("device assignment", "backends.sagemaker.instance_type (a GPU instance)",
+                         "dropped"),
+    "trial.python": Gap("a chosen Python interpreter",
+                        "the image's Python (backends.sagemaker.image_uri)", "dropped"),
+    "trial.fullytrain": Gap("a fully-train stage",
+                            "a separate training job with the best hyperparameters", "dropped"),
+    "trial.args.bare_flag": Gap("a bare flag (no value)", "a string or number value"),
+}

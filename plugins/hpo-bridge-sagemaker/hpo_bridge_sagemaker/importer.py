@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hpo_bridge.backend import BackendError
+from hpo_bridge.backends import BackendError
 from hpo_bridge.spec import format_duration
-from hpo_bridge_sagemaker import code_package
-from hpo_bridge_sagemaker.translate import DEFAULT_MAX_RUNTIME
+from hpo_bridge_sagemaker.translate import ARCHIVE_NAME, DEFAULT_MAX_RUNTIME
 
 SCALES = {"Linear": "linear", "Logarithmic": "log", "ReverseLogarithmic": "reverse_log"}
 SCRIPT_KEYS = ("sagemaker_program", "sagemaker_submit_directory",
@@ -53,7 +52,7 @@ def _code_location(uri: str) -> tuple[str, str]:
     """(bucket, prefix) of s3://bucket/prefix/<job>/source/sourcedir.tar.gz."""
     bucket, _, key = uri[len("s3://"):].partition("/")
     parts = key.split("/")
-    if parts[-2:] == ["source", code_package.ARCHIVE_NAME] and len(parts) >= 3:
+    if parts[-2:] == ["source", ARCHIVE_NAME] and len(parts) >= 3:
         parts = parts[:-3]
     return bucket, "/".join(parts)
 

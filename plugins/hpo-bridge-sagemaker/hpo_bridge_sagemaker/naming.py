@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
+from hpo_bridge.backends import derive_name
 from hpo_bridge_sagemaker.service_model import pattern_matches, shape
 
 NAME_SHAPE = "HyperParameterTuningJobName"
-_NOT_ALLOWED = re.compile(r"[^A-Za-z0-9-]+")
 
 
 def name_rules() -> tuple[int, str]:
@@ -26,10 +24,7 @@ def derive_job_name(base: str, suffix: str = "") -> str:
     The base is shortened, never the suffix: the suffix is what keeps names unique.
     """
     longest, _ = name_rules()
-    tail = f"-{suffix}" if suffix else ""
-    room = longest - len(tail)
-    cleaned = _NOT_ALLOWED.sub("-", base).strip("-")[:room].rstrip("-") or "hpo"
-    name = cleaned[:room] + tail
+    name = derive_name(base, suffix, max_length=longest)
     if not is_valid_job_name(name):
         raise ValueError(f"cannot derive a valid tuning job name from {base!r} ({name!r})")
     return name

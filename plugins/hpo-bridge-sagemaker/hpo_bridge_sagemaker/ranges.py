@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from hpo_bridge.backends import Issues
 from hpo_bridge.spec import (
     BoolDomain,
     CategoricalDomain,
@@ -13,7 +14,6 @@ from hpo_bridge.spec import (
     FloatDomain,
     IntDomain,
 )
-from hpo_bridge_sagemaker.capabilities import Issues
 from hpo_bridge_sagemaker.service_model import member_shape
 
 SCALING = {"linear": "Linear", "log": "Logarithmic", "reverse_log": "ReverseLogarithmic"}

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from hpo_bridge.backend import Compiled
-from hpo_bridge.spec import TuningSpec, grid_size
-from hpo_bridge_sagemaker import code_package
-from hpo_bridge_sagemaker.capabilities import InvalidRequest, Issues
+from hpo_bridge.backends import Compiled, InvalidRequest, Issues, fill_name, request_digest
+from hpo_bridge.backends import packaging as code_package
+from hpo_bridge.spec import PYTHON_WORDS, TuningSpec, grid_size
+from hpo_bridge_sagemaker.capabilities import BACKEND
 from hpo_bridge_sagemaker.naming import derive_job_name, is_valid_job_name
 from hpo_bridge_sagemaker.ranges import (
     CATEGORICAL,
@@ -28,8 +27,13 @@ STRATEGIES = {"random": "Random", "grid": "Grid", "bayesian": "Bayesian", "hyper
 NEAR_STRATEGY = {"sobol": "Random", "bohb": "Hyperband"}
 DEFAULT_MAX_RUNTIME = 86400  # SageMaker Python SDK's default for a training job: one day
 CONTAINER_LOG_LEVEL = 20  # logging.INFO, as the SDK passes it
-_JOB = "{tuning-job-name}"  # placeholder for the job name while its hash is computed
-PYTHONS = ("python", "python3")
+_JOB = "{tuning-job-name}"  # the job name, while its hash is computed
+ARCHIVE_NAME = "sourcedir.tar.gz"  # script mode's code package, as the SDK names it
+
+
+def native_strategy(algorithm: str) -> str:
+    """The SageMaker strategy a spec's algorithm maps to (the nearest one if none)."""
+    return STRATEGIES.get(algorithm) or NEAR_STRATEGY.get(algorithm) or "Bayesian"
 
 
 def settings_of(spec: TuningSpec) -> SageMakerSettings:
@@ -40,10 +44,10 @@ def settings_of(spec: TuningSpec) -> SageMakerSettings:
 
 
 class Translator:
-    def __init__(self, spec: TuningSpec, approximate: bool):
+    def __init__(self, spec: TuningSpec, issues: Issues):
         self.spec = spec
         self.settings = settings_of(spec)
-        self.issues = Issues(approximate=approximate)
+        self.issues = issues
         self.problems: list[str] = []
         self.artifacts: dict[str, Path] = {}
         self.code_digest = ""
@@ -70,7 +74,7 @@ class Translator:
         definition = self._training_definition()
         self.issues.raise_if_any()
         if self.problems:
-            raise InvalidRequest(self.problems)
+            raise InvalidRequest(BACKEND, self.problems)
         request: dict[str, Any] = {
             "HyperParameterTuningJobName": _JOB,
             "HyperParameterTuningJobConfig": config,
@@ -89,12 +93,12 @@ class Translator:
         request = self._named(request)
         problems = validate(OPERATION, request) + self._range_total(config["ParameterRanges"])
         if problems:
-            raise InvalidRequest(problems)
+            raise InvalidRequest(BACKEND, problems)
         artifacts = {
             uri.replace(_JOB, request["HyperParameterTuningJobName"]): path
             for uri, path in self.artifacts.items()
         }
-        return Compiled(request=request, warnings=self.issues.warnings, artifacts=artifacts)
+        return Compiled(request=request, artifacts=artifacts)
 
     def _named(self, request: dict[str, Any]) -> dict[str, Any]:
         """Put the job name in: the settings' job_name, else the spec's name plus a hash of
@@ -103,68 +107,32 @@ class Translator:
         explicit = self.settings.job_name
         if explicit is not None:
             if not is_valid_job_name(explicit):
-                raise InvalidRequest([
+                raise InvalidRequest(BACKEND, [
                     f"backends.sagemaker.job_name: {explicit!r} is not a valid tuning job name"
                     " (at most 32 letters, digits and hyphens, starting and ending with a"
                     " letter or digit)"
                 ])
             name = explicit
         else:
-            canonical = json.dumps(request, sort_keys=True) + self.code_digest
-            digest = hashlib.sha256(canonical.encode()).hexdigest()[:8]
-            name = derive_job_name(self.spec.name, digest)
-        return json.loads(json.dumps(request).replace(_JOB, name))
+            name = derive_job_name(self.spec.name, request_digest(request, self.code_digest))
+        return dict(fill_name(request, name, _JOB))
 
     # -- sections ---------------------------------------------------------------------
     def _strategy(self) -> str:
-        strategy = self.spec.strategy
-        algorithm = strategy.algorithm
+        algorithm = self.spec.strategy.algorithm
         native = STRATEGIES.get(algorithm)
-        if native is None:
-            near = NEAR_STRATEGY.get(algorithm)
-            self.issues.add(
-                "strategy.algorithm",
-                f"algorithm {algorithm}",
-                f"strategy {near or 'Bayesian, Random, Grid or Hyperband'}",
-                f"strategy {near}" if near else None,
-            )
-            native = near or "Bayesian"
-        for option in ("sampler", "n_startup_trials", "reduction_factor", "brackets"):
-            if getattr(strategy, option) is not None:
-                self.issues.add(
-                    f"strategy.{option}",
-                    f"option {option}",
-                    f"SageMaker's {native} strategy has no such setting",
-                    "ignored",
-                )
-        if strategy.options:
-            self.issues.add(
-                "strategy.options",
-                f"searcher options ({', '.join(sorted(strategy.options))})",
-                f"SageMaker's {native} strategy takes no options",
-                "ignored",
-            )
-        return native
+        if native is not None:
+            return native
+        near = NEAR_STRATEGY.get(algorithm)
+        if near is None:  # a plugin's searcher: the capability table cannot know it
+            self.issues.add("strategy.algorithm", f"algorithm {algorithm}",
+                            "strategy Bayesian, Random, Grid or Hyperband")
+            return "Bayesian"
+        return near  # approximated (or reported) by the capability table
 
     def _objective(self) -> dict[str, Any]:
-        spec = self.spec
-        if spec.multi_objective:
-            self.issues.add(
-                "objectives",
-                f"multi-objective optimisation ({len(spec.all_objectives)} objectives)",
-                "a single objective",
-                f"only the first objective, {spec.primary.metric!r}, is optimised",
-            )
-        primary = spec.primary
-        path = "objective" if spec.objective is not None else "objectives.0"
-        if primary.measurement == "best":
-            self.issues.add(
-                f"{path}.measurement",
-                "measurement best",
-                "the final value the training job reports (measurement last)",
-                "the final value is used",
-            )
-        if primary.metric not in {m.name for m in spec.metrics}:
+        primary = self.spec.primary
+        if primary.metric not in {m.name for m in self.spec.metrics}:
             self.issues.add(
                 "metrics",
                 f"no regex for the objective metric {primary.metric!r}",
@@ -191,27 +159,12 @@ class Translator:
         limits["MaxParallelTrainingJobs"] = lim.max_parallel
         if lim.max_duration is not None:
             limits["MaxRuntimeInSeconds"] = math.ceil(lim.max_duration)
-        if lim.max_failed is not None:
-            self.issues.add(
-                "limits.max_failed",
-                "a limit on failed trials",
-                "none: SageMaker ends a tuning job by its own failure rules",
-                "dropped",
-            )
         return limits
 
     def _ranges(self, grid: bool) -> dict[str, Any]:
         lists: dict[str, list[dict[str, Any]]] = {INTEGER: [], CONTINUOUS: [], CATEGORICAL: []}
         translator = RangeTranslator(self.issues, grid)
         for name, domain in self.spec.search_space.items():
-            if domain.condition is not None:
-                self.issues.add(
-                    f"search_space.{name}.condition",
-                    f"a conditional parameter (active when {domain.condition.parent}"
-                    f" is one of {domain.condition.values})",
-                    "an unconditional range",
-                    "the condition is dropped: the parameter is always sampled",
-                )
             result = translator.translate(name, domain)
             if result is not None:
                 lists[result[0]].append(result[1])
@@ -237,7 +190,7 @@ class Translator:
             return "Off"
         if override is not None:
             if policy != "none":
-                self.issues.warnings.append(
+                self.issues.warn(
                     f"early_stopping.policy: {policy} is replaced by"
                     f" backends.sagemaker.early_stopping_type {override}"
                 )
@@ -270,7 +223,6 @@ class Translator:
     # -- the training job definition ----------------------------------------------------
     def _training_definition(self) -> dict[str, Any]:
         s, trial = self.settings, self.spec.trial
-        self._trial_features()
         for key, value in (("role_arn", s.role_arn), ("image_uri", s.image_uri),
                            ("output_path", s.output_path)):
             if value is None:
@@ -329,28 +281,6 @@ class Translator:
         timeout = self.spec.limits.trial_timeout
         return timeout if timeout is not None else DEFAULT_MAX_RUNTIME
 
-    def _trial_features(self) -> None:
-        trial = self.spec.trial
-        if trial.contract not in ("local", "sagemaker"):
-            self.issues.add(
-                "trial.contract",
-                f"contract {trial.contract}",
-                "contract sagemaker (script mode: --name value arguments, metrics from the log)",
-            )
-        if trial.devices is not None:
-            self.issues.add("trial.devices", "device assignment",
-                            "backends.sagemaker.instance_type (a GPU instance)", "dropped")
-        if trial.python is not None:
-            self.issues.add("trial.python", "a chosen Python interpreter",
-                            "the image's Python (backends.sagemaker.image_uri)", "dropped")
-        if trial.fullytrain is not None:
-            self.issues.add("trial.fullytrain", "a fully-train stage",
-                            "a separate training job with the best hyperparameters", "dropped")
-        for key, value in trial.args.items():
-            if value is None:
-                self.issues.add(f"trial.args.{key}", "a bare flag (no value)",
-                                "a string or number value")
-
     def _trial_channels(self) -> dict[str, str]:
         """trial.inputs as channels: s3:// URIs as they are; local files and folders are
         uploaded next to the code (as the SageMaker SDK's upload_data does)."""
@@ -389,7 +319,7 @@ class Translator:
 
     def _entry_point(self, command: list[str]) -> str | None:
         words = list(command)
-        if len(words) >= 2 and PurePosixPath(words[0]).name in PYTHONS:
+        if len(words) >= 2 and PurePosixPath(words[0]).name in PYTHON_WORDS:
             words = words[1:]
         if len(words) != 1:
             self.issues.add(
@@ -408,14 +338,14 @@ class Translator:
                 f"trial.command: {words[0]} is outside the code folder (trial.code)"
             )
             return None
-        path, digest = code_package.pack_to_file(code_dir)
+        path, digest = code_package.pack_to_file(code_dir, cache="hpo-bridge-sagemaker")
         self.code_digest = digest
         self.code_uri = self._code_location()
         self.artifacts[self.code_uri] = path
         return script.relative_to(code_dir).as_posix()
 
     def _code_location(self) -> str:
-        return self._location("source", code_package.ARCHIVE_NAME)
+        return self._location("source", ARCHIVE_NAME)
 
     def _location(self, *parts: str) -> str:
         """s3://<code bucket>/<code prefix>/<job>/<parts>: where uploads of this job go."""
@@ -431,5 +361,5 @@ class Translator:
         return f"s3://{bucket}/{key}"
 
 
-def compile_spec(spec: TuningSpec, approximate: bool = False) -> Compiled:
-    return Translator(spec, approximate).compile()
+def translate(spec: TuningSpec, issues: Issues) -> Compiled:
+    return Translator(spec, issues).compile()

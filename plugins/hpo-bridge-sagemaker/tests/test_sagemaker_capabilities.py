@@ -9,7 +9,7 @@ from hpo_bridge_sagemaker.service_model import validate
 from hpo_bridge_sagemaker.translate import OPERATION
 from sagemaker_helpers import base_spec, make
 
-from hpo_bridge.backend import UnsupportedFeatures
+from hpo_bridge.backends import UnsupportedFeatures
 
 
 def compile_(data, approximate=False):

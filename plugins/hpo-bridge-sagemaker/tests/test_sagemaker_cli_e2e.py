@@ -91,6 +91,13 @@ def env(emulator, tmp_path):
     return clean_env(tmp_path, **emulator.env())
 
 
+def last_job_line(lines: list[str]) -> str:
+    """The last line about the cloud job (after it, `run` prints the study's outcome, its
+    best trial and its directory, as for every study)."""
+    outcome = ("study ", "best: ", "pareto set", "  trial ")
+    return [line for line in lines if not line.startswith(outcome)][-1]
+
+
 def job_name(run_output: str) -> str:
     match = re.search(r"submitted sagemaker job (\S+)@", run_output)
     assert match, run_output
@@ -156,7 +163,8 @@ def test_run_then_results_best_and_logs_show_what_the_script_printed(emulator, e
               "--poll-interval", "0.2")
     assert run.returncode == 0, run.stdout + run.stderr
     name = job_name(run.stdout)
-    assert run.stdout.splitlines()[-1].startswith("Completed: 9 done, 0 running, 0 failed")
+    assert last_job_line(run.stdout.splitlines()).startswith(
+        "Completed: 9 done, 0 running, 0 failed")
 
     # What each training job printed, straight from the emulator's CloudWatch Logs.
     sm, logs = client(emulator, "sagemaker"), client(emulator, "logs")
@@ -181,7 +189,7 @@ def test_run_then_results_best_and_logs_show_what_the_script_printed(emulator, e
     described = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
     best_job = described["BestTrainingJob"]["TrainingJobName"]
     assert int(best_job.split("-")[-2]) == best_id
-    assert f"best {finals[best_id]:g} ({best_job})" in run.stdout.splitlines()[-1]
+    assert f"best {finals[best_id]:g} ({best_job})" in last_job_line(run.stdout.splitlines())
     best = json.loads(hpo(env, "best", study, "--json").stdout)["best"]
     assert best["id"] == best_id and best["objective"] == finals[best_id]
     assert hpo(env, "best", study).stdout.startswith(f"best: trial {best_id} ")
@@ -244,7 +252,7 @@ def test_detach_then_cancel_shows_stopping_then_stopped(emulator, env, tmp_path)
     seen += rest.splitlines()
     assert seen[0].strip() == f"following sagemaker job {name}@us-east-1"
     assert seen[1].startswith("Stopping: 0 done, 1 running")
-    assert seen[-1].startswith("Stopped: ")
+    assert last_job_line(seen).startswith("Stopped: ")
     assert follow.returncode == 1  # the study did not finish: it was stopped
     status = json.loads(hpo(env, "status", study, "--json").stdout)
     assert status["status"] == "cancelled"

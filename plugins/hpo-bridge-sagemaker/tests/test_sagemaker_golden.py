@@ -15,7 +15,7 @@ from hpo_bridge_sagemaker.service_model import validate
 from hpo_bridge_sagemaker.translate import OPERATION
 from sagemaker_helpers import IMAGE, ROLE
 
-from hpo_bridge.backend import Compiled, UnsupportedFeatures
+from hpo_bridge.backends import Compiled, UnsupportedFeatures
 from hpo_bridge.spec import parse_yaml, validate_spec
 
 SPECS = Path(__file__).resolve().parents[3] / "examples" / "specs"

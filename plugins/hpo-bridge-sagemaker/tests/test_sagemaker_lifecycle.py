@@ -10,12 +10,10 @@ from typing import Any
 
 import pytest
 from hpo_bridge_sagemaker.backend import SageMakerBackend, split_handle
-from hpo_bridge_sagemaker.retry import RetryPolicy
 from sagemaker_helpers import IMAGE, ROLE
 
-from hpo_bridge.backend import BackendError
-from hpo_bridge.core.trial import TrialStatus
-from hpo_bridge.native import cancel_native, native_logs, run_native, sync_native
+from hpo_bridge import study as facade
+from hpo_bridge.backends import BackendError, RetryPolicy, RunOptions, TrialStatus
 from hpo_bridge.spec import parse_yaml, validate_spec
 from hpo_bridge.store import Store
 
@@ -57,6 +55,48 @@ def emu(emulator, aws_env):
     emulator.faults.clear()
 
 
+class Lines:
+    """A study view that keeps the lines a run notes (the CLI prints them)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def start(self, spec, done):
+        pass
+
+    def __call__(self, event):
+        pass
+
+    def note(self, line):
+        self.lines += line.splitlines()
+
+    def stop(self):
+        pass
+
+
+def run_native(spec, study: Path, *, backend: SageMakerBackend, echo=None,
+               poll_interval: float = 30.0, detach: bool = False, sleep=None):
+    """Run `spec` on the backend; the job's status once the run returned."""
+    view = Lines()
+    if sleep is not None:
+        backend.sleep = sleep
+    backend.run(spec, study, RunOptions(poll_interval=poll_interval, detach=detach), view)
+    if echo is not None:
+        for line in view.lines:
+            echo(line)
+    with Store.open(study) as store:
+        handle = store.get_meta("native_handle")
+    return backend.job_status(handle)
+
+
+def sync_native(study: Path):
+    """`status DIR` of a native study: refresh it from the cloud; the job's status."""
+    assert facade.snapshot(study).warnings == []
+    with Store.open(study) as store:
+        handle = store.get_meta("native_handle")
+    return facade.create_backend("sagemaker").job_status(handle)
+
+
 def fast_backend() -> SageMakerBackend:
     return SageMakerBackend(retry=RetryPolicy(attempts=6, sleep=lambda _: None))
 
@@ -93,7 +133,7 @@ def test_run_follows_to_completed_and_collects_what_the_script_printed(emu, tmp_
     study = tmp_path / "study"
     lines: list[str] = []
     backend = fast_backend()
-    status = run_native(example_spec(), "sagemaker", study, poll_interval=0.05,
+    status = run_native(example_spec(), study, poll_interval=0.05,
                         backend=backend, echo=lines.append)
     assert status.state == "completed" and status.native_state == "Completed"
     assert lines[0].startswith("submitted sagemaker job sagemaker-style-")
@@ -103,13 +143,13 @@ def test_run_follows_to_completed_and_collects_what_the_script_printed(emu, tmp_
     assert store.study_status().status == "finished"
     store.close()
     # `hpo-bridge logs DIR 1` reads the trial's CloudWatch stream through the study.
-    assert printed_losses(list(native_logs(study, "1"))) == printed_losses(
-        list(backend.logs(handle, "1")))
+    assert printed_losses(list(facade.logs(study, 1).lines or [])) == printed_losses(
+        list(backend.trial_logs(handle, "1")))
     assert [t.id for t in trials] == list(range(1, 10))
     for trial in trials:
         assert trial.status == TrialStatus.COMPLETED
         assert set(trial.params) == {"lr", "momentum"}
-        losses = printed_losses(list(backend.logs(handle, str(trial.id))))
+        losses = printed_losses(list(backend.trial_logs(handle, str(trial.id))))
         assert len(losses) == 3  # one line per epoch
         assert trial.values == [losses[-1]]  # the final value, as SageMaker takes it
         assert trial.metrics["average test loss"] == [losses[-1]]
@@ -127,7 +167,7 @@ def test_run_follows_to_completed_and_collects_what_the_script_printed(emu, tmp_
 
 def test_detach_then_sync_brings_the_trials_in(emu, tmp_path):
     study = tmp_path / "study"
-    status = run_native(example_spec(max_trials=3), "sagemaker", study, detach=True,
+    status = run_native(example_spec(max_trials=3), study, detach=True,
                         backend=fast_backend(), echo=lambda _: None)
     assert status.native_state in ("InProgress", "Completed")
     deadline = time.monotonic() + 120
@@ -143,18 +183,18 @@ def test_detach_then_sync_brings_the_trials_in(emu, tmp_path):
 def test_cancel_stops_a_running_job(emu, tmp_path):
     study = tmp_path / "study"
     backend = fast_backend()
-    run_native(slow_spec(tmp_path), "sagemaker", study, detach=True, backend=backend,
+    run_native(slow_spec(tmp_path), study, detach=True, backend=backend,
                echo=lambda _: None)
     store = Store.open(study)
     handle = store.get_meta("native_handle")
     store.close()
     deadline = time.monotonic() + 60
-    while backend.status(handle).trials_running < 1:
+    while backend.job_status(handle).trials_running < 1:
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert cancel_native(study) == handle
+    assert facade.cancel(study) == handle
     seen = []
-    while (status := backend.status(handle)).native_state != "Stopped":
+    while (status := backend.job_status(handle)).native_state != "Stopped":
         seen.append(status.native_state)
         assert time.monotonic() < deadline + 60
         time.sleep(0.05)
@@ -162,7 +202,7 @@ def test_cancel_stops_a_running_job(emu, tmp_path):
     trials = backend.final_trials(handle)
     assert trials and all(t.status in (TrialStatus.CANCELLED, TrialStatus.STOPPED)
                           for t in trials)
-    cancel_native(study)  # stopping a stopped job is not an error
+    facade.cancel(study)  # stopping a stopped job is not an error
 
 
 def test_ctrl_c_stops_the_job(emu, tmp_path):
@@ -173,7 +213,7 @@ def test_ctrl_c_stops_the_job(emu, tmp_path):
         if calls["n"] == 3:
             raise KeyboardInterrupt
 
-    status = run_native(slow_spec(tmp_path), "sagemaker", tmp_path / "study",
+    status = run_native(slow_spec(tmp_path), tmp_path / "study",
                         poll_interval=0.05, backend=fast_backend(), echo=lambda _: None,
                         sleep=interrupting_sleep)
     assert status.native_state in ("Stopping", "Stopped")
@@ -190,7 +230,7 @@ def test_throttling_errors_and_dropped_connections_are_retried(emu, tmp_path):
     retried: list[BaseException] = []
     backend = SageMakerBackend(retry=RetryPolicy(sleep=lambda _: None),
                                on_retry=retried.append)
-    status = run_native(example_spec(max_trials=3), "sagemaker", tmp_path / "study",
+    status = run_native(example_spec(max_trials=3), tmp_path / "study",
                         poll_interval=0.05, backend=backend, echo=lambda _: None)
     assert status.state == "completed"
     stats = emu.stats()
@@ -207,19 +247,21 @@ def test_a_create_that_finds_its_own_job_accepts_it(emu, tmp_path):
     spec = example_spec(max_trials=3, max_parallel=1)
     backend = fast_backend()
     compiled = backend.compile(spec)
-    first = backend.submit(spec, compiled)
+    submitted = backend.submit(spec, compiled)
+    first = submitted.handle
     # The same request again, as after a create whose answer was lost: ResourceInUse,
     # then Describe shows our definition, so the job is ours.
-    assert compiled.warnings == []
-    assert backend.submit(spec, compiled) == first
+    assert submitted.notes == ()
+    again = backend.submit(spec, compiled)
+    assert again.handle == first
     assert emu.stats()["calls"]["CreateHyperParameterTuningJob"] == 2
     # The user is told the job was found, not created (run prints it as a note).
     name = first.partition("@")[0]
-    assert compiled.warnings == [
+    assert list(again.notes) == [
         f"tuning job {name} already exists from this same request: following it"
         " (set backends.sagemaker.job_name to start a new one)"
     ]
-    backend.cancel(first)
+    backend.cancel_job(first)
 
 
 def test_a_same_named_job_with_another_definition_is_refused(emu, tmp_path):
@@ -229,11 +271,11 @@ def test_a_same_named_job_with_another_definition_is_refused(emu, tmp_path):
     named = {"job_name": "fixed-name-job"}
     spec_a, spec_b = (s.model_copy(update={"backends": {"sagemaker": s.backends[
         "sagemaker"].model_copy(update=named)}}) for s in (spec_a, spec_b))
-    handle = backend.submit(spec_a, backend.compile(spec_a))
+    handle = backend.submit(spec_a, backend.compile(spec_a)).handle
     with pytest.raises(BackendError, match="already exists with a different"
                                            " HyperParameterTuningJobConfig"):
         backend.submit(spec_b, backend.compile(spec_b))
-    backend.cancel(handle)
+    backend.cancel_job(handle)
 
 
 def test_an_access_error_is_not_retried_and_names_the_fix(emu, tmp_path):
@@ -242,7 +284,7 @@ def test_an_access_error_is_not_retried_and_names_the_fix(emu, tmp_path):
     retried: list[BaseException] = []
     backend = SageMakerBackend(retry=RetryPolicy(sleep=waits.append), on_retry=retried.append)
     with pytest.raises(BackendError) as info:
-        backend.status("some-job")
+        backend.job_status("some-job")
     assert str(info.value).startswith(
         "sagemaker: access denied for sagemaker describe_hyper_parameter_tuning_job: User: ")
     assert "sagemaker:DescribeHyperParameterTuningJob" in str(info.value)
@@ -269,7 +311,7 @@ def test_a_denied_create_is_not_retried_and_starts_no_job(emu, tmp_path):
 def test_missing_credentials_is_one_clear_message(aws_env):
     aws_env.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with pytest.raises(BackendError) as info:
-        SageMakerBackend().status("some-job")
+        SageMakerBackend().job_status("some-job")
     assert str(info.value) == (
         "sagemaker: no AWS credentials found: run `aws configure`, set AWS_ACCESS_KEY_ID and"
         " AWS_SECRET_ACCESS_KEY, or choose a profile with AWS_PROFILE")
@@ -279,4 +321,4 @@ def test_missing_region_is_one_clear_message(aws_env):
     aws_env.setenv("AWS_ACCESS_KEY_ID", "testing")
     aws_env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with pytest.raises(BackendError, match="no AWS region: set backends.sagemaker.region"):
-        SageMakerBackend().status("some-job")
+        SageMakerBackend().job_status("some-job")

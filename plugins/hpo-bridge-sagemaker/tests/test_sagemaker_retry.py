@@ -14,8 +14,16 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from botocore.parsers import create_parser
-from hpo_bridge_sagemaker.retry import RetryPolicy, client_config, is_retryable
+from hpo_bridge_sagemaker.backend import SageMakerBackend
+from hpo_bridge_sagemaker.errors import client_config, is_retryable
 from hpo_bridge_sagemaker.service_model import service_model
+
+from hpo_bridge.backends import RetryPolicy
+
+
+def sagemaker_policy(**timing) -> RetryPolicy:
+    """The kit's policy as the SageMaker backend uses it (with SageMaker's predicate)."""
+    return SageMakerBackend(retry=RetryPolicy(**timing)).retry
 
 OPERATION = "CreateHyperParameterTuningJob"
 
@@ -86,7 +94,7 @@ class Flaky:
 
 def test_retries_until_success_with_jittered_exponential_waits():
     waits: list[float] = []
-    policy = RetryPolicy(attempts=5, base=1.0, max_wait=3.0, sleep=waits.append)
+    policy = sagemaker_policy(attempts=5, base=1.0, max_wait=3.0, sleep=waits.append)
     flaky = Flaky([client_error("ThrottlingException", 400),
                    ConnectionClosedError(endpoint_url=URL),
                    client_error("InternalFailure", 500)])
@@ -102,14 +110,14 @@ def test_a_validation_error_is_raised_at_once():
     waits: list[float] = []
     flaky = Flaky([client_error("ValidationException", 400)])
     with pytest.raises(ClientError, match="ValidationException"):
-        RetryPolicy(sleep=waits.append).call(flaky)
+        sagemaker_policy(sleep=waits.append).call(flaky)
     assert flaky.calls == 1 and waits == []
 
 
 def test_gives_up_after_the_last_attempt_with_the_last_error():
     flaky = Flaky([client_error("ThrottlingException", 400)] * 3)
     with pytest.raises(ClientError, match="ThrottlingException"):
-        RetryPolicy(attempts=3, sleep=lambda _: None).call(flaky)
+        sagemaker_policy(attempts=3, sleep=lambda _: None).call(flaky)
     assert flaky.calls == 3
 
 

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 from hpo_bridge_sagemaker.backend import SageMakerBackend
-from hpo_bridge_sagemaker.capabilities import InvalidRequest
-from hpo_bridge_sagemaker.code_package import pack
 from hpo_bridge_sagemaker.service_model import validate
 from hpo_bridge_sagemaker.translate import OPERATION
 from sagemaker_helpers import DATA, IMAGE, ROLE, base_spec, make
 
-from hpo_bridge.backend import Compiled
+from hpo_bridge.backends import Compiled, InvalidRequest
+from hpo_bridge.backends.packaging import pack
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
@@ -282,7 +281,7 @@ def _examples() -> list[Path]:
 def test_examples_translate_or_name_what_sagemaker_cannot_run(path: Path):
     """Examples under a SageMaker-compatible contract (with a regex for the objective)
     become requests the model accepts; the others fail naming the contract or metric."""
-    from hpo_bridge.backend import UnsupportedFeatures
+    from hpo_bridge.backends import UnsupportedFeatures
     from hpo_bridge.spec import parse_yaml
 
     data = parse_yaml(path.read_text())

@@ -1,6 +1,8 @@
-"""Script mode's code tarball, packed deterministically (same files -> same bytes -> same hash).
+"""The code a cloud job runs, packed deterministically: same files -> same bytes -> same hash.
 
-Like SageMaker's `sourcedir.tar.gz`: the code folder's files at the archive root.
+Like SageMaker's `sourcedir.tar.gz` (and what Vertex and Azure upload): the code folder's
+files at the archive root, in a fixed order with fixed times, owners and modes, so the digest
+identifies the code and a job name built from it is stable.
 """
 
 from __future__ import annotations
@@ -14,19 +16,20 @@ import tempfile
 from pathlib import Path
 
 # Folders that are never training code: VCS data, caches, virtual environments.
-SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".mypy_cache",
-             ".pytest_cache", ".ruff_cache", ".hypothesis", "node_modules"}
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".mypy_cache",
+                       ".pytest_cache", ".ruff_cache", ".hypothesis", "node_modules"})
 SKIP_SUFFIXES = (".pyc", ".pyo")
-ARCHIVE_NAME = "sourcedir.tar.gz"
 
 
-def _files(root: Path) -> list[Path]:
+def code_files(root: Path) -> list[Path]:
+    """The files of `root` that belong in a code package, in a fixed order."""
     found: list[Path] = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for name in sorted(files):
-            if not name.endswith(SKIP_SUFFIXES):
-                found.append(Path(folder) / name)
+            path = Path(folder) / name
+            if not name.endswith(SKIP_SUFFIXES) and path.is_file() and not path.is_symlink():
+                found.append(path)
     return found
 
 
@@ -34,9 +37,7 @@ def tar_bytes(root: Path) -> bytes:
     """The (uncompressed) tar of `root`'s files: fixed order, times, owners and modes."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for path in _files(root):
-            if path.is_symlink() or not path.is_file():
-                continue
+        for path in code_files(root):
             data = path.read_bytes()
             info = tarfile.TarInfo(path.relative_to(root).as_posix())
             info.size = len(data)
@@ -54,14 +55,6 @@ def content_digest(path: Path) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def upload_plan(uri: str, local: Path) -> list[tuple[str, Path]]:
-    """(s3 URI, file) pairs that put `local` under the prefix `uri`."""
-    if local.is_file():
-        return [(f"{uri}/{local.name}", local)]
-    return [(f"{uri}/{f.relative_to(local).as_posix()}", f) for f in _files(local)
-            if f.is_file() and not f.is_symlink()]
-
-
 def gzip_bytes(data: bytes) -> bytes:
     out = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as gz:
@@ -74,17 +67,23 @@ def pack(root: Path) -> bytes:
     return gzip_bytes(tar_bytes(root))
 
 
-def pack_to_file(root: Path) -> tuple[Path, str]:
+def pack_to_file(root: Path, cache: str = "hpo-bridge-code") -> tuple[Path, str]:
     """Pack `root` into a content-addressed file in the temp folder; (path, sha256 of the
     uncompressed tar, which does not depend on the zlib version)."""
     raw = tar_bytes(root)
     digest = hashlib.sha256(raw).hexdigest()
-    data = gzip_bytes(raw)
-    folder = Path(tempfile.gettempdir()) / "hpo-bridge-sagemaker"
+    folder = Path(tempfile.gettempdir()) / cache
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{digest}.tar.gz"
     if not path.exists():
         tmp = folder / f"{digest}.{os.getpid()}.part"
-        tmp.write_bytes(data)
+        tmp.write_bytes(gzip_bytes(raw))
         tmp.replace(path)
     return path, digest
+
+
+def upload_plan(prefix: str, local: Path) -> list[tuple[str, Path]]:
+    """(remote name, file) pairs that put `local` (a file or a folder) under `prefix`."""
+    if local.is_file():
+        return [(f"{prefix}/{local.name}", local)]
+    return [(f"{prefix}/{f.relative_to(local).as_posix()}", f) for f in code_files(local)]

@@ -1,0 +1,54 @@
+"""What every command shares: one-line user errors, loading a spec, exit codes.
+
+Only command modules import this (an import-linter contract says so); `cli.py` is the
+entry point and imports the commands, never the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from hpo_bridge.spec import TuningSpec
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print `message` (one line per problem) to stderr and exit with `code`."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def study_errors() -> Iterator[None]:
+    """A StudyError of the facade ends the command: its lines, exit code 2."""
+    from hpo_bridge.study import StudyError
+
+    try:
+        yield
+    except StudyError as exc:
+        fail(str(exc))
+
+
+def load_or_exit(path: Path) -> TuningSpec:
+    """The spec at `path`, validated against the installed components, or exit 2."""
+    from hpo_bridge.loading import load_spec
+    from hpo_bridge.spec import SpecError
+
+    try:
+        return load_spec(path)
+    except SpecError as exc:
+        fail(exc.render())
+
+
+def exit_code(status: str) -> int:
+    """0 finished (or running on, detached), 130 interrupted, else 1."""
+    if status in ("finished", "running"):
+        return EXIT_OK
+    return EXIT_INTERRUPTED if status == "interrupted" else EXIT_FAILED

@@ -1,0 +1,299 @@
+"""The study facade: run, resume, status, results, best, cancel and logs for every study.
+
+Local, simulated, cloud (native) or any other kind of study: the facade finds the
+study's backend by the name its store keeps and asks it. The `hpo-bridge` command calls
+only this module (parse, call, print), so a new kind of backend needs no change to it.
+
+Every problem a user can fix comes out as a `StudyError` (one line per problem, exit
+code 2 at the command line); a study that ends badly is an `Outcome`, not an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hpo_bridge.backends.base import (
+    META_BACKEND,
+    Backend,
+    Outcome,
+    QuietView,
+    RunOptions,
+    StudyView,
+    TrialLogs,
+)
+from hpo_bridge.backends.errors import BackendError
+from hpo_bridge.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from hpo_bridge.backends.jobs import Compiled
+    from hpo_bridge.backends.native import NativeBackend
+    from hpo_bridge.core.events import StoppingDecision
+    from hpo_bridge.core.trial import Trial
+    from hpo_bridge.spec import TuningSpec
+
+ENDED = ("finished", "failed", "cancelled")
+DEFAULT_BACKEND = "local"
+
+__all__ = ["StudyError", "StudySnapshot", "best", "cancel", "compile_spec", "create_backend",
+           "default_study_dir", "import_job", "logs", "native_backend", "resume", "run",
+           "snapshot", "with_seed"]
+
+
+class StudyError(Exception):
+    """A problem the user can fix: one line per problem (exit code 2, no traceback)."""
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Every error a user can cause, as a StudyError with its own one-line text."""
+    from hpo_bridge.contracts.base import ContractError
+    from hpo_bridge.executors.simulator import SimulationError
+    from hpo_bridge.spec import SpecError
+
+    try:
+        yield
+    except SpecError as exc:
+        raise StudyError(exc.render()) from None
+    except (StoreError, BackendError, ContractError, SimulationError) as exc:
+        raise StudyError(str(exc)) from None
+
+
+# -- backends ----------------------------------------------------------------------------
+def create_backend(name: str, flag: str = "--backend") -> Backend:
+    """The backend registered as `name`."""
+    from hpo_bridge.plugins import registry
+
+    reg = registry()
+    component = reg.get("backends", name)
+    if component is None:
+        installed = ", ".join(reg.names("backends")) or "none"
+        raise StudyError(f"{flag}: unknown backend {name!r} (installed: {installed})")
+    backend = component.create()
+    if not isinstance(backend, Backend):
+        raise StudyError(f"{flag}: {name!r} is not a backend (its factory returned"
+                         f" {type(backend).__name__})")
+    return backend
+
+
+def _backend_of(store: Store) -> Backend:
+    return create_backend(store.get_meta(META_BACKEND) or DEFAULT_BACKEND,
+                          flag=f"{store.directory}: backend")
+
+
+def _open(study_dir: str | Path) -> Store:
+    with user_errors():
+        return Store.open(study_dir)
+
+
+# -- running -----------------------------------------------------------------------------
+def default_study_dir(name: str, root: Path | None = None) -> Path:
+    """./studies/<name>-<YYYYmmdd-HHMMSS> (a -2, -3... suffix if that exists already)."""
+    base = (root or Path("studies")) / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
+    candidate, n = base, 1
+    while candidate.exists():
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}")
+    return candidate
+
+
+def with_seed(spec: TuningSpec, seed: int) -> TuningSpec:
+    """`spec` with strategy.seed replaced."""
+    strategy = spec.strategy.model_copy(update={"seed": seed})
+    copied = spec.model_copy(update={"strategy": strategy})
+    copied._base_dir = spec.base_dir
+    return copied
+
+
+def run(spec: TuningSpec, *, backend: str = DEFAULT_BACKEND, study_dir: str | Path | None = None,
+        options: RunOptions | None = None, view: StudyView | None = None) -> tuple[Outcome, Path]:
+    """Run `spec` on `backend` in `study_dir` (default: `default_study_dir`) to its end.
+
+    Returns the outcome and the study directory. Ctrl-C gives the outcome "interrupted"
+    (`resume` continues the study).
+    """
+    options = options or RunOptions()
+    chosen = create_backend(backend)
+    directory = Path(study_dir) if study_dir is not None else default_study_dir(spec.name)
+    with user_errors():
+        chosen.check_options(options)
+    if Store.exists(directory):
+        with _open(directory) as store:
+            continues = chosen.continues(store)
+        if not continues:
+            raise StudyError(f"--study-dir {directory}: already holds a study; continue it"
+                             f" with `hpo-bridge resume {directory}`")
+    return _running(lambda v: chosen.run(spec, directory, options, v), view), directory
+
+
+def resume(study_dir: str | Path, view: StudyView | None = None) -> Outcome:
+    """Continue a study that did not end (killed, crashed, stopped with Ctrl-C, or a
+    native job being followed again). A study that has ended is left as it is: its
+    outcome comes back with `ended_before` set."""
+    directory = Path(study_dir)
+    with _open(directory) as store:
+        status = store.study_status()
+        backend = _backend_of(store)
+    if status.status in ENDED:
+        return Outcome(status.status, status.reason, ended_before=True)
+    return _running(lambda v: backend.resume(directory, v), view)
+
+
+def _running(call: Any, view: StudyView | None) -> Outcome:
+    view = view or QuietView()
+    try:
+        with user_errors():
+            return call(view)  # type: ignore[no-any-return]
+    except KeyboardInterrupt:
+        return Outcome("interrupted", "interrupted by the user")
+    finally:
+        view.stop()
+
+
+# -- reading -----------------------------------------------------------------------------
+@dataclass
+class StudySnapshot:
+    """A study as it stands: what `status`, `results`, `best` and `report` show."""
+
+    directory: Path
+    spec: TuningSpec
+    trials: list[Trial]
+    status: str  # as shown: a "running" study nothing runs any more is "interrupted"
+    reason: str | None
+    backend: str
+    live: bool  # something still runs it (its trials may be running)
+    elapsed: float
+    decisions: list[StoppingDecision] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def counts(self) -> Counter[str]:
+        """Trials per stored status."""
+        return Counter(t.status.value for t in self.trials)
+
+
+def snapshot(study_dir: str | Path, *, refresh: bool = True) -> StudySnapshot:
+    """The study as it stands; with `refresh`, brought up to date first (a native study
+    syncs with its cloud; if the cloud cannot be reached, `warnings` says so)."""
+    directory = Path(study_dir)
+    with _open(directory) as store:
+        backend = _backend_of(store)
+    warnings: list[str] = []
+    if refresh:
+        with user_errors():
+            warnings = backend.refresh(directory)
+    with _open(directory) as store:
+        stored = store.study_status()
+        live = backend.is_live(store)
+        status, reason = stored.status, stored.reason
+        if status == "running" and not live:
+            status, reason = "interrupted", "the orchestrator stopped before the study ended"
+        return StudySnapshot(
+            directory=directory, spec=store.spec, trials=store.trials(), status=status,
+            reason=reason, backend=backend.name, live=live, elapsed=store.elapsed(),
+            decisions=store.decisions(), warnings=warnings,
+        )
+
+
+def best(study_dir: str | Path) -> dict[str, Any]:
+    """`{"best": trial or null}`, or `{"pareto": [trials]}` for several objectives."""
+    from hpo_bridge.results.results import best_dict
+
+    with _open(study_dir) as store:
+        return best_dict(store.spec, store.trials())
+
+
+def cancel(study_dir: str | Path) -> str:
+    """Stop the study where it runs; what was stopped (e.g. the cloud job's name)."""
+    with _open(study_dir) as store:
+        backend = _backend_of(store)
+    with user_errors():
+        return backend.cancel(Path(study_dir))
+
+
+def _checked_lines(lines: Iterable[str]) -> Iterator[str]:
+    """A cloud's log lines, read as they come; its errors as StudyErrors."""
+    from hpo_bridge.backends.errors import UnknownTrial
+
+    try:
+        yield from lines
+    except UnknownTrial as exc:
+        raise StudyError(f"TRIAL: {exc}") from None
+    except BackendError as exc:
+        raise StudyError(str(exc)) from None
+
+
+def logs(study_dir: str | Path, trial: int) -> TrialLogs:
+    """What a trial printed: its log files, or its lines from the cloud."""
+    from hpo_bridge.store.layout import trial_ids_on_disk
+
+    directory = Path(study_dir)
+    if not directory.is_dir():
+        raise StudyError(f"DIR: {directory} is not a directory")
+    backend, known = create_backend(DEFAULT_BACKEND), []
+    if Store.exists(directory):  # (a folder of trial logs without a journal is read too)
+        with _open(directory) as store:
+            backend = _backend_of(store)
+            known = sorted(t.id for t in store.trials())
+    with user_errors():
+        found = backend.logs(directory, trial)
+    if found.lines is not None:
+        return TrialLogs(lines=_checked_lines(found.lines))
+    if found.files:
+        return found
+    if trial in known:
+        raise StudyError(f"TRIAL: trial {trial} has no logs (it printed nothing: simulated"
+                         " trials have no process)")
+    ids = sorted(set(known) | set(trial_ids_on_disk(directory)))
+    shown = ", ".join(map(str, ids[:20])) + (" ..." if len(ids) > 20 else "")
+    raise StudyError(f"TRIAL: no trial {trial} in {directory}"
+                     + (f" (trials: {shown})" if ids else ""))
+
+
+# -- native requests ---------------------------------------------------------------------------
+def native_backend(name: str, flag: str = "--backend") -> NativeBackend:
+    """The native (cloud) backend registered as `name`."""
+    from hpo_bridge.backends.native import NativeBackend
+
+    backend = create_backend(name, flag)
+    if not isinstance(backend, NativeBackend):
+        raise StudyError(f"{flag}: backend {name!r} runs studies itself; it has no native job")
+    return backend
+
+
+def compile_spec(spec: TuningSpec, backend: str, approximate: bool = False) -> Compiled:
+    """The native request `backend` would send for `spec` (warnings in `.warnings`)."""
+    from hpo_bridge.backends.errors import UnsupportedFeatures
+
+    native = native_backend(backend)
+    try:
+        return native.compile(spec, approximate=approximate)
+    except UnsupportedFeatures as exc:
+        hint = "" if approximate or not exc.approximable else \
+            "\n(--approximate maps what has a near equivalent)"
+        raise StudyError(f"{exc}{hint}") from None
+    except BackendError as exc:
+        raise StudyError(str(exc)) from None
+
+
+def import_job(data: Any, source: str, origin: str) -> TuningSpec:
+    """A unified spec from a native job `data` of backend `source` (read from `origin`)."""
+    from hpo_bridge.loading import validate_spec
+    from hpo_bridge.spec import SpecError
+
+    native = native_backend(source, flag="--from")
+    try:
+        spec_dict = native.import_native(data)
+    except BackendError as exc:
+        raise StudyError(f"{origin}: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise StudyError(f"{origin}: not a {source} tuning job ({type(exc).__name__}: {exc})"
+                         ) from None
+    try:
+        return validate_spec(spec_dict, source=f"{origin} (imported)")
+    except SpecError as exc:
+        raise StudyError(exc.render()) from None
