@@ -19,8 +19,9 @@ translation, its importer and its SDK calls; everything else is here, written on
 - `hpo_bridge.backends.testing`: the conformance kit any backend plugin runs against its
   emulator, and an in-memory fake cloud.
 
-The core's trial types and the spec types a translator needs are re-exported so a plugin
-imports nothing else of hpo_bridge.
+The core's trial types and the study's journal (`Store`, for a kind of backend that runs
+studies itself) are re-exported, so a plugin imports nothing else of hpo_bridge besides
+the spec types (`hpo_bridge.spec`).
 """
 
 from hpo_bridge.backends.base import (
@@ -60,6 +61,7 @@ from hpo_bridge.backends.native import (
 from hpo_bridge.backends.paging import paginate
 from hpo_bridge.backends.retry import RetryPolicy
 from hpo_bridge.core.trial import Trial, TrialStatus
+from hpo_bridge.store import Store, StoreError
 
 __all__ = [
     "META_BACKEND",
@@ -82,6 +84,8 @@ __all__ = [
     "QuietView",
     "RetryPolicy",
     "RunOptions",
+    "Store",
+    "StoreError",
     "StudyView",
     "Submission",
     "Trial",
