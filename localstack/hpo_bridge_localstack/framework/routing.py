@@ -17,7 +17,7 @@ are aimed at, and may bring its own `faults` renderer (else the front end's is u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +47,7 @@ class Target:
 
     call: Call
     handler: Handler | None = None  # a route: handler(request, **values)
-    values: dict[str, Any] | None = None
+    values: Mapping[str, Any] | None = None
     app: WSGIApp | None = None  # a mount
     faults: FaultRenderer | None = None
 

@@ -18,6 +18,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from werkzeug.serving import WSGIRequestHandler
+
 from hpo_bridge_localstack.framework import registry
 from hpo_bridge_localstack.framework.app import EmulatorApp
 from hpo_bridge_localstack.framework.faults import CallStats, Fault, FaultPlan
@@ -27,8 +29,8 @@ from hpo_bridge_localstack.framework.routing import Router
 CHILD_LOGS = "children"
 
 
-def _handler_class(base: type, verbose: bool) -> type:
-    class Handler(base):  # type: ignore[misc, valid-type]
+def _handler_class(base: type[WSGIRequestHandler], verbose: bool) -> type[WSGIRequestHandler]:
+    class Handler(base):  # type: ignore[valid-type, misc]
         def log_request(self, code: Any = "-", size: Any = "-") -> None:
             if verbose:
                 super().log_request(code, size)
