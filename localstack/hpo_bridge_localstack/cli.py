@@ -26,7 +26,8 @@ def _fail(message: str) -> NoReturn:
 def emulate(
     name: Annotated[
         str | None,
-        typer.Argument(help="The emulator to run (without NAME: list the installed ones)."),
+        typer.Argument(metavar="NAME",
+                       help="The emulator to run (without NAME: list the installed ones)."),
     ] = None,
     port: Annotated[
         int | None,
