@@ -1,66 +1,140 @@
-"""Starting the emulator from tests: in this process (a thread) or as a subprocess.
+"""Starting an emulator from tests: in this process (a thread) or as a subprocess.
 
-In-process (fast; shares this process's moto state)::
+In-process (fast; an AWS emulator shares this process's moto state)::
 
-    from hpo_bridge_localstack.testing import sagemaker_emulator
+    from hpo_bridge_localstack.testing import emulator
 
-    with sagemaker_emulator(faults=["DescribeHyperParameterTuningJob:throttle:2"]) as emu:
-        for key, value in emu.env().items():   # AWS_ENDPOINT_URL, region, test keys
-            monkeypatch.setenv(key, value)       # (or use emu.client("sagemaker"))
+    with emulator("sagemaker", faults=["DescribeHyperParameterTuningJob:throttle:2"]) as emu:
+        for key, value in emu.env().items():     # what a user would export
+            monkeypatch.setenv(key, value)
         emu.inject_fault("CreateHyperParameterTuningJob", "drop", 1)
-        emu.stats()["calls"]                          # API calls per operation
+        emu.stats()["calls"]                      # API calls per operation
 
-As a subprocess, exactly what a user runs (`hpo-bridge emulate sagemaker --port 0`)::
+As a subprocess, exactly what a user runs (`hpo-bridge emulate NAME --port 0`)::
 
     with EmulatorProcess("sagemaker") as proc:
         proc.url, proc.env(), proc.stats()
         proc.inject_fault("CreateHyperParameterTuningJob", "deny"); proc.reset_stats()
+
+`sagemaker_emulator()`, `upload_code()` and `code_tarball()` are the AWS helpers of
+`hpo_bridge_localstack.aws.testing`, reachable from here as before.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
+import shlex
+import ssl
 import subprocess
 import sys
-import tarfile
+import threading
 import urllib.request
+from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from hpo_bridge_localstack.aws.identity import DEFAULT_REGION
-from hpo_bridge_localstack.server import TEST_CREDENTIALS, Emulator, fetch_stats
+from hpo_bridge_localstack.framework.server import Emulator
+
+__all__ = ["Emulator", "EmulatorProcess", "emulator", "environ_with", "fetch_stats"]
+
+READY_MARK = ": listening on "  # the line `hpo-bridge emulate` writes after its env lines
+_AWS_ALIASES = ("sagemaker_emulator", "upload_code", "code_tarball")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _AWS_ALIASES:
+        from hpo_bridge_localstack.aws import testing as aws_testing
+
+        return getattr(aws_testing, name)
+    raise AttributeError(name)
 
 
 @contextlib.contextmanager
-def sagemaker_emulator(**options: Any) -> Iterator[Emulator]:
-    """The SageMaker emulator on a free 127.0.0.1 port, stopped (trials too) on exit."""
-    with Emulator("sagemaker", **options) as emulator:
-        yield emulator
+def emulator(name: str, **options: Any) -> Iterator[Emulator]:
+    """The emulator `name` on a free 127.0.0.1 port (unless `port=` is given), stopped on
+    exit with everything it runs. `options` go to `Emulator` and the front end's factory."""
+    with Emulator(name, **options) as running:
+        yield running
+
+
+def _client_context(url: str, env: Mapping[str, str]) -> ssl.SSLContext | None:
+    """For an https emulator: trust the CA bundle its env() names (REQUESTS_CA_BUNDLE or
+    SSL_CERT_FILE), as its users' clients do."""
+    if not url.startswith("https://"):
+        return None
+    cafile = env.get("REQUESTS_CA_BUNDLE") or env.get("SSL_CERT_FILE")
+    return ssl.create_default_context(cafile=cafile)
+
+
+def _request(url: str, payload: Any = None, method: str = "GET",
+             context: ssl.SSLContext | None = None) -> Any:
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10, context=context) as resp:
+        return json.loads(resp.read())
+
+
+def fetch_stats(url: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`GET /_emulator/stats` of an emulator running elsewhere (e.g. a subprocess)."""
+    stats: dict[str, Any] = _request(f"{url.rstrip('/')}/_emulator/stats",
+                                     context=_client_context(url, env or {}))
+    return stats
 
 
 class EmulatorProcess:
-    """`hpo-bridge emulate NAME --port 0` in a subprocess; its URL is its first output line."""
+    """`hpo-bridge emulate NAME --port 0` in a subprocess.
 
-    def __init__(self, name: str = "sagemaker", *args: str, faults: tuple[str, ...] = ()):
+    Its URL is the first line of its standard output; the variables it tells users to
+    export (`export K=V` lines on standard error, before the `listening` line) are `env()`.
+    The rest of its standard error is passed on to this process's.
+    """
+
+    def __init__(self, name: str, *args: str, faults: tuple[str, ...] = ()):
         self.name = name
         self.args = [*args, *(f"--fault={f}" for f in faults)]
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
+        self._env: dict[str, str] = {}
+        self._said: deque[str] = deque(maxlen=20)
+        self._relay: threading.Thread | None = None
 
     def start(self, timeout: float = 60) -> EmulatorProcess:
         argv = [sys.executable, "-c", "from hpo_bridge.cli import main; main()",
                 "emulate", self.name, "--port", "0", *self.args]
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        assert self.proc.stdout is not None and self.proc.stderr is not None
         line = self.proc.stdout.readline().strip()
-        if not line.startswith("http://"):
-            self.stop()
-            raise RuntimeError(f"hpo-bridge emulate {self.name} did not start (said {line!r})")
+        if not line.startswith(("http://", "https://")):
+            self.proc.terminate()
+            try:
+                _, said = self.proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                _, said = self.proc.communicate()
+            raise RuntimeError(f"hpo-bridge emulate {self.name} did not start"
+                               f" (said {line!r}): {said.strip()[-2000:]}")
         self.url = line
+        for text in self.proc.stderr:
+            self._said.append(text.rstrip("\n"))
+            if text.startswith("export "):
+                key, _, value = text[len("export "):].strip().partition("=")
+                self._env[key] = " ".join(shlex.split(value))
+            elif READY_MARK in text:
+                break
+        self._relay = threading.Thread(target=self._pass_on, daemon=True,
+                                       name=f"emulate-{self.name}-stderr")
+        self._relay.start()
         return self
+
+    def _pass_on(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        for text in self.proc.stderr:
+            self._said.append(text.rstrip("\n"))
+            sys.stderr.write(text)
 
     def stop(self, timeout: float = 60) -> int | None:
         """SIGTERM (the emulator stops its jobs and exits 0); SIGKILL if it hangs."""
@@ -73,62 +147,40 @@ class EmulatorProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        if self._relay is not None:
+            self._relay.join(5)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
         return self.proc.returncode
 
-    def env(self, region: str = DEFAULT_REGION) -> dict[str, str]:
-        return {"AWS_ENDPOINT_URL": self.url, "AWS_DEFAULT_REGION": region, **TEST_CREDENTIALS}
+    def env(self) -> dict[str, str]:
+        """What the emulator told its user to export."""
+        return dict(self._env)
+
+    def _control(self, path: str, payload: Any = None, method: str = "GET") -> Any:
+        return _request(f"{self.url}/_emulator/{path}", payload, method,
+                        _client_context(self.url, self._env))
 
     def stats(self) -> dict[str, Any]:
-        return fetch_stats(self.url)
+        stats: dict[str, Any] = self._control("stats")
+        return stats
 
     def reset_stats(self) -> None:
-        _post(f"{self.url}/_emulator/stats/reset", {})
+        self._control("stats/reset", {}, "POST")
 
     def inject_fault(self, operation: str, kind: str, count: int = 1) -> None:
         """The next `count` calls of `operation` (`*`: any) fail as `kind` (see faults.py)."""
-        _post(f"{self.url}/_emulator/faults",
-              {"operation": operation, "kind": kind, "count": count})
+        self._control("faults", {"operation": operation, "kind": kind, "count": count}, "POST")
 
     def clear_faults(self) -> None:
-        _post(f"{self.url}/_emulator/faults", None, method="DELETE")
+        self._control("faults", None, "DELETE")
 
     def __enter__(self) -> EmulatorProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _post(url: str, payload: Any, method: str = "POST") -> Any:
-    data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as resp:
-        return json.loads(resp.read())
-
-
-def code_tarball(files: Mapping[str, str | bytes]) -> bytes:
-    """A script-mode `sourcedir.tar.gz` holding `files` (name -> content)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, content in files.items():
-            data = content.encode() if isinstance(content, str) else content
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mode = 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def upload_code(s3: Any, bucket: str, key: str, files: Mapping[str, str | bytes]) -> str:
-    """Create `bucket` if needed, upload the tarball of `files`; its s3:// URI."""
-    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    if bucket not in existing:
-        s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key=key, Body=code_tarball(files))
-    return f"s3://{bucket}/{key}"
 
 
 def environ_with(env: Mapping[str, str]) -> dict[str, str]:

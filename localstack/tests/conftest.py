@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from emulate_requests import BASE_REQUEST
-from hpo_bridge_localstack.server import Emulator
+from hpo_bridge_localstack.framework import Emulator
 from hpo_bridge_localstack.testing import sagemaker_emulator
 
 _names = itertools.count(1)

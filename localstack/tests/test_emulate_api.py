@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from botocore.exceptions import ClientError
-from hpo_bridge_localstack.sagemaker.checks import Quotas
+from hpo_bridge_localstack.aws.sagemaker.checks import Quotas
 from hpo_bridge_localstack.testing import sagemaker_emulator
 
 

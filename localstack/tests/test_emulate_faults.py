@@ -9,7 +9,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
 from botocore.retries.standard import ExponentialBackoff
-from hpo_bridge_localstack.faults import Fault, FaultSpecError
+from hpo_bridge_localstack.framework.faults import Fault, FaultSpecError
 from hpo_bridge_localstack.testing import sagemaker_emulator
 
 NO_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 1})

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from emulate_requests import BASE_REQUEST
-from hpo_bridge_localstack.sagemaker.checks import hyperband_bounds
-from hpo_bridge_localstack.sagemaker.translate import build_spec, spec_data, unquote
+from hpo_bridge_localstack.aws.sagemaker.checks import hyperband_bounds
+from hpo_bridge_localstack.aws.sagemaker.translate import build_spec, spec_data, unquote
 
 
 def request(**config):

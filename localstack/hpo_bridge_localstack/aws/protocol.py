@@ -77,12 +77,6 @@ def error_body(error: ServiceError) -> bytes:
     return encode({"__type": error.code, "message": error.message})
 
 
-def status_line(status: int) -> str:
-    from http import HTTPStatus
-
-    return f"{status} {HTTPStatus(status).phrase}"
-
-
 def drop_none(value: Any) -> Any:
     """Absent members are left out of the body rather than sent as null."""
     if isinstance(value, dict):

@@ -1,4 +1,8 @@
-"""New lines of each trial's stdout and stderr, read from where the last read stopped."""
+"""New lines of each trial's stdout and stderr, read from where the last read stopped.
+
+An emulated tuning run hands them to its host (`TuningHost.on_output`), which sends them
+where its cloud keeps a job's logs (CloudWatch Logs, a run's log file, ...).
+"""
 
 from __future__ import annotations
 

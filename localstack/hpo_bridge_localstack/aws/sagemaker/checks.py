@@ -97,7 +97,7 @@ def _create_problems(request: dict[str, Any]) -> Iterator[str]:
         yield ("The emulator runs one training job definition per tuning job"
                f" ({len(several)} given in TrainingJobDefinitions)")
         return
-    definition = single if single is not None else several[0]
+    definition = single if single is not None else (several or [{}])[0]
     if request.get("Autotune"):
         yield "The emulator does not support Autotune: give the tuning job configuration"
     strategy = config["Strategy"]

@@ -1,10 +1,12 @@
 """Fault injection and call counting: the retry tests and the API-cost benchmark lean on them.
 
-A fault applies to the first COUNT calls of one operation (or of every operation with `*`):
-`throttle` answers 400 ThrottlingException, `error` answers 500 InternalFailure, `deny` answers
-400 AccessDeniedException (as for a caller without the IAM permission), `drop` closes the
-connection without an answer. Calls the emulator makes to itself are never counted or
-faulted.
+A fault applies to the first COUNT calls of one operation (or of every operation with `*`).
+Its kind is generic; each front end answers it in its cloud's own error shape:
+`throttle` (the cloud's rate limiting: AWS 400 ThrottlingException, Google 429
+RESOURCE_EXHAUSTED, ...), `error` (an internal error of the service), `deny` (a caller without
+the permission) and `drop` (the connection is closed without an answer; the framework does
+that itself). Operation names are the front end's (`CreateHyperParameterTuningJob`,
+`s3:PUT`, ...). Calls the emulator makes to itself are never counted or faulted.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 
-FAULT_KINDS = ("throttle", "error", "deny", "drop")
+THROTTLE, ERROR, DENY, DROP = "throttle", "error", "deny", "drop"
+FAULT_KINDS = (THROTTLE, ERROR, DENY, DROP)
 ANY_OPERATION = "*"
 
 
@@ -86,7 +89,7 @@ class FaultPlan:
 
 
 class CallStats:
-    """API calls received, per operation (SageMaker names; others as `service:Operation`)."""
+    """API calls received, per operation (the names the front end gives its calls)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -1,8 +1,9 @@
 """The SageMaker tuning operations, answered from the emulator's job state.
 
-Requests arrive validated against botocore's model (app.py); here come SageMaker's own
-rules, the state changes and the answers in the output shapes. Each tuning job runs in a
-background thread (runner.py). Jobs are kept per account and region, like SageMaker's.
+Requests arrive validated against botocore's model (aws/json_service.py); here come
+SageMaker's own rules, the state changes and the answers in the output shapes. Each tuning
+job is an emulated tuning run (framework/tuning_run.py) hosted by runner.py. Jobs are kept
+per account and region, like SageMaker's.
 
 Where the real service is known to differ from its model: DescribeTrainingJob and
 StopTrainingJob of an unknown name answer ValidationException "Requested resource not
@@ -31,14 +32,16 @@ from hpo_bridge_localstack.aws.protocol import (
     UnknownOperation,
     ValidationError,
 )
-from hpo_bridge_localstack.sagemaker.checks import Quotas, create_problems, quota_problems
-from hpo_bridge_localstack.sagemaker.jobs import (
+from hpo_bridge_localstack.aws.sagemaker.checks import Quotas, create_problems, quota_problems
+from hpo_bridge_localstack.aws.sagemaker.jobs import (
     ACTIVE,
     IN_PROGRESS,
     TrainingJob,
     TuningJob,
     tuning_job_arn,
 )
+from hpo_bridge_localstack.aws.sagemaker.runner import SageMakerTuningHost
+from hpo_bridge_localstack.framework.tuning_run import EmulatedTuningRun
 
 Key = tuple[str, str, str]  # (account, region, name)
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
@@ -84,7 +87,7 @@ class SageMakerService:
         self.lock = threading.RLock()
         self.tuning_jobs: dict[Key, TuningJob] = {}
         self.training_jobs: dict[Key, TrainingJob] = {}
-        self.runs: dict[Key, Any] = {}
+        self.runs: dict[Key, EmulatedTuningRun] = {}
 
     # -- dispatch ------------------------------------------------------------------------
     def handle(self, operation: str, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
@@ -139,9 +142,9 @@ class SageMakerService:
         )
         self.tuning_jobs[key] = job
         if self.run_jobs:
-            from hpo_bridge_localstack.sagemaker.runner import TuningRun
-
-            run = TuningRun(self, job, self.work_dir / caller.account / caller.region / name)
+            run = EmulatedTuningRun(SageMakerTuningHost(self, job),
+                                    self.work_dir / caller.account / caller.region / name,
+                                    name=f"tuning-{name}")
             self.runs[key] = run
             run.start()
         return {"HyperParameterTuningJobArn": job.arn}
@@ -149,7 +152,7 @@ class SageMakerService:
     def _check_spec(self, params: dict[str, Any]) -> None:
         """Whatever the local run could not express is a ValidationException now, not later."""
         from hpo_bridge.spec import SpecError
-        from hpo_bridge_localstack.sagemaker.translate import build_spec
+        from hpo_bridge_localstack.aws.sagemaker.translate import build_spec
 
         definition = params.get("TrainingJobDefinition") or params["TrainingJobDefinitions"][0]
         try:
@@ -248,7 +251,7 @@ class SageMakerService:
             tuning = job.tuning_job
             run = self.runs.get((tuning.account, tuning.region, tuning.name))
             if run is not None and job.trial_id is not None:
-                run.request_trial_stop(job.trial_id)
+                run.request_trial_stop(job.trial_id, "Stopped by StopTrainingJob")
         return {}
 
     # -- used by the runner ----------------------------------------------------------------

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from hpo_bridge.spec import TuningSpec, validate_spec
-from hpo_bridge_localstack.sagemaker.checks import hyperband_bounds
+from hpo_bridge_localstack.aws.sagemaker.checks import hyperband_bounds
 
 SCALES = {"Linear": "linear", "Logarithmic": "log", "ReverseLogarithmic": "reverse_log"}
 STRATEGIES = {"Random": "random", "Bayesian": "bayesian", "Grid": "grid",

@@ -1,1 +1,0 @@
-"""The emulated SageMaker tuning API: service (operations), jobs (state), runner (trials)."""
