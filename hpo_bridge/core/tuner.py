@@ -372,7 +372,7 @@ class Tuner:
         if trial.stage == FULLYTRAIN:
             return
         if self.rule is not None:
-            self.rule.finished(trial.id)
+            self.rule.ended(trial.id, status)
         value = self._result(trial) if status.counts_as_result else None
         self.searcher.tell(trial.id, status, value)
         self.searcher_changed = True
@@ -497,7 +497,7 @@ class Tuner:
             if replay and self.rule is not None:
                 for interval, value in enumerate(trial.values, start=1):
                     self.rule.report(trial.id, interval, value)
-                self.rule.finished(trial.id)
+                self.rule.ended(trial.id, trial.status)
         ended = sorted(
             (t for t in self.trials.values()
              if t.status.terminal and not is_interrupted(t) and t.stage != FULLYTRAIN),
