@@ -43,6 +43,9 @@ class EmulatorEntry:
 BUILTIN = (
     EmulatorEntry("sagemaker", "hpo_bridge_localstack.aws.frontend:SageMakerFrontEnd",
                   "Amazon SageMaker tuning, with moto's S3 and CloudWatch Logs"),
+    EmulatorEntry("vertex", "hpo_bridge_localstack.gcp.frontend:VertexFrontEnd",
+                  "Google Vertex AI and AI Platform Training tuning, with"
+                  " gcp-storage-emulator and the GCE metadata routes"),
 )
 
 _lock = threading.Lock()
