@@ -6,7 +6,8 @@
   `ml.googleapis.com` v1 jobs (ml_api.py): REST, plain http;
 - the GCE metadata routes and an STS token route (metadata.py): `google.auth.default()`
   finds credentials and the project with `GCE_METADATA_HOST`/`GCE_METADATA_IP`;
-- Cloud Storage: `gcp-storage-emulator` as a child process (`STORAGE_EMULATOR_HOST`).
+- Cloud Storage: `gcp-storage-emulator` as a child process, reached through this port
+  (`STORAGE_EMULATOR_HOST`; proxy.py), so storage calls are counted and faulted too.
 
 The Google clients have no endpoint variable of their own: a client is given the URL as
 its `api_endpoint` client option (`aiplatform.init(api_endpoint=..., api_transport="rest")`,
@@ -29,6 +30,7 @@ from hpo_bridge_localstack.framework.routing import Call
 from hpo_bridge_localstack.gcp import errors
 from hpo_bridge_localstack.gcp.book import Book
 from hpo_bridge_localstack.gcp.metadata import MetadataRoutes, write_adc_file
+from hpo_bridge_localstack.gcp.proxy import StorageProxy, is_storage, storage_call
 from hpo_bridge_localstack.gcp.storage import DEFAULT_BUCKET, Storage, gcs_child
 
 DEFAULT_PROJECT = "hpo-bridge-local"
@@ -65,13 +67,15 @@ class VertexFrontEnd(FrontEnd):
         MetadataRoutes(self.project).mount(site.router)
         VertexApi(self.book).mount(site.router)
         MlApi(self.book).mount(site.router)
+        site.router.mount(StorageProxy(lambda: self.gcs.port if self.gcs else 0),
+                          when=is_storage, operation=storage_call)
 
     def env(self, **options: Any) -> dict[str, str]:
         host = self.url.split("://", 1)[1]
         return {
             "GCE_METADATA_HOST": host,  # google.auth.default(): credentials and project
             "GCE_METADATA_IP": host,
-            "STORAGE_EMULATOR_HOST": self.gcs_url,
+            "STORAGE_EMULATOR_HOST": self.url,  # proxied to the child: counted, faultable
             "CLOUDSDK_API_ENDPOINT_OVERRIDES_AIPLATFORM": f"{self.url}/",
             "CLOUDSDK_API_ENDPOINT_OVERRIDES_ML": f"{self.url}/",
         }
@@ -101,7 +105,7 @@ class VertexFrontEnd(FrontEnd):
             from google.cloud import storage
 
             return storage.Client(project=self.project, credentials=AnonymousCredentials(),
-                                  client_options={"api_endpoint": self.gcs_url}, **kwargs)
+                                  client_options={"api_endpoint": self.url}, **kwargs)
         raise ValueError(f"no client {kind!r} (vertex, ml, storage)")
 
     def fault_response(self, kind: str, call: Call, request: Request) -> Response:

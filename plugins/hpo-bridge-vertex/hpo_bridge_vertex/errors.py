@@ -39,8 +39,9 @@ def _dropped(exc: BaseException) -> bool:
         lib2: tuple[type[BaseException], ...] = (httplib2.HttpLib2Error,)
     except ImportError:  # pragma: no cover - installed with google-api-python-client
         lib2 = ()
-    return isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError
-                      | ConnectionError | http.client.HTTPException | TimeoutError | lib2)
+    dropped = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+               ConnectionError, http.client.HTTPException, TimeoutError, *lib2)
+    return isinstance(exc, dropped)
 
 
 def classify(exc: BaseException) -> CloudError | None:
