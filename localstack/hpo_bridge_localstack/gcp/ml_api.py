@@ -173,8 +173,9 @@ class MlApi:
             data = ml_translate.spec_data(job_id, training, hyper, prog, roots, previous)
             return validate_spec(data, base_dir=roots[0])
 
+        answer = json_response(self.render(job))  # as created: QUEUED
         self.book.start(job, build, program, self._outputs(training), resume or None)
-        return json_response(self.render(job))
+        return answer
 
     def _parent(self, project: str, hyper: dict[str, Any]) -> tuple[TuningJob | None,
                                                                      dict[str, Any]]:

@@ -120,9 +120,10 @@ class VertexApi:
         )
         job.touch(job.created)
         self.book.add(job)
+        answer = self._answer(request, job)  # as created: PENDING, before the run starts
         self.book.start(job, lambda _dir, prog, roots: self._spec(job, prog, roots), program,
                         self._outputs(job))
-        return self._answer(request, job)
+        return answer
 
     def get(self, request: Request, project: str, location: str, job: str) -> Response:
         return self._answer(request, self._job(project, location, job))
