@@ -43,10 +43,9 @@ def _parameter(param: dict[str, Any], where: str) -> Iterator[str]:
     spec_name = given[0] if given else None
     spec = param.get(spec_name, {}) if spec_name else {}
     if spec_name in ("doubleValueSpec", "integerValueSpec"):
-        low, high = spec.get("minValue"), spec.get("maxValue")
-        if low is None or high is None:
-            yield f"{where}.{spec_name}: minValue and maxValue are required"
-        else:
+        # proto3 JSON leaves out a bound of 0 (no field presence): absent means 0.
+        low, high = spec.get("minValue", 0), spec.get("maxValue", 0)
+        if True:
             if spec_name == "integerValueSpec":
                 for name, bound in (("minValue", low), ("maxValue", high)):
                     number = float(bound)

@@ -47,8 +47,9 @@ def domain(param: dict[str, Any]) -> dict[str, Any]:
                 "values": [number(v) for v in param["discreteValueSpec"]["values"]]}
     integer = "integerValueSpec" in param
     spec = param["integerValueSpec" if integer else "doubleValueSpec"]
-    low = int(spec["minValue"]) if integer else float(spec["minValue"])
-    high = int(spec["maxValue"]) if integer else float(spec["maxValue"])
+    # proto3 JSON leaves out a bound of 0
+    low = int(spec.get("minValue", 0)) if integer else float(spec.get("minValue", 0))
+    high = int(spec.get("maxValue", 0)) if integer else float(spec.get("maxValue", 0))
     if low == high:  # a pinned constant
         return {"type": "categorical", "values": [low]}
     out: dict[str, Any] = {"type": "int" if integer else "float", "low": low, "high": high}

@@ -111,8 +111,9 @@ def _vertex_domain(p: dict[str, Any]) -> dict[str, Any]:
         return {"type": "discrete", "values": [number(v) for v in p["discreteValueSpec"]["values"]]}
     integer = "integerValueSpec" in p
     spec = p["integerValueSpec" if integer else "doubleValueSpec"]
-    low = int(float(spec["minValue"])) if integer else float(spec["minValue"])
-    high = int(float(spec["maxValue"])) if integer else float(spec["maxValue"])
+    # proto3 JSON (a GET answer) leaves out a bound of 0
+    low = int(float(spec.get("minValue", 0))) if integer else float(spec.get("minValue", 0))
+    high = int(float(spec.get("maxValue", 0))) if integer else float(spec.get("maxValue", 0))
     if low == high:  # a pinned constant
         return {"type": "categorical", "values": [low]}
     out: dict[str, Any] = {"type": "int" if integer else "float", "low": low, "high": high}

@@ -133,6 +133,8 @@ class AiPlatformBackend(GoogleBackend):
 
     def list_trials(self, handle: str) -> list[Trial]:
         job = self._seen.pop(handle, None) or self.describe(handle)
+        if job.get("state") in ENDED:
+            self._seen[handle] = job  # an ended job does not change: final_trials reuses it
         return self._trials(job)
 
     def stop_job(self, handle: str) -> None:

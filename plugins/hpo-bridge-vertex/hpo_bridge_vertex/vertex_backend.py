@@ -52,10 +52,10 @@ def split(handle: str) -> tuple[str, str, str]:
     return parts[1], parts[3], parts[5]
 
 
-def compact(message: Any) -> dict[str, Any]:
+def compact(message: Any, defaults: bool = False) -> dict[str, Any]:
     from hpo_bridge_vertex.protos import to_dict
 
-    return to_dict(message)
+    return to_dict(message, defaults)
 
 
 class VertexBackend(GoogleBackend):
@@ -142,16 +142,16 @@ class VertexBackend(GoogleBackend):
     def job_name(self, handle: str) -> str:
         return handle.rsplit("/", 1)[-1]
 
-    def describe(self, handle: str) -> dict[str, Any]:
+    def describe(self, handle: str, defaults: bool = False) -> dict[str, Any]:
         name = self._complete(handle)
         _, location, _ = split(name)
         job = self.call("get hyperparameter tuning job",
                         self.client(location).get_hyperparameter_tuning_job,
                         name=name, retry=None)
-        return compact(job)
+        return compact(job, defaults)
 
     def existing_request(self, handle: str) -> dict[str, Any]:
-        return self.describe(handle)
+        return self.describe(handle, defaults=True)
 
     def job_status(self, handle: str) -> JobStatus:
         job = self.describe(handle)
@@ -176,6 +176,8 @@ class VertexBackend(GoogleBackend):
     def list_trials(self, handle: str) -> list[Trial]:
         """Every trial, from the GET the last status made (one GET per poll)."""
         job = self._seen.pop(handle, None) or self.describe(handle)
+        if job.get("state") in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"):
+            self._seen[handle] = job  # an ended job does not change: final_trials reuses it
         return self._trials(job)
 
     def stop_job(self, handle: str) -> None:
