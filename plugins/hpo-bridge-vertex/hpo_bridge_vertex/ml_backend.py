@@ -5,9 +5,8 @@ build it). The client picks the job id, so creating is idempotent by name: a 409
 `projects/P/jobs/ID`; the trials come inside the job's GET (trainingOutput.trials).
 
 Ties: AI Platform's guidance is to prefer the cheaper of two configurations with equal
-objectives (SEEDS.md, 002). hpo-bridge's ranking does that (fewer intervals, then the
-earlier trial), and `tied_trials()` names every trial that ties with the best, so the
-caller can say so rather than pick silently.
+objectives (SEEDS.md, 002); `hpo-bridge best` names the trials tied with the best
+(`core.ranking.tied_with_best`) instead of picking one silently.
 """
 
 from __future__ import annotations
@@ -191,13 +190,3 @@ class AiPlatformBackend(GoogleBackend):
         # Equal objectives: the cheaper trial (fewer reports), then the earlier one.
         return min(scored, key=lambda t: (-sign * t.values[-1], t.intervals, t.id))
 
-
-def tied_trials(trials: list[Trial], goal: str) -> list[Trial]:
-    """Every trial whose final objective equals the best one's (best first)."""
-    scored = [t for t in trials if t.status.counts_as_result and t.values]
-    if not scored:
-        return []
-    sign = 1.0 if goal == "maximize" else -1.0
-    best = max(sign * t.values[-1] for t in scored)
-    return sorted((t for t in scored if sign * t.values[-1] == best),
-                  key=lambda t: (t.intervals, t.id))
