@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -278,3 +279,28 @@ def test_google_auth_default_finds_the_emulators_metadata_server(emu: Any) -> No
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["google.auth.compute_engine.credentials", "hpo-bridge-local",
                                    "True"]
+
+
+# -- custom jobs ---------------------------------------------------------------------------------
+def test_custom_jobs_run_once_and_write_their_outputs(emu: Any, gapic: Any) -> None:
+    package = upload(emu, "code/custom.tar.gz", """\
+import os, sys
+with open(os.path.join(os.environ["AIP_MODEL_DIR"], "model.txt"), "w") as f:
+    f.write(" ".join(sys.argv[1:]))
+""")
+    body = hpt_job(package, X)["trial_job_spec"]
+    body["worker_pool_specs"][0]["python_package_spec"]["args"] = ["--epochs=2"]
+    body["base_output_directory"]["output_uri_prefix"] = f"gs://{BUCKET}/custom-out"
+    created = gapic.create_custom_job(parent=PARENT, custom_job={"display_name": "once",
+                                                                 "job_spec": body})
+    assert created.state.name == "JOB_STATE_PENDING"
+    deadline = time.monotonic() + 60
+    while (job := gapic.get_custom_job(name=created.name)).state.name not in (
+            "JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert job.state.name == "JOB_STATE_SUCCEEDED", job.error
+    blob = emu.client("storage").bucket(BUCKET).blob("custom-out/model/model.txt")
+    assert blob.download_as_text() == "--epochs=2"
+    assert created.name in [j.name for j in gapic.list_custom_jobs(parent=PARENT)]
+    assert gapic.delete_custom_job(name=created.name).done()

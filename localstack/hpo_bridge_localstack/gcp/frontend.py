@@ -2,7 +2,8 @@
 
     hpo-bridge emulate vertex          # prints the URL, then the variables to export
 
-- Vertex AI v1 hyperparameter tuning jobs (vertex_api.py), AI Platform Training's
+- Vertex AI v1 hyperparameter tuning jobs (vertex_api.py) and custom jobs
+  (custom_jobs.py), AI Platform Training's
   `ml.googleapis.com` v1 jobs (ml_api.py): REST, plain http;
 - the GCE metadata routes and an STS token route (metadata.py): `google.auth.default()`
   finds credentials and the project with `GCE_METADATA_HOST`/`GCE_METADATA_IP`;
@@ -48,6 +49,7 @@ class VertexFrontEnd(FrontEnd):
         self.url = ""
         self.gcs: ChildProcess | None = None
         self.book: Book | None = None
+        self.custom_jobs: Any = None
         self.work_dir: Path | None = None
 
     @property
@@ -56,6 +58,7 @@ class VertexFrontEnd(FrontEnd):
         return f"http://127.0.0.1:{self.gcs.port}"
 
     def mount(self, site: Site) -> None:
+        from hpo_bridge_localstack.gcp.custom_jobs import CustomJobsApi
         from hpo_bridge_localstack.gcp.ml_api import MlApi
         from hpo_bridge_localstack.gcp.vertex_api import VertexApi
 
@@ -66,6 +69,8 @@ class VertexFrontEnd(FrontEnd):
                          run_jobs=self.run_jobs)
         MetadataRoutes(self.project).mount(site.router)
         VertexApi(self.book).mount(site.router)
+        self.custom_jobs = CustomJobsApi(self.book)
+        self.custom_jobs.mount(site.router)
         MlApi(self.book).mount(site.router)
         site.router.mount(StorageProxy(lambda: self.gcs.port if self.gcs else 0),
                           when=is_storage, operation=storage_call)
@@ -121,5 +126,7 @@ class VertexFrontEnd(FrontEnd):
                 "storage": self.gcs_url if self.gcs is not None else None}
 
     def close(self) -> None:
+        if self.custom_jobs is not None:
+            self.custom_jobs.close()
         if self.book is not None:
             self.book.close()
