@@ -46,7 +46,8 @@ def main_callback(
 
 
 def load_or_exit(path: Path):
-    from hpo_bridge.spec import SpecError, load_spec
+    from hpo_bridge.loading import load_spec
+    from hpo_bridge.spec import SpecError
 
     try:
         return load_spec(path)

@@ -79,7 +79,8 @@ def import_command(
 ) -> None:
     """Turn a cloud's native tuning job into a unified spec (YAML)."""
     from hpo_bridge.backend import BackendError
-    from hpo_bridge.spec import SpecError, dump_spec, validate_spec
+    from hpo_bridge.loading import validate_spec
+    from hpo_bridge.spec import SpecError, dump_spec
 
     native = _backend(source, flag="--from")
     data = _read_native(file)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
 from hpo_bridge.spec.names import PATTERN_WORDS
+
+if TYPE_CHECKING:
+    from hpo_bridge.spec.catalogue import Catalogue
 
 RULE_ERROR = "spec_rule"
 
@@ -91,11 +94,13 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _unknown_key(raw_loc: tuple[Any, ...], loc: tuple[Any, ...]) -> str:
+def _unknown_key(
+    raw_loc: tuple[Any, ...], loc: tuple[Any, ...], catalogue: Catalogue | None
+) -> str:
     from hpo_bridge.spec.fields import known_keys_at
 
     key = str(loc[-1]) if loc else ""
-    choices = known_keys_at(raw_loc[:-1])
+    choices = known_keys_at(raw_loc[:-1], catalogue)
     close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
     if close:
         return f"unknown key (did you mean '{close[0]}'?)"
@@ -104,10 +109,12 @@ def _unknown_key(raw_loc: tuple[Any, ...], loc: tuple[Any, ...]) -> str:
     return "unknown key"
 
 
-def _message(err: Any, raw_loc: tuple[Any, ...], loc: tuple[Any, ...]) -> str:
+def _message(
+    err: Any, raw_loc: tuple[Any, ...], loc: tuple[Any, ...], catalogue: Catalogue | None
+) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        return _unknown_key(raw_loc, loc)
+        return _unknown_key(raw_loc, loc, catalogue)
     if kind == "missing":
         return "required"
     if kind == "string_pattern_mismatch":
@@ -123,12 +130,16 @@ def _message(err: Any, raw_loc: tuple[Any, ...], loc: tuple[Any, ...]) -> str:
     return msg
 
 
-def problems_from_validation(exc: ValidationError, root: tuple[Any, ...] = ()) -> list[Problem]:
+def problems_from_validation(
+    exc: ValidationError, root: tuple[Any, ...] = (), catalogue: Catalogue | None = None
+) -> list[Problem]:
+    """One Problem per pydantic error; the catalogue names the keys of `backends.<name>`
+    for "did you mean" hints."""
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
         raw_loc = root + tuple(err["loc"])
         loc = root + _clean_loc(tuple(err["loc"]))
-        problem = Problem(dotted(loc), _message(err, raw_loc, loc))
+        problem = Problem(dotted(loc), _message(err, raw_loc, loc, catalogue))
         if problem not in problems:
             problems.append(problem)
     return problems

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from hpo_bridge.spec.catalogue import Catalogue
 
 
 def _keys(model: type[BaseModel]) -> list[str]:
@@ -39,7 +42,9 @@ def _domain_keys(loc: tuple[Any, ...]) -> list[str]:
     return names
 
 
-def known_keys_at(loc: tuple[Any, ...]) -> list[str]:
+def known_keys_at(loc: tuple[Any, ...], catalogue: Catalogue | None = None) -> list[str]:
+    """The keys valid at `loc`; under `backends.<name>`, those of the backend's settings
+    model in the catalogue."""
     from hpo_bridge.spec import model
 
     sections: dict[str, type[BaseModel]] = {
@@ -62,10 +67,8 @@ def known_keys_at(loc: tuple[Any, ...]) -> list[str]:
         return _keys(model.Resource if loc[1] == "resource" else model.Fullytrain)
     if head == "search_space":
         return _domain_keys(loc[1:])
-    if head == "backends" and len(loc) == 2:
-        from hpo_bridge.plugins import registry
-
-        component = registry().get("backends", str(loc[1]))
-        if component is not None and component.settings is not None:
-            return _keys(component.settings)
+    if head == "backends" and len(loc) == 2 and catalogue is not None:
+        settings = catalogue.settings_model(str(loc[1]))
+        if settings is not None:
+            return _keys(settings)
     return []

@@ -21,12 +21,14 @@ from pydantic import (
     PrivateAttr,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 
+from hpo_bridge.spec.catalogue import Catalogue, check_name, context_of, from_context
 from hpo_bridge.spec.domains import (
     CategoricalDomain,
     DiscreteDomain,
@@ -119,19 +121,6 @@ STRATEGY_OPTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _registered(kind: str) -> list[str]:
-    from hpo_bridge.plugins import registry
-
-    return registry().names(kind)
-
-
-def _check_registered(kind: str, label: str, value: str, extra: tuple[str, ...] = ()) -> str:
-    names = [*extra, *_registered(kind)]
-    if value not in names:
-        raise ValueError(f"unknown {label} {value!r} (available: {', '.join(names)})")
-    return value
-
-
 class Strategy(_Section):
     """How configurations are chosen."""
 
@@ -147,8 +136,8 @@ class Strategy(_Section):
 
     @field_validator("algorithm")
     @classmethod
-    def _known(cls, v: str) -> str:
-        return _check_registered("searchers", "algorithm", v)
+    def _known(cls, v: str, info: ValidationInfo) -> str:
+        return check_name(from_context(info.context), "searchers", "algorithm", v)
 
     @model_validator(mode="after")
     def _applicable(self) -> Strategy:
@@ -185,8 +174,9 @@ class EarlyStopping(_Section):
 
     @field_validator("policy")
     @classmethod
-    def _known(cls, v: str) -> str:
-        return _check_registered("stopping_rules", "policy", v, extra=("none",))
+    def _known(cls, v: str, info: ValidationInfo) -> str:
+        catalogue = from_context(info.context)
+        return check_name(catalogue, "stopping_rules", "policy", v, extra=("none",))
 
     @model_validator(mode="after")
     def _policy_options(self) -> EarlyStopping:
@@ -335,8 +325,8 @@ class TrialSpec(_Section):
 
     @field_validator("contract")
     @classmethod
-    def _known(cls, v: str) -> str:
-        return _check_registered("contracts", "contract", v)
+    def _known(cls, v: str, info: ValidationInfo) -> str:
+        return check_name(from_context(info.context), "contracts", "contract", v)
 
 
 class TuningSpec(BaseModel):
@@ -368,20 +358,23 @@ class TuningSpec(BaseModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _every_problem(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> TuningSpec:
+    def _every_problem(
+        cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> TuningSpec:
         """Field problems and cross-section problems together, as one SpecError."""
+        catalogue = from_context(info.context)
         try:
             spec = handler(data)
         except ValidationError as exc:
-            problems = problems_from_validation(exc)
+            problems = problems_from_validation(exc, catalogue=catalogue)
             if isinstance(data, dict):
-                view = _partial_view(cls, data, exc)
+                view = _partial_view(cls, data, exc, catalogue)
                 problems += cross_problems(view)
                 if view.ok("backends"):
-                    problems += validate_backends(view.spec.backends)[1]
+                    problems += validate_backends(view.spec.backends, catalogue)[1]
             raise SpecError(problems) from None
         problems = list(cross_problems(SpecView(spec)))
-        settings, backend_problems = validate_backends(spec.backends)
+        settings, backend_problems = validate_backends(spec.backends, catalogue)
         problems += backend_problems
         if problems:
             raise SpecError(problems)
@@ -465,19 +458,22 @@ def _adapter(name: str, annotation: Any) -> TypeAdapter[Any]:
     return _ADAPTERS[name]
 
 
-def _partial_view(cls: type[TuningSpec], data: dict[str, Any], exc: ValidationError) -> SpecView:
+def _partial_view(
+    cls: type[TuningSpec], data: dict[str, Any], exc: ValidationError, catalogue: Catalogue | None
+) -> SpecView:
     """The sections of `data` that validated, so cross-section rules can still run.
 
     Parameters are kept one by one: one bad parameter does not hide the
     conditions of the others.
     """
+    context = context_of(catalogue)
     bad_locs = [tuple(e["loc"]) for e in exc.errors() if e["loc"]]
     failed = {str(loc[0]) for loc in bad_locs}
     good: dict[str, Any] = {}
     for key, info in cls.model_fields.items():
         if key in failed or key == "search_space" or data.get(key) is None:
             continue
-        good[key] = _adapter(key, info.annotation).validate_python(data[key])
+        good[key] = _adapter(key, info.annotation).validate_python(data[key], context=context)
     broken: set[str] = set()
     raw_space = data.get("search_space")
     if isinstance(raw_space, dict):
@@ -487,7 +483,7 @@ def _partial_view(cls: type[TuningSpec], data: dict[str, Any], exc: ValidationEr
             if name in bad_params or not isinstance(name, str):
                 broken.add(str(name))
             else:
-                space[name] = _adapter("domain", Domain).validate_python(raw)
+                space[name] = _adapter("domain", Domain).validate_python(raw, context=context)
         good["search_space"] = space
         failed.discard("search_space")
     else:

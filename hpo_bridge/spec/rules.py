@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from hpo_bridge.spec.catalogue import Catalogue
 from hpo_bridge.spec.errors import Problem, dotted, problems_from_validation
 
 MULTI_FIDELITY = ("hyperband", "bohb")
@@ -179,29 +180,30 @@ def _limits(view: SpecView) -> Iterator[Problem]:
             yield Problem("limits.max_failed", f"exceeds the trial budget ({budget} trials)")
 
 
-def validate_backends(backends: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    """Each backend's settings through the model its plugin registered."""
-    from hpo_bridge.plugins import registry
+def validate_backends(
+    backends: dict[str, Any], catalogue: Catalogue | None
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Each backend's settings through the model its plugin registered.
 
-    reg = registry()
+    Without a catalogue the settings are kept as given (see spec/catalogue.py).
+    """
+    if catalogue is None:
+        return dict(backends), []
     out: dict[str, Any] = {}
     problems: list[Problem] = []
     for name, settings in backends.items():
-        component = reg.get("backends", name)
-        if component is None:
-            installed = ", ".join(reg.names("backends")) or "none"
+        if name not in catalogue.backends:
+            installed = ", ".join(catalogue.backend_names) or "none"
             problems.append(
                 Problem(dotted(("backends", name)), f"unknown backend (installed: {installed})")
             )
             continue
-        model = component.settings
+        model = catalogue.settings_model(name)
         if model is None or isinstance(settings, model):
             out[name] = settings
             continue
         try:
             out[name] = model.model_validate(settings if settings is not None else {})
         except ValidationError as exc:
-            problems += problems_from_validation(exc, root=("backends", name))
+            problems += problems_from_validation(exc, root=("backends", name), catalogue=catalogue)
     return out, problems
-
-

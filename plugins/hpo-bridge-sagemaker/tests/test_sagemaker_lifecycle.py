@@ -15,8 +15,9 @@ from sagemaker_helpers import IMAGE, ROLE
 
 from hpo_bridge.backend import BackendError
 from hpo_bridge.core.trial import TrialStatus
+from hpo_bridge.loading import validate_spec
 from hpo_bridge.native import cancel_native, native_logs, run_native, sync_native
-from hpo_bridge.spec import parse_yaml, validate_spec
+from hpo_bridge.spec import parse_yaml
 from hpo_bridge.store import Store
 
 emulator_testing = pytest.importorskip("hpo_bridge_localstack.testing")
