@@ -112,6 +112,7 @@ class LocalBackend:
             options = dict(chosen.get("options", {}))
             if chosen["name"] == "process":
                 options.setdefault("study_dir", store.directory)
+                options["contract"] = registry().require("contracts", spec.trial.contract).create()
             executor = registry().require("executors", chosen["name"]).create(spec, **options)
             if chosen["name"] == "process":
                 try:
