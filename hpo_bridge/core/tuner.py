@@ -47,6 +47,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from hpo_bridge.core.durations import format_duration
 from hpo_bridge.core.events import (
     ExecutorEvent,
     MetricReported,
@@ -73,7 +74,6 @@ from hpo_bridge.core.trial import (
     is_interrupted,
     is_valid_number,
 )
-from hpo_bridge.spec.durations import format_duration
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
