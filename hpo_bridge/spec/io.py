@@ -10,8 +10,9 @@ import yaml
 from pydantic import ValidationError
 
 from hpo_bridge.spec.catalogue import Catalogue, context_of
-from hpo_bridge.spec.errors import Problem, SpecError, path_part, problems_from_validation
+from hpo_bridge.spec.errors import Problem, SpecError, path_part
 from hpo_bridge.spec.model import TuningSpec
+from hpo_bridge.spec.problems import problems_from_validation
 
 
 class _StrictLoader(yaml.SafeLoader):
