@@ -48,7 +48,9 @@ class Component:
     def load(self) -> Callable[..., Any]:
         """The factory, importing it on first use when given as "module:attribute"."""
         if isinstance(self.factory, str):
-            self.factory = _resolve(self.factory)
+            resolved: Callable[..., Any] = _resolve(self.factory)
+            self.factory = resolved
+            return resolved
         return self.factory
 
     def create(self, *args: Any, **kwargs: Any) -> Any:

@@ -109,7 +109,7 @@ _RANGE_TYPES = (NumericRange, Choice, Gaussian)
 def as_range(domain: Any) -> ParamRange:
     """A normalised range: `domain` itself when it is one, else `domain.normalized()`."""
     if type(domain) in _RANGE_TYPES:
-        return domain  # type: ignore[no-any-return]
+        return domain
     normalized = getattr(domain, "normalized", None)
     if normalized is None:
         if isinstance(domain, _RANGE_TYPES):  # a subclass of a range

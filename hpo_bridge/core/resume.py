@@ -80,8 +80,8 @@ class ResumeReplay:
             key=lambda t: (t.ended_at if t.ended_at is not None else math.inf, t.id),
         )
         for trial in ended:
-            value = self._result(trial) if trial.status.counts_as_result else None
-            self.progress.trial_ended(trial.id, trial.status, value, trial.reason)
+            result = self._result(trial) if trial.status.counts_as_result else None
+            self.progress.trial_ended(trial.id, trial.status, result, trial.reason)
 
     def _catch_up(self, backlog: Sequence[BacklogEntry]) -> None:
         """Replay to the searcher what happened after its saved state (the store saves it

@@ -257,12 +257,12 @@ def contains(domain: Any, value: Any) -> bool:
             if r.step is not None and not _is_multiple(value, r.step):
                 return False
             return value >= 0 if r.log else math.isfinite(value)
-        case NumericRange(step=None):
+        case NumericRange():
+            if r.step is not None:
+                return on_grid(value, r.step, *r.step_indexes())
             if r.integer:  # an int-typed draw is rounded, so it may sit half a step out
                 return round(r.low) <= value <= round(r.high)
             return r.low <= value <= r.high
-        case NumericRange():
-            return on_grid(value, r.step, *r.step_indexes())
     return False
 
 

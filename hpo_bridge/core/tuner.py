@@ -347,6 +347,7 @@ class Tuner(ResumeReplay, FullytrainStage):
         self._active.discard(event.trial_id)
         t = self._study_time(event.time)
         requested = self._ending.pop(event.trial_id, None)
+        reason: str | None
         if requested is not None:
             status, reason = requested
         else:

@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from hpo_bridge.core.ranges import Choice, Gaussian, NumericRange, ParamRange, as_range
 from hpo_bridge.results.svg import fmt_number, fmt_value
@@ -23,7 +23,7 @@ LOG_RATIO = 100.0
 MARGIN = 0.03
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     return (isinstance(value, int | float) and not isinstance(value, bool)
             and math.isfinite(value))
 
@@ -128,8 +128,9 @@ def _padded(low: float, high: float, log: bool) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def metric_axis(values: Iterable[float]) -> NumericAxis | None:
-    """An axis covering the observed values (None when there is none)."""
+def metric_axis(values: Iterable[float | None]) -> NumericAxis | None:
+    """An axis covering the observed values (None when there is none; values that are not
+    finite numbers are skipped)."""
     finite = [float(v) for v in values if is_number(v)]
     if not finite:
         return None

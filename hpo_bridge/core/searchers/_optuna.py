@@ -140,7 +140,7 @@ def reseed(sampler: optuna.samplers.BaseSampler, seed: int) -> bool:
         getattr(sampler, "_independent_sampler", None),
     ):
         lazy = getattr(holder, "_rng", None) if holder is not None else None
-        rng = getattr(lazy, "rng", None)
+        rng: Any = getattr(lazy, "rng", None)
         if holder is not None and lazy is not None:
             if not hasattr(rng, "seed"):
                 return False
