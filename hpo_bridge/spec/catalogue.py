@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel
@@ -37,6 +38,10 @@ class Catalogue:
     contracts: tuple[str, ...] = ()
     executors: tuple[str, ...] = ()
     backends: Mapping[str, SettingsRef] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        # Frozen all the way down: the backends mapping is a read-only copy.
+        object.__setattr__(self, "backends", MappingProxyType(dict(self.backends)))
 
     @property
     def backend_names(self) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict
 
+import hpo_bridge
 from hpo_bridge import loading
 from hpo_bridge.plugins import registry
 from hpo_bridge.spec import SpecError, TuningSpec, validate_spec
@@ -107,8 +108,11 @@ def test_the_installed_catalogue_is_the_registry_s():
     assert cat.searchers == ("random", "grid", "sobol", "bayesian", "hyperband", "bohb")
     assert cat.contracts == ("local", "sagemaker", "vertex", "azure", "vega")
     assert "process" in cat.executors and "local" in cat.backend_names
-    with pytest.raises(SpecError, match="unknown algorithm 'rndom'"):
-        loading.validate_spec(_spec(strategy={"algorithm": "rndom"}))
+    for validate in (loading.validate_spec, hpo_bridge.validate_spec):
+        with pytest.raises(SpecError, match="unknown algorithm 'rndom'"):
+            validate(_spec(strategy={"algorithm": "rndom"}))
+    with pytest.raises(TypeError):
+        cat.backends["new"] = None  # type: ignore[index]
 
 
 def test_schema_names_the_catalogue_s_components_and_is_free_without_one():
