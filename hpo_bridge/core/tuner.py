@@ -31,13 +31,14 @@ Definitions (where the issue left room):
 - Resume: trials that were pending or running when the orchestrator stopped are
   marked CANCELLED with a reason starting "interrupted", told to the searcher
   as results-less and not counted against `max_trials`; ids continue after the
-  largest previous id, so no id repeats.
+  largest previous id, so no id repeats. See core/resume.py (`ResumeReplay`).
 - Fullytrain (Vega, `trial.fullytrain`): when the search ends "finished", the
   best `top_k` distinct configurations are re-run at full budget (no resource)
   as new trials of stage "fullytrain", at most `max_parallel` at once, before
-  StudyEnded. They are not told to the searcher or the stopping rule and do not
-  count against `max_trials`; `trial_timeout` applies, `max_duration` does not
-  (it ends the search, not the stage after it). See core/fullytrain.py.
+  StudyEnded. See core/fullytrain.py (`FullytrainStage`).
+
+This module is the loop; the resume replay and the fullytrain stage are mixins
+of `Tuner` in their own modules.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from hpo_bridge.core.durations import format_duration
 from hpo_bridge.core.events import (
     ExecutorEvent,
     MetricReported,
@@ -59,9 +61,10 @@ from hpo_bridge.core.events import (
     TrialStatusChanged,
 )
 from hpo_bridge.core.executor import Executor
-from hpo_bridge.core.fullytrain import fullytrain_configs
+from hpo_bridge.core.fullytrain import FullytrainStage
 from hpo_bridge.core.limits import StudyProgress
 from hpo_bridge.core.ranking import best_trial
+from hpo_bridge.core.resume import BacklogEntry, ResumeReplay
 from hpo_bridge.core.searchers.base import Searcher
 from hpo_bridge.core.stopping.base import StoppingRule
 from hpo_bridge.core.trial import (
@@ -73,7 +76,6 @@ from hpo_bridge.core.trial import (
     is_interrupted,
     is_valid_number,
 )
-from hpo_bridge.spec.durations import format_duration
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
@@ -86,7 +88,7 @@ Sink = Callable[[StudyEvent], None]
 __all__ = ["INTERRUPTED", "Tuner", "is_interrupted"]
 
 
-class Tuner:
+class Tuner(ResumeReplay, FullytrainStage):
     """Drives one study: `run()` until it ends, or `step()` one round at a time."""
 
     def __init__(
@@ -98,7 +100,7 @@ class Tuner:
         rule: StoppingRule | None = None,
         sink: Sink | None = None,
         previous: Sequence[Trial] = (),
-        backlog: Sequence[tuple[str, int, int | None, float | None]] = (),
+        backlog: Sequence[BacklogEntry] = (),
         elapsed: float = 0.0,
         poll_interval: float = math.inf,
     ) -> None:
@@ -158,7 +160,7 @@ class Tuner:
         """One round; False once the study has ended (then every trial has ended too)."""
         if self._over:
             return False
-        if self._stage == FULLYTRAIN:
+        if self.in_fullytrain:
             return self._fullytrain_step()
         self._check_duration()
         self._fill()
@@ -183,10 +185,7 @@ class Tuner:
             if self.ended is None:
                 self._end(status, reason)
             else:  # during the fullytrain stage
-                self._queue.clear()
-                self.ended = StudyEnded(self.now(), status, reason)
-                for trial_id in sorted(self._active):
-                    self._request_end(trial_id, TrialStatus.CANCELLED, f"study ended: {reason}")
+                self._cancel_fullytrain(status, reason)
             self._drain()
             self._close()
         assert self.ended is not None
@@ -254,7 +253,7 @@ class Tuner:
         if self._deadlines:
             timeout = min(timeout, self._deadlines[0][0] - self.clock.now())
         max_duration = self.spec.limits.max_duration
-        if max_duration is not None and self._stage == HPO:
+        if max_duration is not None and not self.in_fullytrain:
             timeout = min(timeout, max_duration - self.now())
         return max(timeout, 0.0)
 
@@ -348,6 +347,7 @@ class Tuner:
         self._active.discard(event.trial_id)
         t = self._study_time(event.time)
         requested = self._ending.pop(event.trial_id, None)
+        reason: str | None
         if requested is not None:
             status, reason = requested
         else:
@@ -440,86 +440,3 @@ class Tuner:
         self._over = True
         self.sink(self.ended)
         return False
-
-    # -- the fullytrain stage ----------------------------------------------------------------
-    def _begin_fullytrain(self) -> bool:
-        """Queue the stage's trials when the search finished; False when there are none."""
-        stage = self.spec.trial.fullytrain
-        if stage is None or self._stage == FULLYTRAIN or self.ended is None \
-                or self.ended.status != "finished":
-            return False
-        self._stage = FULLYTRAIN
-        for source in fullytrain_configs(self.spec, self.trials.values(), stage.top_k):
-            self._queue.append(Trial(id=self._next_id, params=dict(source.params),
-                                     stage=FULLYTRAIN))
-            self._next_id += 1
-        self._start_queued()
-        return bool(self._active)
-
-    def _start_queued(self) -> None:
-        while self._queue and len(self._active) < self.max_parallel:
-            self._launch(self._queue.pop(0))
-
-    def _fullytrain_step(self) -> bool:
-        self._handle(self.executor.poll(self._poll_timeout()))
-        self._enforce_timeouts()
-        self._start_queued()
-        if self._active:
-            return True
-        search = self.ended
-        assert search is not None
-        self.ended = StudyEnded(self.now(), search.status, search.reason)  # ends now
-        return self._close()
-
-    # -- resume ----------------------------------------------------------------------------
-    def _restore(self, previous: Sequence[Trial], backlog: Sequence[tuple]) -> None:
-        """Continue a study from its stored trials (see the module's notes on resume)."""
-        if not previous:
-            return
-        now = self.now()
-        replay = self.rule is not None and not self._searcher_rule
-        for trial in previous:
-            self.trials[trial.id] = trial
-        self._catch_up(backlog)
-        for trial in sorted(previous, key=lambda t: t.id):
-            self._next_id = max(self._next_id, trial.id + 1)
-            searched = trial.stage != FULLYTRAIN
-            if not trial.status.terminal:
-                trial.status, trial.reason, trial.ended_at = TrialStatus.CANCELLED, INTERRUPTED, now
-                self.sink(TrialStatusChanged(trial.id, now, trial.status, trial.reason))
-                if searched:
-                    self.searcher.tell(trial.id, trial.status, None)
-                    self.searcher_changed = True
-            if not searched:
-                continue  # the fullytrain stage runs again after the search (see above)
-            if not is_interrupted(trial):
-                self._budget_used += 1
-            if replay and self.rule is not None:
-                for interval, value in enumerate(trial.values, start=1):
-                    self.rule.report(trial.id, interval, value)
-                self.rule.finished(trial.id)
-        ended = sorted(
-            (t for t in self.trials.values()
-             if t.status.terminal and not is_interrupted(t) and t.stage != FULLYTRAIN),
-            key=lambda t: (t.ended_at if t.ended_at is not None else math.inf, t.id),
-        )
-        for trial in ended:
-            value = self._result(trial) if trial.status.counts_as_result else None
-            self.progress.trial_ended(trial.id, trial.status, value, trial.reason)
-
-    def _catch_up(self, backlog: Sequence[tuple]) -> None:
-        """Replay to the searcher what happened after its saved state (the store saves it
-        now and then, not every step): asks (the suggestion is dropped: the stored
-        params stand), objective reports and trial ends, in journal order."""
-        for kind, trial_id, interval, value in backlog:
-            trial = self.trials.get(trial_id)
-            if trial is None or trial.stage == FULLYTRAIN:
-                continue
-            self.searcher_changed = True
-            if kind == "ask":
-                self.searcher.ask(trial_id)
-            elif kind == "report" and interval is not None and value is not None:
-                self.searcher.report(trial_id, interval, value)
-            elif kind == "tell":
-                result = self._result(trial) if trial.status.counts_as_result else None
-                self.searcher.tell(trial_id, trial.status, result)

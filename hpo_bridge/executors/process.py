@@ -76,18 +76,19 @@ class ProcessExecutor(Executor):
         spec: TuningSpec,
         study_dir: Path,
         *,
-        contract: TrialContract | None = None,
+        contract: TrialContract,
         clock: Clock | None = None,
         poll_interval: float = POLL_INTERVAL,
         max_line: int = MAX_LINE,
     ) -> None:
-        """Raises ContractError (one line per problem) when the spec cannot run locally."""
+        """`contract` is the trial contract the spec names (`trial.contract`), built by the
+        caller. Raises ContractError (one line per problem) when the spec cannot run locally."""
         self.spec = spec
         self.study_dir = Path(study_dir).resolve()
         self.clock: Clock = clock or MonotonicClock()
         self.poll_interval = poll_interval
         self.max_line = max_line
-        self.contract = contract or _contract(spec.trial.contract)
+        self.contract = contract
         self.contract.setup(spec, self.study_dir)
         check_script(spec)
         devices = spec.trial.devices
@@ -293,12 +294,6 @@ class ProcessExecutor(Executor):
         if ctx.device is not None:
             env["CUDA_VISIBLE_DEVICES"] = ctx.device
         return env
-
-
-def _contract(name: str) -> TrialContract:
-    from hpo_bridge.plugins import registry
-
-    return registry().require("contracts", name).create()
 
 
 def _signal_name(number: int) -> str:

@@ -143,6 +143,8 @@ class Store:
             raise StoreError(f"{d}: {DB_NAME} holds no spec (not an hpo-bridge study)")
         cls._upgrade(conn)
         spec_dir = json.loads(rows.get("spec_dir", "null"))
+        # No catalogue: the spec was validated against the installed plugins when the study
+        # was created; reopening it must not depend on what is installed now.
         spec = validate_spec(
             json.loads(rows["spec"]),
             source=str(d / DB_NAME),

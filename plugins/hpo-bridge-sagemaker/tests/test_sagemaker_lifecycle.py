@@ -14,7 +14,8 @@ from sagemaker_helpers import IMAGE, ROLE
 
 from hpo_bridge import study as facade
 from hpo_bridge.backends import BackendError, RetryPolicy, RunOptions, TrialStatus
-from hpo_bridge.spec import parse_yaml, validate_spec
+from hpo_bridge.loading import validate_spec
+from hpo_bridge.spec import parse_yaml
 from hpo_bridge.store import Store
 
 emulator_testing = pytest.importorskip("hpo_bridge_localstack.testing")
