@@ -101,9 +101,9 @@ def _usage_errors() -> tuple[type[Exception], type[Exception], type[BaseExceptio
 
     Newer typer releases vendor click as typer._click; older ones use click.
     """
-    from typer import Abort
-
     import importlib
+
+    from typer import Abort
 
     try:
         module = importlib.import_module("typer._click.exceptions")
