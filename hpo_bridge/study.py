@@ -172,8 +172,10 @@ class StudySnapshot:
     warnings: list[str] = field(default_factory=list)
 
     def counts(self) -> Counter[str]:
-        """Trials per stored status."""
-        return Counter(t.status.value for t in self.trials)
+        """Trials per status, as every view shows them (results/results.py)."""
+        from hpo_bridge.results.results import shown_status
+
+        return Counter(shown_status(t, self.live) for t in self.trials)
 
 
 def snapshot(study_dir: str | Path, *, refresh: bool = True) -> StudySnapshot:
