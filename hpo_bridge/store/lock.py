@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from pathlib import Path
 
 from hpo_bridge.store.sqlite import StoreError
@@ -56,6 +57,11 @@ class StudyLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             pid = _read_pid(fd)
+            for _ in range(50):  # the holder writes its pid right after taking the lock
+                if pid:
+                    break
+                time.sleep(0.01)
+                pid = _read_pid(fd)
             os.close(fd)
             raise StudyLocked(self.directory, pid) from None
         os.ftruncate(fd, 0)
