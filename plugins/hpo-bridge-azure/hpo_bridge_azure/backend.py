@@ -93,6 +93,7 @@ class AzureBackend(NativeBackend):
         self._pending: dict[str, dict[str, Any]] = {}  # job name -> request being submitted
         self._progress: dict[str, tuple[Any, ...]] = {}  # job name -> last listed progress
         self._trials: dict[str, list[Trial]] = {}
+        self._sweeps: dict[str, Any] = {}  # job name -> SweepJob with its code uploaded
         self._children: dict[str, dict[int, str]] = {}  # job name -> trial id -> child run
 
     # -- translation and import -------------------------------------------------------
@@ -177,10 +178,23 @@ class AzureBackend(NativeBackend):
         self.remember(spec, handle)
         return handle
 
-    def create_job(self, spec: TuningSpec, compiled: Compiled) -> str:
-        from azure.core.exceptions import ResourceNotFoundError
+    def upload(self, spec: TuningSpec, compiled: Compiled) -> None:
+        """The SDK's own dependency step (code asset lookup by hash, startPendingUpload,
+        blob upload, code version PUT), ahead of the job: a failed upload leaves no job.
+        The resolved sweep is kept, so creating it is the job PUT only."""
+        import yaml
 
         from hpo_bridge_azure.translate import load_sweep
+
+        handle = self.job_handle(spec, compiled)
+        assert compiled.document is not None
+        sweep = load_sweep(yaml.safe_load(compiled.document), spec.base_dir)
+        jobs = self._client_of(handle).jobs
+        self.call("code upload", jobs._resolve_arm_id_or_upload_dependencies, sweep)
+        self._sweeps[handle] = sweep
+
+    def create_job(self, spec: TuningSpec, compiled: Compiled) -> str:
+        from azure.core.exceptions import ResourceNotFoundError
 
         handle = self.job_handle(spec, compiled)
         ml = self._client_of(handle)
@@ -194,12 +208,10 @@ class AzureBackend(NativeBackend):
         else:
             self._pending[handle] = compiled.request
             raise CloudCallError(ErrorKind.CONFLICT, "Conflict", f"job {handle} exists")
-        import yaml
-
-        assert compiled.document is not None
-        sweep = load_sweep(yaml.safe_load(compiled.document), spec.base_dir)
-        # The same object on every retry: once its code is uploaded, a retry is the PUT only.
-        self.call("jobs.create_or_update", ml.jobs.create_or_update, sweep)
+        if handle not in self._sweeps:
+            self.upload(spec, compiled)
+        # The same resolved object on every retry: a retry is the PUT only.
+        self.call("jobs.create_or_update", ml.jobs.create_or_update, self._sweeps[handle])
         return handle
 
     def existing_request(self, handle: str) -> dict[str, Any]:
@@ -226,7 +238,7 @@ class AzureBackend(NativeBackend):
         if handle not in self._handles:  # a job of another workspace: ask with the defaults
             self._handles[handle] = self._default_workspace()
         job = self._job(handle)
-        native = str(job.status or "Unknown")
+        native = _status_text(job.status) or "Unknown"
         tags, props = dict(job.tags or {}), dict(job.properties or {})
         best = props.get("best_child_run_id")
         score = props.get("score")
@@ -328,7 +340,7 @@ class AzureBackend(NativeBackend):
         for trial in trials:
             child = self._children[handle][trial.id]
             found = children.get(child)
-            native = str(getattr(found, "status", "") or "")
+            native = _status_text(getattr(found, "status", None))
             if native in CHILD_STATES:
                 trial.status = CHILD_STATES[native]
             elif native == "Canceled":
@@ -363,6 +375,11 @@ class AzureBackend(NativeBackend):
             text = self.call("log file", _download, requests, url)
             yield f"== {name}"
             yield from text.splitlines()
+
+
+def _status_text(status: Any) -> str:
+    """azure-ai-ml gives statuses as a str enum (JobStatus.COMPLETED) or a plain string."""
+    return str(getattr(status, "value", status) or "")
 
 
 def _download(requests: Any, url: str) -> str:
