@@ -32,6 +32,7 @@ POLICIES = {"bandit": "bandit", "median": "median_stopping", "auto": "median_sto
             "truncation": "truncation_selection", "hyperband": "median_stopping"}
 DIGEST_TAG = "hpo-bridge.request"  # the request's content digest, kept on the job
 NAME_LENGTH = 255
+PARAM_NAME = re.compile(r"^[A-Za-z0-9_]+$")  # what azure-ai-ml's schema takes
 _SAFE_WORD = re.compile(r"^(?:[\w@%+=:,./-]|\$\{\{[^}]*\}\})+$")
 
 
@@ -158,6 +159,11 @@ class Translator:
         translator = SpaceTranslator(self.issues, self.sampling)
         space = {}
         for name, domain in self.spec.search_space.items():
+            if not PARAM_NAME.match(name):
+                self.issues.add(f"search_space.{name}", f"the parameter name {name!r}",
+                                "a name of letters, digits and underscores (Azure ML refuses"
+                                " others)")
+                continue
             distribution = translator.translate(name, domain)
             if distribution is not None:
                 space[name] = distribution
