@@ -153,8 +153,8 @@ class AzureBackend(NativeBackend):
 
     def _client_of(self, handle: str) -> Any:
         workspace = self._handles.get(handle)
-        if workspace is None:
-            raise BackendError(f"{self.name}: no workspace known for job {handle}")
+        if workspace is None:  # a later command (status, cancel): the environment's workspace
+            workspace = self._handles[handle] = self._default_workspace()
         return self.client(workspace)
 
     def remember(self, spec: TuningSpec, handle: str) -> None:
