@@ -41,8 +41,8 @@ ENDED = ("finished", "failed", "cancelled")
 DEFAULT_BACKEND = "local"
 
 __all__ = ["StudyError", "StudySnapshot", "best", "cancel", "compile_spec", "create_backend",
-           "default_study_dir", "import_file", "import_job", "logs", "native_backend", "resume", "run",
-           "snapshot", "with_seed"]
+           "default_study_dir", "import_file", "import_job", "logs", "native_backend", "resume",
+           "run", "snapshot", "with_seed"]
 
 
 class StudyError(Exception):

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from hpo_bridge_localstack.testing import EmulatorProcess, emulator
 
 CLIENTS = Path(__file__).parent / "azure_clients"

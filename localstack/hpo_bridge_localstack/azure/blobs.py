@@ -10,6 +10,7 @@ back with azure-storage-blob to run the trials.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -76,10 +77,8 @@ class Azurite:
         from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 
         client = self.service().get_container_client(container)
-        try:
+        with contextlib.suppress(ResourceExistsError):
             client.create_container()
-        except ResourceExistsError:
-            pass
         sas = generate_container_sas(
             ACCOUNT, container, account_key=ACCOUNT_KEY,
             permission=ContainerSasPermissions(read=True, write=True, create=True, list=True,
