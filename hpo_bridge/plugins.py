@@ -12,6 +12,7 @@ from typing import Any
 import pluggy
 
 from hpo_bridge import hookspecs
+from hpo_bridge.spec.catalogue import Catalogue
 
 KINDS = ("backends", "executors", "searchers", "stopping_rules", "contracts")
 ENTRY_POINT_GROUP = "hpo_bridge"
@@ -47,7 +48,9 @@ class Component:
     def load(self) -> Callable[..., Any]:
         """The factory, importing it on first use when given as "module:attribute"."""
         if isinstance(self.factory, str):
-            self.factory = _resolve(self.factory)
+            resolved: Callable[..., Any] = _resolve(self.factory)
+            self.factory = resolved
+            return resolved
         return self.factory
 
     def create(self, *args: Any, **kwargs: Any) -> Any:
@@ -75,12 +78,28 @@ class Registry:
     def get(self, kind: str, name: str) -> Component | None:
         return self.components[kind].get(name)
 
+    def catalogue(self) -> Catalogue:
+        """What spec validation needs to know of the installed components (names, and each
+        backend's settings model, imported only when a spec uses that backend)."""
+        backends = self.components["backends"]
+        return Catalogue(
+            searchers=tuple(self.names("searchers")),
+            stopping_rules=tuple(self.names("stopping_rules")),
+            contracts=tuple(self.names("contracts")),
+            executors=tuple(self.names("executors")),
+            backends={name: _settings_loader(comp) for name, comp in backends.items()},
+        )
+
     def require(self, kind: str, name: str) -> Component:
         comp = self.get(kind, name)
         if comp is None:
             label = kind.rstrip("s").replace("_", " ")
             raise KeyError(f"unknown {label} {name!r} (available: {', '.join(self.names(kind))})")
         return comp
+
+
+def _settings_loader(component: Component) -> Callable[[], Any]:
+    return lambda: component.settings
 
 
 _registry: Registry | None = None

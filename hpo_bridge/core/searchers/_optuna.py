@@ -11,6 +11,8 @@ value to the configuration's value:
 - discrete: an int over the value index, so the model keeps their order.
 - Azure's uniform/loguniform/randint: optuna's float/float(log)/int;
   quniform/qloguniform: an int over k in [round(low/q), round(high/q)].
+
+The switch is over the domain's normalised range (hpo_bridge.core.ranges).
 - Everything optuna has no native form for - scale reverse_log, normal,
   lognormal, qnormal, qlognormal, log scale with q near zero - is modelled in
   its quantile space: a float u in [0, 1) that `space.from_unit` maps through
@@ -22,7 +24,6 @@ value to the configuration's value:
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,14 +38,7 @@ from optuna.distributions import (
 )
 
 from hpo_bridge.core import space
-from hpo_bridge.spec.domains import (
-    BoolDomain,
-    CategoricalDomain,
-    DiscreteDomain,
-    DistributionDomain,
-    FloatDomain,
-    IntDomain,
-)
+from hpo_bridge.core.ranges import Choice, Gaussian, NumericRange, ParamRange, as_range
 
 
 @dataclass(frozen=True)
@@ -55,8 +49,8 @@ class Codec:
     decode: Callable[[Any], Any]
 
 
-def _unit(domain: Any) -> Codec:
-    return Codec(FloatDistribution(0.0, 1.0), lambda u: space.from_unit(domain, u))
+def _unit(r: ParamRange) -> Codec:
+    return Codec(FloatDistribution(0.0, 1.0), lambda u: space.from_unit(r, u))
 
 
 def _multiples(q: float, first: int, last: int, log: bool, as_int: bool = False) -> Codec:
@@ -67,55 +61,42 @@ def _multiples(q: float, first: int, last: int, log: bool, as_int: bool = False)
     return Codec(IntDistribution(first, last, log=log), decode)
 
 
-def _float(d: FloatDomain) -> Codec:
-    if d.scale == "reverse_log":
-        return _unit(d)
-    if d.q is None:
-        return Codec(FloatDistribution(d.low, d.high, log=d.scale == "log"), float)
-    first, last = math.ceil(d.low / d.q - 1e-9), math.floor(d.high / d.q + 1e-9)
-    if d.scale == "log" and first < 1:
-        return _unit(d)
-    return _multiples(d.q, first, last, log=d.scale == "log")
+def _numeric(r: NumericRange) -> Codec:
+    if r.scale == "reverse_log":
+        return _unit(r)
+    if r.step is not None:
+        first, last = r.step_indexes()
+        # Azure's q-expressions with one multiple only, and log scales reaching k < 1,
+        # live in quantile space.
+        if (r.log and first < 1) or (r.rounding == "draw" and first == last):
+            return _unit(r)
+        return _multiples(r.step, first, last, log=r.log, as_int=r.integer)
+    if r.integer and r.rounding != "draw":  # int, randint
+        return Codec(IntDistribution(int(r.low), int(r.high), log=r.log), int)
+    # A real in [low, high]; Azure's int-typed uniform rounds it.
+    cast: Callable[[Any], Any] = (lambda x: int(round(x))) if r.integer else float
+    return Codec(FloatDistribution(r.low, r.high, log=r.log), cast)
 
 
-def _distribution(d: DistributionDomain) -> Codec:
-    name = d.distribution
-    if name == "randint":
-        assert d.upper is not None
-        return Codec(IntDistribution(0, d.upper - 1), int)
-    if name in ("uniform", "loguniform"):
-        assert d.low is not None and d.high is not None
-        cast: Callable[[Any], Any] = (lambda x: int(round(x))) if d.is_int else float
-        return Codec(FloatDistribution(d.low, d.high, log=name == "loguniform"), cast)
-    if name in ("quniform", "qloguniform"):
-        assert d.low is not None and d.high is not None and d.q is not None
-        first, last = round(d.low / d.q), round(d.high / d.q)
-        log = name == "qloguniform"
-        if first == last or (log and first < 1):
-            return _unit(d)
-        return _multiples(d.q, first, last, log=log, as_int=d.is_int)
-    return _unit(d)  # the normal family: quantile space
+def _choice(r: Choice) -> Codec:
+    values = list(r.values)
+    if r.kind == "bool":
+        return Codec(CategoricalDistribution([False, True]), bool)
+    if r.kind == "discrete":  # ordered: an int over the value index, so the model keeps it
+        return Codec(IntDistribution(0, len(values) - 1), lambda i: values[int(i)])
+    return Codec(CategoricalDistribution(list(range(len(values)))), lambda i: values[int(i)])
 
 
 def codec(domain: Any) -> Codec:
     """The optuna form of one spec domain (see the module docstring)."""
-    if isinstance(domain, FloatDomain):
-        return _float(domain)
-    if isinstance(domain, IntDomain):
-        if domain.scale == "reverse_log":
-            return _unit(domain)
-        return Codec(IntDistribution(domain.low, domain.high, log=domain.scale == "log"), int)
-    if isinstance(domain, CategoricalDomain):
-        values = list(domain.values)
-        return Codec(CategoricalDistribution(list(range(len(values)))), lambda i: values[int(i)])
-    if isinstance(domain, DiscreteDomain):
-        values = list(domain.values)
-        return Codec(IntDistribution(0, len(values) - 1), lambda i: values[int(i)])
-    if isinstance(domain, BoolDomain):
-        return Codec(CategoricalDistribution([False, True]), bool)
-    if isinstance(domain, DistributionDomain):
-        return _distribution(domain)
-    raise TypeError(f"unknown domain {type(domain).__name__}")
+    r = as_range(domain)
+    match r:
+        case Choice():
+            return _choice(r)
+        case Gaussian():
+            return _unit(r)  # the normal family: quantile space
+        case NumericRange():
+            return _numeric(r)
 
 
 def suggest(trial: optuna.Trial, name: str, distribution: BaseDistribution) -> Any:
@@ -159,7 +140,7 @@ def reseed(sampler: optuna.samplers.BaseSampler, seed: int) -> bool:
         getattr(sampler, "_independent_sampler", None),
     ):
         lazy = getattr(holder, "_rng", None) if holder is not None else None
-        rng = getattr(lazy, "rng", None)
+        rng: Any = getattr(lazy, "rng", None)
         if holder is not None and lazy is not None:
             if not hasattr(rng, "seed"):
                 return False
