@@ -44,16 +44,6 @@ def _libc_prctl() -> object | None:
 _PRCTL = _libc_prctl()  # resolved in the parent: the child's pre-exec hook only calls it
 
 
-def _same_session(pid: int) -> bool:
-    """Whether `pid` is in this process's session: a child we started ourselves (an
-    emulator's helper, a command a test runs), never a trial's orphan (trials run in
-    sessions of their own, and no process can join ours)."""
-    try:
-        return os.getsid(pid) == os.getsid(0)
-    except OSError:  # gone
-        return False
-
-
 def become_subreaper() -> bool:
     """Make this process a child subreaper; False where the system has no such thing."""
     if _PRCTL is None or not os.path.isdir("/proc"):
@@ -153,7 +143,7 @@ class Lineage:
         for info in table.values():
             key = (info.pid, info.start)
             if info.ppid == self.me and info.pid not in leaders and key not in self._own \
-                    and not self._claimed(info) and not _same_session(info.pid):
+                    and not self._claimed(info):
                 self._orphan_seen(info)
         return table
 
