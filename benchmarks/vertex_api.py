@@ -54,7 +54,7 @@ def _environment(emulator: Any, folder: Path) -> Iterator[None]:
 
 
 def _spec(folder: Path, backend: str, trials: int) -> Any:
-    from hpo_bridge.spec import validate_spec
+    from hpo_bridge.loading import validate_spec
 
     (folder / "code").mkdir(exist_ok=True)
     (folder / "code" / "noop.py").write_text(SCRIPT)

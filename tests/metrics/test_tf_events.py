@@ -11,8 +11,8 @@ import pytest
 
 from hpo_bridge.backends import QuietView, RunOptions
 from hpo_bridge.backends.local import LocalBackend
+from hpo_bridge.loading import validate_spec
 from hpo_bridge.metrics.tf_events import SummarySource
-from hpo_bridge.spec import validate_spec
 from hpo_bridge.store import Store
 
 tb = pytest.importorskip("tensorboard")

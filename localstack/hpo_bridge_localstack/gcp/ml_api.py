@@ -168,7 +168,7 @@ class MlApi:
         previous = len(resume.get("previous", ()))
 
         def build(work_dir: Any, prog: Any, roots: Any) -> Any:
-            from hpo_bridge.spec import validate_spec
+            from hpo_bridge.loading import validate_spec
 
             data = ml_translate.spec_data(job_id, training, hyper, prog, roots, previous)
             return validate_spec(data, base_dir=roots[0])

@@ -215,7 +215,7 @@ class VertexApi:
         return out
 
     def _spec(self, job: TuningJob, program: Any, roots: Any) -> Any:
-        from hpo_bridge.spec import validate_spec
+        from hpo_bridge.loading import validate_spec
 
         data = vertex_translate.spec_data(job.job_id, job.request, program, roots)
         return validate_spec(data, base_dir=roots[0])

@@ -14,7 +14,8 @@ from vertex_helpers import BUCKET, DATA, point_at
 
 from hpo_bridge.backends import RetryPolicy
 from hpo_bridge.backends.testing import BackendConformance
-from hpo_bridge.spec import TuningSpec, validate_spec
+from hpo_bridge.loading import validate_spec
+from hpo_bridge.spec import TuningSpec
 
 SCRIPT = """\
 import argparse, time

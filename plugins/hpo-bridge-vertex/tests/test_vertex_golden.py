@@ -18,7 +18,8 @@ from hpo_bridge_vertex.vertex_checks import check_job
 from vertex_helpers import DATA
 
 from hpo_bridge.backends import UnsupportedFeatures
-from hpo_bridge.spec import load_spec, parse_yaml, validate_spec
+from hpo_bridge.loading import load_spec, validate_spec
+from hpo_bridge.spec import parse_yaml
 
 REPO = Path(__file__).resolve().parents[3]
 CENSUS = DATA / "census"

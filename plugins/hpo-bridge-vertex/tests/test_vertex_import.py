@@ -14,7 +14,8 @@ from hpo_bridge_vertex.vertex_backend import VertexBackend
 from vertex_helpers import DATA, base_spec, make
 
 from hpo_bridge.backends import BackendError
-from hpo_bridge.spec import parse_yaml, validate_spec
+from hpo_bridge.loading import validate_spec
+from hpo_bridge.spec import parse_yaml
 
 CENSUS = DATA / "census"
 

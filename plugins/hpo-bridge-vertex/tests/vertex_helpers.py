@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from hpo_bridge.spec import TuningSpec, validate_spec
+from hpo_bridge.loading import validate_spec
+from hpo_bridge.spec import TuningSpec
 
 DATA = Path(__file__).parent / "data"
 BUCKET = "hpo-bridge-examples"
