@@ -160,8 +160,8 @@ def raw_problems(job: dict[str, Any]) -> list[str]:
             "doubleValueSpec" in p for p in parameters):
         problems.append("studySpec.algorithm: GRID_SEARCH takes INTEGER, CATEGORICAL and"
                         " DISCRETE parameters only")
-    counts = {k: job.get(k) for k in ("maxTrialCount", "parallelTrialCount",
-                                      "maxFailedTrialCount")}
+    counts: dict[str, Any] = {k: job.get(k) for k in ("maxTrialCount", "parallelTrialCount",
+                                                      "maxFailedTrialCount")}
     for key in ("maxTrialCount", "parallelTrialCount"):
         if counts[key] is None or not _whole(counts[key]) or int(counts[key]) < 1:
             problems.append(f"{key}: a positive integer is required")

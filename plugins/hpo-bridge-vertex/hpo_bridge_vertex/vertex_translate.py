@@ -35,10 +35,12 @@ def settings_of(spec: TuningSpec) -> VertexSettings:
 
 
 def value_spec(p: Param) -> dict[str, Any]:
-    if p.kind == DOUBLE:
-        return {"doubleValueSpec": {"minValue": float(p.low), "maxValue": float(p.high)}}
-    if p.kind == INTEGER:
-        return {"integerValueSpec": {"minValue": str(int(p.low)), "maxValue": str(int(p.high))}}
+    if p.kind in (DOUBLE, INTEGER):
+        low, high = p.low, p.high
+        assert low is not None and high is not None
+        if p.kind == DOUBLE:
+            return {"doubleValueSpec": {"minValue": float(low), "maxValue": float(high)}}
+        return {"integerValueSpec": {"minValue": str(int(low)), "maxValue": str(int(high))}}
     if p.kind == DISCRETE:
         return {"discreteValueSpec": {"values": [float(v) for v in p.values or []]}}
     return {"categoricalValueSpec": {"values": list(p.values or [])}}
