@@ -91,6 +91,21 @@ def _open(study_dir: str | Path) -> Store:
         return Store.open(study_dir)
 
 
+def metric_warnings(spec: TuningSpec) -> list[str]:
+    """Objective metrics the spec's trial contract may not read (warnings); a StudyError
+    when it cannot read them at all (e.g. the sagemaker contract without a regex)."""
+    from hpo_bridge.contracts.base import ContractError
+    from hpo_bridge.tuning import build_contract
+
+    try:
+        found = build_contract(spec).metric_problems(spec)
+    except (KeyError, ContractError):  # an unknown contract is a spec problem, named there
+        return []
+    if found.errors:
+        raise StudyError("\n".join(found.errors))
+    return found.warnings
+
+
 # -- running -----------------------------------------------------------------------------
 def default_study_dir(name: str, root: Path | None = None) -> Path:
     """./studies/<name>-<YYYYmmdd-HHMMSS> (a -2, -3... suffix if that exists already)."""

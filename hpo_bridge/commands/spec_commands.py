@@ -23,8 +23,21 @@ SpecArgument = Annotated[
 
 
 def validate(spec: SpecArgument) -> None:
-    """Check a spec; print every problem, one per line, with its field path."""
+    """Check a spec; print every problem, one per line, with its field path.
+
+    Also checks that the trial contract can read each objective metric: an error when it
+    cannot (the sagemaker contract reads only the spec's regexes), a warning when only a
+    report line could (the local contract, with regexes for other metrics)."""
+    from hpo_bridge import study
+    from hpo_bridge.commands._support import fail
+
     loaded = load_or_exit(spec)
+    try:
+        warnings = study.metric_warnings(loaded)
+    except study.StudyError as exc:
+        fail("\n".join(f"{spec}: {line}" for line in str(exc).splitlines()))
+    for warning in warnings:
+        typer.echo(f"{spec}: warning: {warning}", err=True)
     typer.echo(f"{spec}: ok ({len(loaded.search_space)} parameters, "
                f"strategy {loaded.strategy.algorithm}, {loaded.max_trials} trials)")
 
