@@ -41,7 +41,7 @@ ENDED = ("finished", "failed", "cancelled")
 DEFAULT_BACKEND = "local"
 
 __all__ = ["StudyError", "StudySnapshot", "best", "cancel", "compile_spec", "create_backend",
-           "default_study_dir", "import_job", "logs", "metric_warnings", "native_backend",
+           "default_study_dir", "import_job", "logs", "metric_channels", "native_backend",
            "resume", "run", "snapshot", "with_max_trials", "with_seed"]
 
 
@@ -91,19 +91,18 @@ def _open(study_dir: str | Path) -> Store:
         return Store.open(study_dir)
 
 
-def metric_warnings(spec: TuningSpec) -> list[str]:
-    """Objective metrics the spec's trial contract may not read (warnings); a StudyError
-    when it cannot read them at all (e.g. the sagemaker contract without a regex)."""
+def metric_channels(spec: TuningSpec) -> tuple[list[str], list[str]]:
+    """(errors, warnings) about objective metrics the spec's trial contract cannot read
+    (e.g. the sagemaker contract without a regex for it) or may not read (the local
+    contract, with regexes for other metrics only)."""
     from hpo_bridge.contracts.base import ContractError
     from hpo_bridge.tuning import build_contract
 
     try:
         found = build_contract(spec).metric_problems(spec)
     except (KeyError, ContractError):  # an unknown contract is a spec problem, named there
-        return []
-    if found.errors:
-        raise StudyError("\n".join(found.errors))
-    return found.warnings
+        return [], []
+    return found.errors, found.warnings
 
 
 # -- running -----------------------------------------------------------------------------

@@ -32,10 +32,9 @@ def validate(spec: SpecArgument) -> None:
     from hpo_bridge.commands._support import fail
 
     loaded = load_or_exit(spec)
-    try:
-        warnings = study.metric_warnings(loaded)
-    except study.StudyError as exc:
-        fail("\n".join(f"{spec}: {line}" for line in str(exc).splitlines()))
+    errors, warnings = study.metric_channels(loaded)
+    if errors:
+        fail("\n".join(f"{spec}: {line}" for line in errors))
     for warning in warnings:
         typer.echo(f"{spec}: warning: {warning}", err=True)
     typer.echo(f"{spec}: ok ({len(loaded.search_space)} parameters, "
