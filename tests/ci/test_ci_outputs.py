@@ -65,7 +65,7 @@ def test_markdown_summary_goes_to_the_file_and_the_step_summary(hpo, table_study
     assert "- FAIL: completed = 2 (of 5 trials), required >= 3: FAILED" in lines
     assert ("- trial 3 at interval 1: median: best 0.100 < median 0.500 of running averages"
             " of 3 trials at interval 1") in lines
-    table = [line for line in lines if line.startswith("| ") and line.count("|") == 5]
+    table = [line for line in lines if line.startswith("| ") and line.count("|") == 6]
     assert table[0] == "| trial | status | accuracy | curve | reason |"
     assert [row.split(" | ")[0] for row in table[2:]] == ["| 2", "| 1", "| 3", "| 4", "| 5"]
 
