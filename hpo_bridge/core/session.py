@@ -66,14 +66,19 @@ class SessionLimits:
         if deadline is None:
             return None
         needed = longest_trial(spec, trials)
-        if now + (needed or 0.0) > deadline:
-            assert self.time_budget is not None
-            shown = format_duration(round(self.time_budget))
-            if needed is None:
-                return f"--time-budget {shown} reached"
-            return (f"--time-budget {shown}: no time left for another trial"
+        if now >= deadline:
+            return self.spent()
+        if needed is not None and now + needed > deadline:
+            return (f"--time-budget {self.shown()}: no time left for another trial"
                     f" (up to {format_duration(round(needed))} each)")
         return None
+
+    def shown(self) -> str:
+        return format_duration(round(self.time_budget or 0))
+
+    def spent(self) -> str:
+        """Why the run stops at its deadline."""
+        return f"--time-budget {self.shown()} reached"
 
 
 def longest_trial(spec: TuningSpec, trials: Iterable[Trial]) -> float | None:

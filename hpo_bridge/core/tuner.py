@@ -289,8 +289,7 @@ class Tuner(ResumeReplay, FullytrainStage):
         deadline = self.session.deadline(self.spec, self._session_start)
         if deadline is None or self.now() < deadline or self.ended is not None:
             return False
-        self._holding = self._holding or self.session.hold(
-            self.spec, now=self.now(), start=self._session_start, created=0, trials=())
+        self._holding = self._holding or self.session.spent()
         return bool(self._active)
 
     def _pause(self) -> bool:
