@@ -82,6 +82,7 @@ class Translator:
         if spec.strategy.seed is not None:
             config["RandomSeed"] = spec.strategy.seed
         definition = self._training_definition()
+        warm_start = self._warm_start()
         self.issues.raise_if_any()
         if self.problems:
             raise InvalidRequest(BACKEND, self.problems)
@@ -90,7 +91,6 @@ class Translator:
             "HyperParameterTuningJobConfig": config,
             "TrainingJobDefinition": definition,
         }
-        warm_start = self._warm_start()
         if warm_start:
             request["WarmStartConfig"] = warm_start
         if self.settings.tags:
