@@ -189,7 +189,10 @@ def run(
     if max_trials is not None:
         loaded = study.with_max_trials(loaded, max_trials)
     ci.precheck(loaded, outputs)
-    if simulate is None:  # (errors: the contract refuses the spec when the study starts)
+    regexes = {m.name for m in loaded.metrics}
+    if simulate is None and any(o.metric not in regexes for o in loaded.all_objectives):
+        # Only then is there something to say (the contract is not imported otherwise: it
+        # would slow every start); errors: the contract refuses the spec as the study starts.
         for warning in study.metric_channels(loaded)[1]:
             typer.echo(f"warning: {warning}", err=True)
     options = RunOptions(simulate=simulate, sim_speed=sim_speed, detach=detach,

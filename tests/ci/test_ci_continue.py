@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import write_yaml
+from ci_helpers import write_yaml
 
 BRANIN = {
     "name": "branin_ci",

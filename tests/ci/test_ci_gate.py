@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import TABLE_SPEC, write_yaml
+from ci_helpers import TABLE_SPEC, write_yaml
 
 GATE = 3  # distinct from 0 ok, 1 the study failed, 2 a user error, 130/143 a signal
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from conftest import write_yaml
+from ci_helpers import write_yaml
 
 SPACE = {"x1": {"type": "float", "low": -5, "high": 10},
          "x2": {"type": "float", "low": 0, "high": 15}}

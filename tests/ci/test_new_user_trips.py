@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import write_yaml
+from ci_helpers import write_yaml
 
 SPEC = {
     "name": "my_model.v2",  # underscores (Azure, AI Platform) and dots (display names)
