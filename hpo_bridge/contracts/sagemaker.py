@@ -19,12 +19,14 @@ from typing import Any
 
 from hpo_bridge.contracts.base import (
     ContractError,
+    MetricProblems,
     TrialContext,
     TrialContract,
     all_values,
     env_name,
     format_value,
     resolve_command,
+    unread_objectives,
 )
 from hpo_bridge.metrics.base import LineParser
 from hpo_bridge.metrics.regex import RegexExtractor
@@ -37,19 +39,20 @@ class SageMakerContract(TrialContract):
 
     def setup(self, spec: Any, study_dir: Path) -> None:
         super().setup(spec, study_dir)
-        problems = []
-        defined = {m.name for m in spec.metrics}
-        for objective in spec.all_objectives:
-            if objective.metric not in defined:
-                problems.append(
-                    f"metrics: no regex for objective metric {objective.metric!r}"
-                    " (the sagemaker contract reads metrics only from the log)"
-                )
+        problems = self.metric_problems(spec).errors
         for channel, path in spec.trial.inputs.items():
             if not (spec.base_dir / path).exists():
                 problems.append(f"trial.inputs.{channel}: {path} does not exist")
         if problems:
             raise ContractError("\n".join(problems))
+
+    def metric_problems(self, spec: Any) -> MetricProblems:
+        """SageMaker reads metrics only with the spec's regexes over the log: an objective
+        without one can never have a value."""
+        return MetricProblems(errors=[
+            f"metrics: no regex for objective metric {metric!r} ({hint}; the sagemaker"
+            " contract reads metrics only from the log)"
+            for metric, hint in unread_objectives(spec)])
 
     def arguments(self, ctx: TrialContext) -> list[str]:
         argv: list[str] = []

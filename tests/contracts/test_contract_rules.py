@@ -117,7 +117,7 @@ def test_sagemaker_setup_names_every_problem(tmp_path):
         SageMakerContract().setup(spec, tmp_path)
     assert str(err.value).splitlines() == [
         "metrics: no regex for objective metric 'accuracy'"
-        " (the sagemaker contract reads metrics only from the log)",
+        " (regexes for: none; the sagemaker contract reads metrics only from the log)",
         "trial.inputs.train: nowhere does not exist",
     ]
 

@@ -38,19 +38,29 @@ from optuna.distributions import (
 )
 
 from hpo_bridge.core import space
-from hpo_bridge.core.ranges import Choice, Gaussian, NumericRange, ParamRange, as_range
+from hpo_bridge.core.ranges import (
+    Choice,
+    Gaussian,
+    NumericRange,
+    ParamRange,
+    as_range,
+    same_value,
+)
 
 
 @dataclass(frozen=True)
 class Codec:
-    """How one parameter lives inside optuna."""
+    """How one parameter lives inside optuna: `decode` turns optuna's value into the
+    configuration's, `encode` a configuration's value (an earlier trial's) into optuna's."""
 
     distribution: BaseDistribution
     decode: Callable[[Any], Any]
+    encode: Callable[[Any], Any]
 
 
 def _unit(r: ParamRange) -> Codec:
-    return Codec(FloatDistribution(0.0, 1.0), lambda u: space.from_unit(r, u))
+    return Codec(FloatDistribution(0.0, 1.0), lambda u: space.from_unit(r, u),
+                 lambda value: space.to_unit(r, value))
 
 
 def _multiples(q: float, first: int, last: int, log: bool, as_int: bool = False) -> Codec:
@@ -58,7 +68,10 @@ def _multiples(q: float, first: int, last: int, log: bool, as_int: bool = False)
         value = round(int(k) * q, 12)
         return int(round(value)) if as_int else float(value)
 
-    return Codec(IntDistribution(first, last, log=log), decode)
+    def encode(value: Any) -> int:
+        return min(max(round(float(value) / q), first), last)
+
+    return Codec(IntDistribution(first, last, log=log), decode, encode)
 
 
 def _numeric(r: NumericRange) -> Codec:
@@ -72,19 +85,25 @@ def _numeric(r: NumericRange) -> Codec:
             return _unit(r)
         return _multiples(r.step, first, last, log=r.log, as_int=r.integer)
     if r.integer and r.rounding != "draw":  # int, randint
-        return Codec(IntDistribution(int(r.low), int(r.high), log=r.log), int)
+        return Codec(IntDistribution(int(r.low), int(r.high), log=r.log), int, int)
     # A real in [low, high]; Azure's int-typed uniform rounds it.
     cast: Callable[[Any], Any] = (lambda x: int(round(x))) if r.integer else float
-    return Codec(FloatDistribution(r.low, r.high, log=r.log), cast)
+    low, high = r.low, r.high
+    return Codec(FloatDistribution(low, high, log=r.log), cast,
+                 lambda x: min(max(float(x), low), high))
 
 
 def _choice(r: Choice) -> Codec:
     values = list(r.values)
+    def index(value: Any) -> int:
+        return next(i for i, v in enumerate(values) if same_value(v, value))
+
     if r.kind == "bool":
-        return Codec(CategoricalDistribution([False, True]), bool)
+        return Codec(CategoricalDistribution([False, True]), bool, bool)
     if r.kind == "discrete":  # ordered: an int over the value index, so the model keeps it
-        return Codec(IntDistribution(0, len(values) - 1), lambda i: values[int(i)])
-    return Codec(CategoricalDistribution(list(range(len(values)))), lambda i: values[int(i)])
+        return Codec(IntDistribution(0, len(values) - 1), lambda i: values[int(i)], index)
+    return Codec(CategoricalDistribution(list(range(len(values)))), lambda i: values[int(i)],
+                 index)
 
 
 def codec(domain: Any) -> Codec:
