@@ -102,6 +102,7 @@ def build_tuner(
     elapsed: float = 0.0,
     poll_interval: float | None = None,
     registry: Registry | None = None,
+    priors: Sequence[Trial] = (),
 ) -> Tuner:
     """A Tuner over `executor` with the spec's searcher and stopping rule.
 
@@ -109,10 +110,33 @@ def build_tuner(
     core/tuner.py on resume). `poll_interval` defaults to the executor's own wake-up
     interval (`Executor.idle_poll`: a real-time executor wakes up now and then; a
     simulated one only for its events).
+
+    `priors` warm-start a new study with ended trials of earlier ones (negative ids, so
+    they come before every trial of this study): the searcher observes each result and
+    the spec's stopping rule records each curve. They are not trials of the study: they
+    use no budget and never end it.
     """
     reg = _registry(registry)
     searcher = build_searcher(spec, searcher_state, registry=reg)
     rule = build_rule(spec, searcher, registry=reg)
+    for prior in priors:
+        _learn(spec, searcher, rule, prior)
     poll = poll_interval if poll_interval is not None else executor.idle_poll
     return Tuner(spec, searcher, executor, rule=rule, sink=sink, previous=previous,
                  backlog=backlog, elapsed=elapsed, poll_interval=poll)
+
+
+def _learn(spec: TuningSpec, searcher: Searcher, rule: StoppingRule | None,
+           prior: Trial) -> None:
+    """What a prior trial teaches: its result (per measurement) and its curve."""
+    values = [prior.metric_value(o.metric, o.goal, o.measurement) for o in spec.all_objectives]
+    result: float | list[float] | None = None
+    if prior.status.counts_as_result and all(v is not None for v in values):
+        result = [float(v) for v in values if v is not None]
+        if not spec.multi_objective:
+            result = result[0]
+    searcher.observe(dict(prior.params), prior.status, result)
+    if rule is not None:
+        for interval, value in enumerate(prior.values, start=1):
+            rule.report(prior.id, interval, value)
+        rule.finished(prior.id)

@@ -224,7 +224,8 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("auto-delay", {"early_stopping": {"policy": "auto", "delay_evaluation": 5}},
      "early_stopping.delay_evaluation", "and delay_evaluation 5"),
     ("policy-unknown", {"early_stopping": {"policy": "medain"}}, "early_stopping.policy",
-     "unknown policy 'medain' (available: none, bandit, median, truncation, hyperband, auto)"),
+     "unknown policy 'medain' (available: none, bandit, median, truncation, hyperband, auto,"
+     " previous_median)"),
     ("interval-zero", {"early_stopping": {"policy": "median", "evaluation_interval": 0}},
      "early_stopping.evaluation_interval", "greater than or equal to 1"),
     ("delay-negative", {"early_stopping": {"policy": "median", "delay_evaluation": -1}},

@@ -1,7 +1,9 @@
 """The bridge between spec domains and optuna's distributions (for the bayesian searcher).
 
-Each domain becomes one optuna distribution and a `decode` from optuna's
-value to the configuration's value:
+Each domain becomes one optuna distribution, a `decode` from optuna's value
+to the configuration's value and an `encode` back (for results learnt from
+outside the study, e.g. a warm start's prior trials; it raises ValueError for
+a value the domain does not hold):
 
 - float/int, scale linear or log: optuna's own float/int (log=True for log).
 - float with q: an int over the index k of the multiples k*q within the
@@ -53,10 +55,35 @@ class Codec:
 
     distribution: BaseDistribution
     decode: Callable[[Any], Any]
+    encode: Callable[[Any], Any]
+
+
+def _checked(domain: Any, encode: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def checked(value: Any) -> Any:
+        if not space.contains(domain, value):
+            raise ValueError(f"{value!r} is not in the domain")
+        return encode(value)
+
+    return checked
+
+
+def _to_unit(domain: Any, value: Any) -> float:
+    """The smallest quantile u whose value reaches `value` (from_unit is monotone in u)."""
+    rising = space.from_unit(domain, 0.0) <= space.from_unit(domain, 1.0)
+    lo, hi = 0.0, 1.0
+    for _ in range(64):
+        mid = (lo + hi) / 2
+        below = space.from_unit(domain, mid) < value
+        if below == rising:
+            lo = mid
+        else:
+            hi = mid
+    return min(hi, 1.0 - 1e-12)
 
 
 def _unit(domain: Any) -> Codec:
-    return Codec(FloatDistribution(0.0, 1.0), lambda u: space.from_unit(domain, u))
+    return Codec(FloatDistribution(0.0, 1.0), lambda u: space.from_unit(domain, u),
+                 _checked(domain, lambda v: _to_unit(domain, v)))
 
 
 def _multiples(q: float, first: int, last: int, log: bool, as_int: bool = False) -> Codec:
@@ -64,14 +91,25 @@ def _multiples(q: float, first: int, last: int, log: bool, as_int: bool = False)
         value = round(int(k) * q, 12)
         return int(round(value)) if as_int else float(value)
 
-    return Codec(IntDistribution(first, last, log=log), decode)
+    def encode(value: Any) -> int:
+        k = int(round(float(value) / q))
+        if not first <= k <= last:
+            raise ValueError(f"{value!r} is not in the domain")
+        return k
+
+    return Codec(IntDistribution(first, last, log=log), decode, encode)
+
+
+def _identity(domain: Any, distribution: BaseDistribution,
+              cast: Callable[[Any], Any]) -> Codec:
+    return Codec(distribution, cast, _checked(domain, cast))
 
 
 def _float(d: FloatDomain) -> Codec:
     if d.scale == "reverse_log":
         return _unit(d)
     if d.q is None:
-        return Codec(FloatDistribution(d.low, d.high, log=d.scale == "log"), float)
+        return _identity(d, FloatDistribution(d.low, d.high, log=d.scale == "log"), float)
     first, last = math.ceil(d.low / d.q - 1e-9), math.floor(d.high / d.q + 1e-9)
     if d.scale == "log" and first < 1:
         return _unit(d)
@@ -82,11 +120,12 @@ def _distribution(d: DistributionDomain) -> Codec:
     name = d.distribution
     if name == "randint":
         assert d.upper is not None
-        return Codec(IntDistribution(0, d.upper - 1), int)
+        return _identity(d, IntDistribution(0, d.upper - 1), int)
     if name in ("uniform", "loguniform"):
         assert d.low is not None and d.high is not None
         cast: Callable[[Any], Any] = (lambda x: int(round(x))) if d.is_int else float
-        return Codec(FloatDistribution(d.low, d.high, log=name == "loguniform"), cast)
+        return Codec(FloatDistribution(d.low, d.high, log=name == "loguniform"), cast,
+                     _checked(d, float))
     if name in ("quniform", "qloguniform"):
         assert d.low is not None and d.high is not None and d.q is not None
         first, last = round(d.low / d.q), round(d.high / d.q)
@@ -104,18 +143,27 @@ def codec(domain: Any) -> Codec:
     if isinstance(domain, IntDomain):
         if domain.scale == "reverse_log":
             return _unit(domain)
-        return Codec(IntDistribution(domain.low, domain.high, log=domain.scale == "log"), int)
-    if isinstance(domain, CategoricalDomain):
+        return _identity(
+            domain, IntDistribution(domain.low, domain.high, log=domain.scale == "log"), int)
+    if isinstance(domain, CategoricalDomain | DiscreteDomain):
         values = list(domain.values)
-        return Codec(CategoricalDistribution(list(range(len(values)))), lambda i: values[int(i)])
-    if isinstance(domain, DiscreteDomain):
-        values = list(domain.values)
-        return Codec(IntDistribution(0, len(values) - 1), lambda i: values[int(i)])
+        distribution: BaseDistribution = (
+            CategoricalDistribution(list(range(len(values))))
+            if isinstance(domain, CategoricalDomain) else IntDistribution(0, len(values) - 1))
+        return Codec(distribution, lambda i: values[int(i)],
+                     _checked(domain, lambda v: _index(values, v)))
     if isinstance(domain, BoolDomain):
-        return Codec(CategoricalDistribution([False, True]), bool)
+        return Codec(CategoricalDistribution([False, True]), bool, _checked(domain, bool))
     if isinstance(domain, DistributionDomain):
         return _distribution(domain)
     raise TypeError(f"unknown domain {type(domain).__name__}")
+
+
+def _index(values: list[Any], value: Any) -> int:
+    for i, candidate in enumerate(values):
+        if space.value_matches(value, [candidate]):
+            return i
+    raise ValueError(f"{value!r} is not in the domain")
 
 
 def suggest(trial: optuna.Trial, name: str, distribution: BaseDistribution) -> Any:

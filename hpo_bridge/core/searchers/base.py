@@ -47,6 +47,12 @@ class Searcher(ABC):
     def report(self, trial_id: int, interval: int, value: float) -> None:  # noqa: B027
         """An intermediate objective value (interval is 1-based). Optional."""
 
+    def observe(  # noqa: B027 - optional: searchers without a model have nothing to learn
+        self, params: dict[str, Any], status: TrialStatus, value: float | list[float] | None
+    ) -> None:
+        """A result from outside the study (a warm start's prior trial), learnt before the
+        first ask. Parameters outside this study's space are ignored."""
+
     def stopping_rule(self) -> StoppingRule | None:
         """A rule tied to this searcher (hyperband rungs), used instead of the spec's policy."""
         return None

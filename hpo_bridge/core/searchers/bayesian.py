@@ -17,6 +17,9 @@ parameters are simply never suggested when their condition fails (see
   timed-out and cancelled trials, and any trial without a valid value,
   become FAIL, which TPE ignores. Intermediate reports are not used: optuna's
   samplers only read them through pruners, and stopping is the rule's job.
+- observe (warm start): a prior result joins optuna's history as a finished
+  trial (its parameters encoded as optuna holds them); one outside the search
+  space is skipped. It is part of the state like any trial.
 - Determinism: before every ask the sampler's random states are reseeded
   from (strategy.seed, number of asks so far), so a proposal depends only on
   the seed, the history and its index. The state is that history (optuna's
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
 DEFAULT_STARTUP_TRIALS = 10  # optuna's own default for TPE and GP
 
 RUNNING, COMPLETE, FAIL = "running", "complete", "fail"
+PRIOR = 0  # the trial id of observed (prior) results in the state: no trial of the study
 _STATES = {RUNNING: TrialState.RUNNING, COMPLETE: TrialState.COMPLETE, FAIL: TrialState.FAIL}
 
 
@@ -139,6 +143,31 @@ class BayesianSearcher(Searcher):
                 self._study.tell(number, values)
         self.records[number][2:] = [FAIL, None] if values is None else [COMPLETE, values]
 
+    def observe(
+        self, params: dict[str, Any], status: TrialStatus, value: float | list[float] | None
+    ) -> None:
+        internal: dict[str, Any] = {}
+        for name in self.names:
+            if name not in params:
+                continue
+            try:
+                internal[name] = self.codecs[name].encode(params[name])
+            except (ValueError, TypeError):
+                return  # not a point of this space: nothing to learn
+        if not internal:
+            return
+        values = self._values(status, value)
+        state = FAIL if values is None else COMPLETE
+        frozen = create_trial(
+            params=internal,
+            distributions={name: self.codecs[name].distribution for name in internal},
+            state=_STATES[state],
+            values=values,
+        )
+        with _optuna.quiet():
+            self._study.add_trial(frozen)
+        self.records.append([PRIOR, internal, state, values])
+
     def _values(self, status: TrialStatus, value: float | list[float] | None) -> list[float] | None:
         """The objective values optuna gets, or None when the trial counts as failed."""
         if not status.counts_as_result or value is None:
@@ -173,5 +202,6 @@ class BayesianSearcher(Searcher):
                 values=values if status == COMPLETE else None,
             )
             self._study.add_trial(frozen)  # numbered in order: its number is its position
-            self._numbers[int(trial_id)] = len(self.records)
+            if int(trial_id) != PRIOR:
+                self._numbers[int(trial_id)] = len(self.records)
             self.records.append([int(trial_id), dict(params), status, values])
