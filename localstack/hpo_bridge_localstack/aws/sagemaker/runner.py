@@ -174,6 +174,7 @@ class SageMakerTuningHost(TuningHost):
                 index=event.trial_id,
                 tuned=tuned,
                 trial_id=event.trial_id,
+                tags=self.job.tags,
             )
             self._followers[event.trial_id] = TrainingJobFollower(
                 training, self.outputs, self.book.lock, self.job.objective_metric)

@@ -67,6 +67,7 @@ SERVED_OPERATIONS = (
     "DescribeTrainingJob",
     "ListTrainingJobs",
     "StopTrainingJob",
+    "ListTags",
 )
 
 TUNING_SORT = {
@@ -274,7 +275,8 @@ class SageMakerService:
                                 f" ({arn})")
         definition = {k: v for k, v in params.items() if k not in ("TrainingJobName", "Tags")}
         job = TrainingJob(name=name, arn=arn, region=caller.region, account=caller.account,
-                          definition=definition, created=self.now())
+                          definition=definition, created=self.now(),
+                          tags=list(params.get("Tags") or []))
         self.training_jobs[key] = job
         if self.run_jobs:
             work_dir = self.work_dir / caller.account / caller.region / "training-jobs" / name
@@ -321,6 +323,22 @@ class SageMakerService:
             elif run is None:
                 job.finish(STOPPED, "Stopped", now)
         return {}
+
+    # -- tags ------------------------------------------------------------------------------
+    def op_list_tags(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        """The Tags of a tuning or training job, given at creation."""
+        arn = params["ResourceArn"]
+        for job in [*self.tuning_jobs.values(), *self.training_jobs.values()]:
+            if job.arn == arn and (job.account, job.region) == (caller.account, caller.region):
+                tags = job.tags
+                break
+        else:
+            raise ResourceNotFound(f"Resource {arn} not found.")
+        chunk, token = page(tags, params, ["ResourceArn"])
+        out: dict[str, Any] = {"Tags": chunk}
+        if token:
+            out["NextToken"] = token
+        return out
 
     # -- used by the runner ----------------------------------------------------------------
     def register_training_job(self, job: TrainingJob) -> None:

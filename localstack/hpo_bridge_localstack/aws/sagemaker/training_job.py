@@ -66,6 +66,7 @@ class TrainingJob:
     transitions: list[dict[str, Any]] = field(default_factory=list)
     log_stream: str | None = None
     stop_requested: bool = False
+    tags: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.modified = self.created
@@ -202,6 +203,8 @@ class TrainingJob:
         }
         for key in ECHOED:
             answer[key] = d.get(key)
+        if answer["OutputDataConfig"] is not None:  # SageMaker shows KmsKeyId, empty if unset
+            answer["OutputDataConfig"] = {"KmsKeyId": "", **answer["OutputDataConfig"]}
         for key in FLAGS:
             answer[key] = bool(d.get(key, False))
         return drop_none(answer)

@@ -51,6 +51,11 @@ class TuningJob:
     # Warm start: the parents' training jobs, known at creation (OverallBestTrainingJob).
     parent_jobs: list[TrainingJob] = field(default_factory=list)
 
+    @property
+    def tags(self) -> list[dict[str, str]]:
+        """The request's Tags (SageMaker gives them to every training job it launches)."""
+        return list(self.request.get("Tags") or [])
+
     def __post_init__(self) -> None:
         self.modified = self.created
 
@@ -146,23 +151,28 @@ class TuningJob:
         )
 
     def _definitions(self) -> dict[str, Any]:
-        """The definition(s) as DescribeHyperParameterTuningJob shows them."""
+        """The definition(s) as DescribeHyperParameterTuningJob shows them: with the static
+        hyperparameter SageMaker adds, and the ResourceConfig its training jobs run with
+        (the SageMaker SDK sends HyperParameterTuningResourceConfig, and reads
+        ResourceConfig back in HyperparameterTuner.attach)."""
         out: dict[str, Any] = {}
         if self.request.get("TrainingJobDefinition"):
-            single = dict(self.request["TrainingJobDefinition"])
-            single["StaticHyperParameters"] = self.static_hyperparameters()
-            out["TrainingJobDefinition"] = single
+            out["TrainingJobDefinition"] = self._shown(self.request["TrainingJobDefinition"])
         if self.request.get("TrainingJobDefinitions"):
-            several = []
-            for d in self.request["TrainingJobDefinitions"]:
-                d = dict(d)
-                statics = dict(d.get("StaticHyperParameters") or {})
-                statics[TUNING_METRIC] = (d.get("TuningObjective") or self.objective).get(
-                    "MetricName", self.objective_metric)
-                d["StaticHyperParameters"] = statics
-                several.append(d)
-            out["TrainingJobDefinitions"] = several
+            out["TrainingJobDefinitions"] = [
+                self._shown(d) for d in self.request["TrainingJobDefinitions"]]
         return out
+
+    def _shown(self, definition: dict[str, Any]) -> dict[str, Any]:
+        shown = dict(definition)
+        statics = dict(definition.get("StaticHyperParameters") or {})
+        statics[TUNING_METRIC] = (definition.get("TuningObjective") or self.objective).get(
+            "MetricName", self.objective_metric)
+        shown["StaticHyperParameters"] = statics
+        resources = resource_config(definition)
+        if resources is not None:
+            shown["ResourceConfig"] = resources
+        return shown
 
     def describe(self, now: float) -> dict[str, Any]:
         best = self.best()
