@@ -63,7 +63,8 @@ def sdk_session(emulator: Any, bucket: str) -> Any:
 
 
 def aws(env: dict[str, str], *args: str, check: bool = True) -> Any:
-    """Run the AWS CLI; its parsed JSON output (or the finished process if check=False)."""
+    """Run the AWS CLI; its parsed JSON output (the text of `aws s3` commands; the finished
+    process with check=False)."""
     done = subprocess.run([str(AWS_CLI), "--endpoint-url", env["AWS_ENDPOINT_URL"],
                            "--output", "json", *args],
                           env={**os.environ, **env}, capture_output=True, text=True,
@@ -71,6 +72,8 @@ def aws(env: dict[str, str], *args: str, check: bool = True) -> Any:
     if not check:
         return done
     assert done.returncode == 0, done.stderr
+    if args[0] == "s3":
+        return done.stdout
     return json.loads(done.stdout) if done.stdout.strip() else {}
 
 

@@ -4,19 +4,27 @@ CloudWatch Logs searches only the streams whose names start with the prefix (the
 SageMaker SDK and `aws logs filter-log-events --log-stream-name-prefix <job>/` read one
 training job's logs that way). This app sits in front of moto for that one operation:
 it turns the prefix into the matching stream names (moto honours `logStreamNames`) and
-hands the request on; every other request goes to moto untouched. Giving both members is
-refused as CloudWatch Logs refuses it.
+hands the request on, then leaves out the null members moto's answer carries (CloudWatch
+Logs omits an absent nextToken). Giving both members is refused as CloudWatch Logs
+refuses it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from collections.abc import Iterable
 from typing import Any
 
 from hpo_bridge_localstack.aws.identity import caller_from
-from hpo_bridge_localstack.aws.protocol import ServiceError, error_body, response_headers
+from hpo_bridge_localstack.aws.protocol import (
+    ServiceError,
+    drop_none,
+    encode,
+    error_body,
+    response_headers,
+)
 from hpo_bridge_localstack.framework.http import Environ, Request, StartResponse, WSGIApp
 
 TARGET = "Logs_20140328.FilterLogEvents"
@@ -68,7 +76,21 @@ class FilterLogEventsByPrefix:
             raw = json.dumps(rewritten).encode()
         environ["wsgi.input"] = io.BytesIO(raw)
         environ["CONTENT_LENGTH"] = str(len(raw))
-        return self.app(environ, start_response)
+        return self._without_nulls(environ, start_response)
+
+    def _without_nulls(self, environ: Environ, start_response: StartResponse) -> list[bytes]:
+        answer: dict[str, Any] = {}
+
+        def keep(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
+            answer["status"], answer["headers"] = status, headers
+
+        body = b"".join(self.app(environ, keep))
+        if answer["status"].startswith("200"):
+            with contextlib.suppress(ValueError):  # not JSON: passed on as it is
+                body = encode(drop_none(json.loads(body)))
+        headers = [(k, v) for k, v in answer["headers"] if k.lower() != "content-length"]
+        start_response(answer["status"], [*headers, ("Content-Length", str(len(body)))])
+        return [body]
 
     @staticmethod
     def _by_names(environ: Environ, params: dict[str, Any],
