@@ -25,15 +25,28 @@ from aws_clients import (
 from botocore.exceptions import ClientError
 from hpo_bridge_localstack.testing import sagemaker_emulator, upload_code
 
-# accuracy per epoch from --curve; --fail makes it exit 3; --hold keeps it running after.
+# accuracy per epoch from --curve; --fail makes it exit 3; --hold keeps it running after;
+# with --release, a SIGTERM waits (up to 8 s) for that file before the script exits.
 TRAIN = '''
-import argparse, os, sys, time
+import argparse, os, signal, sys, time
 from pathlib import Path
 p = argparse.ArgumentParser()
 p.add_argument("--curve", default="0.5")
 p.add_argument("--fail", default="no")
 p.add_argument("--hold", type=float, default=0)
+p.add_argument("--release", default="")
 a = p.parse_args()
+
+
+def linger(signum, frame):
+    deadline = time.monotonic() + 8
+    while not os.path.exists(a.release) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sys.exit(0)
+
+
+if a.release:
+    signal.signal(signal.SIGTERM, linger)
 if a.fail != "no":
     print("Traceback: boom", file=sys.stderr)
     sys.exit(3)

@@ -48,8 +48,9 @@ def problems(service_model: Any, operation: str, value: Any) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def recorded() -> Recorder:
+def recorded(tmp_path_factory) -> Recorder:
     recorder = Recorder()
+    release = tmp_path_factory.mktemp("shapes") / "release"  # lets stopped jobs end
     with sagemaker_emulator() as emu:
         sm = recorder.attach(emu.client("sagemaker"))
         logs = recorder.attach(emu.client("logs"))
@@ -70,10 +71,12 @@ def recorded() -> Recorder:
                                    "ParentHyperParameterTuningJobs": [
                                        {"HyperParameterTuningJobName": "shapes-done"}]}
         sm.create_hyper_parameter_tuning_job(**warm)
-        tuning("shapes-held", values={"curve": ["0.3"]}, statics={"hold": "60"})
+        tuning("shapes-held", values={"curve": ["0.3"]},
+               statics={"hold": "60", "release": str(release)})
         sm.create_training_job(**training_request(code, "shapes-single", curve="0.2"))
         sm.create_training_job(**training_request(code, "shapes-single-fail", fail="yes"))
-        sm.create_training_job(**training_request(code, "shapes-single-held", hold="60"))
+        sm.create_training_job(**training_request(code, "shapes-single-held", hold="60",
+                                                  release=str(release)))
 
         def describe_everything() -> None:
             for page in sm.get_paginator("list_hyper_parameter_tuning_jobs").paginate(
@@ -98,7 +101,8 @@ def recorded() -> Recorder:
         describe_everything()  # some jobs still in progress
         sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="shapes-held")
         sm.stop_training_job(TrainingJobName="shapes-single-held")
-        describe_everything()  # stopping
+        describe_everything()  # stopping: the held scripts wait for `release`
+        release.touch()
         for name in ("shapes-warm", "shapes-held"):
             wait_for_tuning_job(sm, name)
         for name in ("shapes-single", "shapes-single-fail", "shapes-single-held"):

@@ -5,6 +5,7 @@ model and output data packed into S3."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from dataclasses import dataclass
@@ -32,19 +33,33 @@ FINAL_STATUS = {
 
 class AwsOutputs:
     """The emulator's own S3, CloudWatch Logs and CloudWatch clients in one account and
-    region, with the log lines and data points waiting to be sent."""
+    region, with the log lines and data points waiting to be sent. The clients are made on
+    first use, in the job's own thread (not while the API holds its lock)."""
 
     def __init__(self, endpoint_url: str, region: str, account: str) -> None:
-        def client(service: str) -> Any:
-            return internal_client(service, endpoint_url, region, account)
+        self._where = (endpoint_url, region, account)
 
-        self.s3 = client("s3")
-        self.logs = LogShipper(client("logs"))
-        self.metrics = MetricPublisher(client("cloudwatch"))
+    def _client(self, service: str) -> Any:
+        return internal_client(service, *self._where)
+
+    @functools.cached_property
+    def s3(self) -> Any:
+        return self._client("s3")
+
+    @functools.cached_property
+    def logs(self) -> LogShipper:
+        return LogShipper(self._client("logs"))
+
+    @functools.cached_property
+    def metrics(self) -> MetricPublisher:
+        return MetricPublisher(self._client("cloudwatch"))
 
     def flush(self) -> None:
         """Send what is buffered; logs and metrics are best effort (never fail a job)."""
-        for part in (self.logs, self.metrics):
+        for name in ("logs", "metrics"):
+            part = self.__dict__.get(name)  # nothing to send from a part never used
+            if part is None:
+                continue
             try:
                 part.flush()
             except Exception:
