@@ -166,7 +166,8 @@ class SageMakerService:
         if self.run_jobs:
             host = SageMakerTuningHost(self, job, priors=prior_trials(params, inherited))
             self.runs[key] = host.start(
-                self.work_dir / caller.account / caller.region / name, f"tuning-{name}")
+                self.work_dir / caller.account / caller.region / "tuning-jobs" / name,
+                f"tuning-{name}")
         return {"HyperParameterTuningJobArn": job.arn}
 
     def _parents(self, params: dict[str, Any], caller: Caller) -> list[TuningJob]:
