@@ -5,14 +5,23 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EDITABLES := -e '.[test,examples,azure,vertex]' $(foreach p,$(wildcard plugins/*/pyproject.toml),-e $(dir $(p))) $(if $(wildcard localstack/pyproject.toml),-e localstack)
 
-.PHONY: demo test lint install clean bench bench-quick
+.PHONY: demo test lint typecheck install clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml $(wildcard plugins/*/pyproject.toml) $(wildcard localstack/pyproject.toml)
+# Node programs the emulators start (Azurite for `hpo-bridge emulate azure`): npm ci into
+# localstack/node/node_modules, from the committed package-lock.json.
+NODE_DIR := localstack/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
+
+$(STAMP): $(BIN)/python pyproject.toml $(wildcard plugins/*/pyproject.toml) $(wildcard localstack/pyproject.toml) $(NODE_STAMP)
 	$(BIN)/pip install --quiet $(EDITABLES)
 	touch $(STAMP)
+
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
 install: $(STAMP)
 
@@ -26,8 +35,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# ruff, then the layer rules of DESIGN.md as import-linter contracts ([tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check hpo_bridge tests $(wildcard plugins) $(wildcard localstack) $(wildcard benchmarks) $(wildcard examples)
+	$(BIN)/lint-imports
+
+# mypy over hpo_bridge and every plugin package under plugins/ ([tool.mypy]).
+TYPED_PACKAGES := hpo_bridge $(notdir $(patsubst %/,%,$(dir $(wildcard plugins/*/hpo_bridge_*/__init__.py))))
+typecheck: $(STAMP)
+	MYPYPATH="$$(printf '%s:' $(wildcard plugins/*/))" $(BIN)/mypy $(foreach p,$(TYPED_PACKAGES),-p $(p))
 
 # Benchmarks against peers (optuna, Syne Tune): the `bench` extra holds the peers.
 # Full run <= 30 minutes (results in benchmarks/results/latest.*, committed); quick run

@@ -14,8 +14,8 @@ from hpo_bridge._version import __version__
 _LAZY = {
     "TuningSpec": "hpo_bridge.spec",
     "SpecError": "hpo_bridge.spec",
-    "load_spec": "hpo_bridge.spec",
-    "validate_spec": "hpo_bridge.spec",
+    "load_spec": "hpo_bridge.loading",
+    "validate_spec": "hpo_bridge.loading",
     "dump_spec": "hpo_bridge.spec",
     "hookimpl": "hpo_bridge.hookspecs",
 }

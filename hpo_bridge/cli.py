@@ -101,10 +101,12 @@ def _usage_errors() -> tuple[type[Exception], type[Exception], type[BaseExceptio
 
     Newer typer releases vendor click as typer._click; older ones use click.
     """
+    import importlib
+
     from typer import Abort
 
     try:
-        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+        module = importlib.import_module("typer._click.exceptions")
     except ImportError:
-        from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
-    return UsageError, NoArgsIsHelpError, Abort
+        module = importlib.import_module("click.exceptions")
+    return module.UsageError, module.NoArgsIsHelpError, Abort

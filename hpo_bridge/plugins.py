@@ -12,6 +12,7 @@ from typing import Any
 import pluggy
 
 from hpo_bridge import hookspecs
+from hpo_bridge.spec.catalogue import Catalogue
 
 KINDS = ("backends", "executors", "searchers", "stopping_rules", "contracts")
 ENTRY_POINT_GROUP = "hpo_bridge"
@@ -47,7 +48,9 @@ class Component:
     def load(self) -> Callable[..., Any]:
         """The factory, importing it on first use when given as "module:attribute"."""
         if isinstance(self.factory, str):
-            self.factory = _resolve(self.factory)
+            resolved: Callable[..., Any] = _resolve(self.factory)
+            self.factory = resolved
+            return resolved
         return self.factory
 
     def create(self, *args: Any, **kwargs: Any) -> Any:
@@ -75,12 +78,28 @@ class Registry:
     def get(self, kind: str, name: str) -> Component | None:
         return self.components[kind].get(name)
 
+    def catalogue(self) -> Catalogue:
+        """What spec validation needs to know of the installed components (names, and each
+        backend's settings model, imported only when a spec uses that backend)."""
+        backends = self.components["backends"]
+        return Catalogue(
+            searchers=tuple(self.names("searchers")),
+            stopping_rules=tuple(self.names("stopping_rules")),
+            contracts=tuple(self.names("contracts")),
+            executors=tuple(self.names("executors")),
+            backends={name: _settings_loader(comp) for name, comp in backends.items()},
+        )
+
     def require(self, kind: str, name: str) -> Component:
         comp = self.get(kind, name)
         if comp is None:
             label = kind.rstrip("s").replace("_", " ")
             raise KeyError(f"unknown {label} {name!r} (available: {', '.join(self.names(kind))})")
         return comp
+
+
+def _settings_loader(component: Component) -> Callable[[], Any]:
+    return lambda: component.settings
 
 
 _registry: Registry | None = None
@@ -90,53 +109,50 @@ def _builtin_modules() -> list[str]:
     return ["hpo_bridge.builtins"]
 
 
-def _collect(registry: Registry, pm: pluggy.PluginManager, plugin: object, name: str, dist: str):
-    """Call one plugin's register hooks, attributing each component to it."""
+def _collect(registry: Registry, pm: pluggy.PluginManager, dists: dict[str, str]) -> None:
+    """Call every plugin's register hooks, attributing each component to its plugin."""
     for kind in KINDS:
-        impl = getattr(plugin, f"register_{kind}", None)
-        if impl is None:
-            continue
+        hook = getattr(pm.hook, f"register_{kind}")
+        # In registration order (built-ins first), so a later plugin's component of the
+        # same name wins.
+        for impl in hook.get_hookimpls():
+            plugin, dist = impl.plugin_name, dists.get(impl.plugin_name, "?")
 
-        def register(
-            comp_name: str,
-            factory: Callable[..., Any] | str,
-            *,
-            description: str = "",
-            settings: Any = None,
-            _kind: str = kind,
-        ) -> None:
-            registry.components[_kind][comp_name] = Component(
-                _kind, comp_name, factory, name, dist, description, settings
-            )
+            def register(comp_name: str, factory: Callable[..., Any] | str, *,
+                         description: str = "", settings: Any = None,
+                         _kind: str = kind, _plugin: str = plugin, _dist: str = dist) -> None:
+                registry.components[_kind][comp_name] = Component(
+                    _kind, comp_name, factory, _plugin, _dist, description, settings)
 
-        try:
-            impl(register=register)
-        except Exception as exc:  # a broken plugin must not break the others
-            registry.failures.append(LoadFailure(name, dist, f"{type(exc).__name__}: {exc}"))
+            try:
+                impl.function(register=register)
+            except Exception as exc:  # a broken plugin must not break the others
+                registry.failures.append(
+                    LoadFailure(plugin, dist, f"{type(exc).__name__}: {exc}"))
 
 
 def build_registry(extra_plugins: list[tuple[str, object]] | None = None) -> Registry:
     pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
     pm.add_hookspecs(hookspecs)
     registry = Registry(manager=pm)
+    dists: dict[str, str] = {}
     for module_name in _builtin_modules():
-        module = importlib.import_module(module_name)
-        pm.register(module, name=module_name)
-        _collect(registry, pm, module, module_name, BUILTIN_DIST)
+        pm.register(importlib.import_module(module_name), name=module_name)
+        dists[module_name] = BUILTIN_DIST
     for ep in md.entry_points(group=ENTRY_POINT_GROUP):
         dist = ep.dist.name if ep.dist is not None else "?"
         if dist == BUILTIN_DIST:
             continue
         try:
-            plugin = ep.load()
-            pm.register(plugin, name=ep.name)
+            pm.register(ep.load(), name=ep.name)
         except Exception as exc:
             registry.failures.append(LoadFailure(ep.name, dist, f"{type(exc).__name__}: {exc}"))
             continue
-        _collect(registry, pm, plugin, ep.name, dist)
+        dists[ep.name] = dist
     for name, plugin in extra_plugins or []:
         pm.register(plugin, name=name)
-        _collect(registry, pm, plugin, name, "<runtime>")
+        dists[name] = "<runtime>"
+    _collect(registry, pm, dists)
     return registry
 
 

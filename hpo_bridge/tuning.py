@@ -101,6 +101,7 @@ def build_tuner(
     backlog: Sequence[tuple[str, int, int | None, float | None]] = (),
     elapsed: float = 0.0,
     poll_interval: float | None = None,
+    durable: Callable[[], None] | None = None,
     registry: Registry | None = None,
     priors: Sequence[Trial] = (),
 ) -> Tuner:
@@ -109,7 +110,8 @@ def build_tuner(
     `previous`, `backlog`, `searcher_state` and `elapsed` continue a stored study (see
     core/tuner.py on resume). `poll_interval` defaults to the executor's own wake-up
     interval (`Executor.idle_poll`: a real-time executor wakes up now and then; a
-    simulated one only for its events).
+    simulated one only for its events). `durable` makes the journal durable (the store's
+    commit): the tuner calls it before every trial's process starts.
 
     `priors` warm-start a new study with ended trials of earlier ones (negative ids, so
     they come before every trial of this study): the searcher observes each result and
@@ -123,7 +125,7 @@ def build_tuner(
         _learn(spec, searcher, rule, prior)
     poll = poll_interval if poll_interval is not None else executor.idle_poll
     return Tuner(spec, searcher, executor, rule=rule, sink=sink, previous=previous,
-                 backlog=backlog, elapsed=elapsed, poll_interval=poll)
+                 backlog=backlog, elapsed=elapsed, poll_interval=poll, durable=durable)
 
 
 def _learn(spec: TuningSpec, searcher: Searcher, rule: StoppingRule | None,

@@ -15,8 +15,9 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from hpo_bridge.hookspecs import hookimpl
+from hpo_bridge.loading import validate_spec
 from hpo_bridge.plugins import KINDS, registry, reset_registry
-from hpo_bridge.spec import SpecError, validate_spec
+from hpo_bridge.spec import SpecError
 
 TOY_PLUGIN = '''
 """A throw-away hpo-bridge plugin: one searcher, one stopping rule, one backend."""

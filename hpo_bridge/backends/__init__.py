@@ -59,6 +59,7 @@ from hpo_bridge.backends.native import (
     NativeBackend,
 )
 from hpo_bridge.backends.paging import paginate
+from hpo_bridge.backends.ranges import Choice, Gaussian, NumericRange, ParamRange, normalized
 from hpo_bridge.backends.retry import RetryPolicy
 from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.store import Store, StoreError
@@ -69,18 +70,22 @@ __all__ = [
     "Backend",
     "BackendError",
     "CapabilityTable",
+    "Choice",
     "CloudCallError",
     "CloudError",
     "Compiled",
     "ErrorKind",
     "Gap",
+    "Gaussian",
     "InvalidRequest",
     "Issues",
     "JobExists",
     "JobState",
     "JobStatus",
     "NativeBackend",
+    "NumericRange",
     "Outcome",
+    "ParamRange",
     "QuietView",
     "RetryPolicy",
     "RunOptions",
@@ -99,6 +104,7 @@ __all__ = [
     "derive_name",
     "fill_name",
     "is_subset",
+    "normalized",
     "paginate",
     "request_digest",
     "spec_features",

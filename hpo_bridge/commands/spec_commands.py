@@ -31,7 +31,7 @@ def validate(spec: SpecArgument) -> None:
 
 def schema() -> None:
     """Print the spec's JSON Schema (for editors)."""
-    from hpo_bridge.spec.schema import spec_schema
+    from hpo_bridge.loading import spec_schema
 
     typer.echo(json.dumps(spec_schema(), indent=2))
 

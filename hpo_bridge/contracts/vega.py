@@ -27,7 +27,8 @@ class VegaContract(TrialContract):
     name = "vega"
 
     def arguments(self, ctx: TrialContext) -> list[str]:
-        return equals_args(all_values(ctx))
+        # Vega tells a trial its budget through EPOCHS only (see environment()).
+        return equals_args(all_values(ctx, with_budget=False))
 
     def environment(self, ctx: TrialContext) -> dict[str, str]:
         env = {"PIPESTEP": ctx.stage}

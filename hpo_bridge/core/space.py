@@ -25,6 +25,12 @@ definition of every domain:
   hyperopt - Azure's sampler - uses). `type: int` casts the result to int.
 - categorical/discrete: values[floor(u * n)]; bool: u >= 0.5.
 
+Domains are read through their normalised view (hpo_bridge.core.ranges):
+the spec's float/int are NumericRanges with rounding "grid", Azure's
+uniform/loguniform/quniform/qloguniform NumericRanges with rounding "draw",
+randint one with rounding "floor", the normal family Gaussians, and
+categorical/discrete/bool Choices.
+
 A parameter with a `condition` is active only when its parent is active and
 takes one of the condition's values; inactive parameters are absent from the
 configuration. Parents are drawn before their children (`ordered_names`).
@@ -40,17 +46,19 @@ from typing import Any
 
 import numpy as np
 
-from hpo_bridge.spec.domains import (
-    BoolDomain,
-    CategoricalDomain,
-    DiscreteDomain,
-    DistributionDomain,
-    FloatDomain,
-    IntDomain,
+from hpo_bridge.core.ranges import (
+    Choice,
+    Gaussian,
+    NumericRange,
+    ParamRange,
+    as_range,
+    grid_steps,
+    on_grid,
     same_value,
 )
 
-Space = Mapping[str, Any]  # parameter name -> domain (hpo_bridge.spec.domains)
+# Parameter name -> domain (a spec domain, or anything whose `normalized()` is a ParamRange).
+Space = Mapping[str, Any]
 
 _STD_NORMAL = NormalDist()
 # Unit numbers are kept off 0 and 1 so the normal's inverse CDF stays finite (about 7 sigma).
@@ -139,69 +147,62 @@ def _quantize(x: float, q: float) -> float:
     return round(round(x / q) * q, 12)
 
 
-def _q_steps(d: FloatDomain) -> tuple[int, int]:
-    """First and last multiple index of q within [low, high] (as `grid_values()` counts them)."""
-    assert d.q is not None
-    first = math.ceil(d.low / d.q - 1e-9)
-    last = math.floor(d.high / d.q + 1e-9)
+def _q_steps(r: NumericRange) -> tuple[int, int]:
+    """First and last multiple index of the step within [low, high] (as a grid counts them)."""
+    assert r.step is not None
+    first, last = grid_steps(r.low, r.high, r.step)
     if first > last:
-        raise ValueError(f"no multiple of q={d.q} lies within [{d.low}, {d.high}]")
+        raise ValueError(f"no multiple of q={r.step} lies within [{r.low}, {r.high}]")
     return first, last
 
 
-def _float_value(d: FloatDomain, u: float) -> float:
-    x = _scaled(d.low, d.high, d.scale, u)
-    if d.q is None:
+def _grid_value(r: NumericRange, u: float) -> int | float:
+    """The spec's float and int: the nearest integer / multiple of the step within bounds."""
+    if r.integer:
+        # Widen by half a step each side so rounding gives the end values their full share.
+        x = _scaled(r.low - 0.5, r.high + 0.5, r.scale, u)
+        return int(min(max(round(x), r.low), r.high))
+    x = _scaled(r.low, r.high, r.scale, u)
+    if r.step is None:
         return float(x)
-    first, last = _q_steps(d)
-    k = min(max(round(x / d.q), first), last)
-    return float(round(k * d.q, 12))
+    first, last = _q_steps(r)
+    k = min(max(round(x / r.step), first), last)
+    return float(round(k * r.step, 12))
 
 
-def _int_value(d: IntDomain, u: float) -> int:
-    # Widen by half a step each side so rounding gives the end values their full share.
-    x = _scaled(d.low - 0.5, d.high + 0.5, d.scale, u)
-    return int(min(max(round(x), d.low), d.high))
+def _numeric_value(r: NumericRange, u: float) -> int | float:
+    if r.rounding == "floor":  # Azure's randint: floor of a uniform draw over the integers
+        count = int(r.high - r.low) + 1
+        return int(r.low) + int(min(math.floor(u * count), count - 1))
+    if r.rounding == "grid":
+        return _grid_value(r, u)
+    x = _scaled(r.low, r.high, r.scale, u)  # Azure's draw, then round(x / q) * q
+    if r.step is not None:
+        x = _quantize(x, r.step)
+    return int(round(x)) if r.integer else float(x)
 
 
-def _distribution_value(d: DistributionDomain, u: float) -> int | float:
-    name = d.distribution
-    if name == "randint":
-        assert d.upper is not None
-        return int(min(math.floor(u * d.upper), d.upper - 1))
-    if name in ("uniform", "quniform"):
-        assert d.low is not None and d.high is not None
-        x = _scaled(d.low, d.high, "linear", u)
-    elif name in ("loguniform", "qloguniform"):
-        assert d.low is not None and d.high is not None
-        x = _scaled(d.low, d.high, "log", u)
-    else:
-        assert d.mu is not None and d.sigma is not None
-        x = d.mu + d.sigma * _STD_NORMAL.inv_cdf(_clip_unit(u))
-        if name in ("lognormal", "qlognormal"):
-            x = math.exp(x)
-    if d.q is not None:
-        x = _quantize(x, d.q)
-    if d.is_int:
-        return int(round(x))
-    return float(x)
+def _gaussian_value(g: Gaussian, u: float) -> int | float:
+    x = g.mu + g.sigma * _STD_NORMAL.inv_cdf(_clip_unit(u))
+    if g.log:
+        x = math.exp(x)
+    if g.step is not None:
+        x = _quantize(x, g.step)
+    return int(round(x)) if g.integer else float(x)
 
 
 def from_unit(domain: Any, u: float) -> Any:
-    """The value of `domain` at quantile u in [0, 1) (see the module docstring)."""
+    """The value of `domain` (or of its normalised range) at quantile u in [0, 1)
+    (see the module docstring)."""
     u = min(max(float(u), 0.0), _U_MAX)
-    if isinstance(domain, FloatDomain):
-        return _float_value(domain, u)
-    if isinstance(domain, IntDomain):
-        return _int_value(domain, u)
-    if isinstance(domain, CategoricalDomain | DiscreteDomain):
-        values = domain.values
-        return values[min(int(u * len(values)), len(values) - 1)]
-    if isinstance(domain, BoolDomain):
-        return u >= 0.5
-    if isinstance(domain, DistributionDomain):
-        return _distribution_value(domain, u)
-    raise TypeError(f"unknown domain {type(domain).__name__}")
+    r: ParamRange = as_range(domain)
+    match r:
+        case Choice(values=values):  # bool: (False, True), so True from u >= 0.5
+            return values[min(int(u * len(values)), len(values) - 1)]
+        case Gaussian():
+            return _gaussian_value(r, u)
+        case NumericRange():
+            return _numeric_value(r, u)
 
 
 def config_from_units(spec_or_space: Any, units: Sequence[float]) -> dict[str, Any]:
@@ -241,37 +242,28 @@ def sample_value(domain: Any, rng: np.random.Generator) -> Any:
 def contains(domain: Any, value: Any) -> bool:
     """True when `value` is a value the domain can produce, of the right JSON type.
 
-    Finite domains defer to the spec's `domain.contains` (bounds, q multiples,
-    membership); continuous ones check bounds, q multiples and sign.
+    Choices check membership; ranges check the JSON type (int or float), bounds,
+    step multiples and sign.
     """
-    if isinstance(domain, BoolDomain | CategoricalDomain | DiscreteDomain):
-        return domain.contains(value)
+    r: ParamRange = as_range(domain)
+    if isinstance(r, Choice):
+        return r.contains(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
-    if isinstance(domain, IntDomain):
-        return isinstance(value, int) and domain.contains(value)
-    if isinstance(domain, FloatDomain):
-        if not isinstance(value, float):
-            return False
-        if domain.q is not None:
-            return domain.contains(value)
-        return domain.low <= value <= domain.high
-    if isinstance(domain, DistributionDomain):
-        if domain.is_int != isinstance(value, int):
-            return False
-        if domain.finite:
-            return domain.contains(value)
-        if domain.q is not None and not _is_multiple(value, domain.q):
-            return False
-        if domain.distribution in ("uniform", "loguniform"):
-            assert domain.low is not None and domain.high is not None
-            if domain.is_int:  # an int-typed draw is rounded, so it may sit half a step out
-                return round(domain.low) <= value <= round(domain.high)
-            return domain.low <= value <= domain.high
-        if domain.distribution in ("lognormal", "qlognormal"):
-            return value >= 0
-        return math.isfinite(value)
-    raise TypeError(f"unknown domain {type(domain).__name__}")
+    if r.integer != isinstance(value, int):
+        return False
+    match r:
+        case Gaussian():
+            if r.step is not None and not _is_multiple(value, r.step):
+                return False
+            return value >= 0 if r.log else math.isfinite(value)
+        case NumericRange():
+            if r.step is not None:
+                return on_grid(value, r.step, *r.step_indexes())
+            if r.integer:  # an int-typed draw is rounded, so it may sit half a step out
+                return round(r.low) <= value <= round(r.high)
+            return r.low <= value <= r.high
+    return False
 
 
 def _is_multiple(value: float, q: float) -> bool:

@@ -31,13 +31,14 @@ Definitions (where the issue left room):
 - Resume: trials that were pending or running when the orchestrator stopped are
   marked CANCELLED with a reason starting "interrupted", told to the searcher
   as results-less and not counted against `max_trials`; ids continue after the
-  largest previous id, so no id repeats.
+  largest previous id, so no id repeats. See core/resume.py (`ResumeReplay`).
 - Fullytrain (Vega, `trial.fullytrain`): when the search ends "finished", the
   best `top_k` distinct configurations are re-run at full budget (no resource)
   as new trials of stage "fullytrain", at most `max_parallel` at once, before
-  StudyEnded. They are not told to the searcher or the stopping rule and do not
-  count against `max_trials`; `trial_timeout` applies, `max_duration` does not
-  (it ends the search, not the stage after it). See core/fullytrain.py.
+  StudyEnded. See core/fullytrain.py (`FullytrainStage`).
+
+This module is the loop; the resume replay and the fullytrain stage are mixins
+of `Tuner` in their own modules.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from hpo_bridge.core.durations import format_duration
 from hpo_bridge.core.events import (
     ExecutorEvent,
     MetricReported,
@@ -55,13 +57,15 @@ from hpo_bridge.core.events import (
     StudyEvent,
     TrialCreated,
     TrialFinished,
+    TrialRetried,
     TrialStarted,
     TrialStatusChanged,
 )
 from hpo_bridge.core.executor import Executor
-from hpo_bridge.core.fullytrain import fullytrain_configs
+from hpo_bridge.core.fullytrain import FullytrainStage
 from hpo_bridge.core.limits import StudyProgress
 from hpo_bridge.core.ranking import best_trial
+from hpo_bridge.core.resume import BacklogEntry, ResumeReplay
 from hpo_bridge.core.searchers.base import Searcher
 from hpo_bridge.core.stopping.base import StoppingRule
 from hpo_bridge.core.trial import (
@@ -73,7 +77,6 @@ from hpo_bridge.core.trial import (
     is_interrupted,
     is_valid_number,
 )
-from hpo_bridge.spec.durations import format_duration
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
@@ -86,7 +89,7 @@ Sink = Callable[[StudyEvent], None]
 __all__ = ["INTERRUPTED", "Tuner", "is_interrupted"]
 
 
-class Tuner:
+class Tuner(ResumeReplay, FullytrainStage):
     """Drives one study: `run()` until it ends, or `step()` one round at a time."""
 
     def __init__(
@@ -98,11 +101,15 @@ class Tuner:
         rule: StoppingRule | None = None,
         sink: Sink | None = None,
         previous: Sequence[Trial] = (),
-        backlog: Sequence[tuple[str, int, int | None, float | None]] = (),
+        backlog: Sequence[BacklogEntry] = (),
         elapsed: float = 0.0,
         poll_interval: float = math.inf,
+        durable: Callable[[], None] | None = None,
     ) -> None:
         self.spec = spec
+        # Makes what the sink received durable (the store's commit): called before a
+        # trial's process starts, so no process runs that the journal does not know.
+        self._durable = durable or (lambda: None)
         self.searcher = searcher
         self.executor = executor
         self.clock = executor.clock
@@ -132,6 +139,11 @@ class Tuner:
         self._budget_used = 0
         self._next_id = 1
         self._pending_end: tuple[str, str] | None = None
+        self._reruns: list[Trial] = []  # interrupted trials to run again (resume), by id
+        self._closing: str | None = None  # why the orchestrator is stopping (interrupt())
+        self.interrupted = False  # stepped until interrupt() had every trial ended
+        bounds = spec.resource_bounds()
+        self._default_budget = bounds[1] if bounds is not None else None
         self._restore(previous, backlog)
         self._pending_end = self.progress.verdict()
 
@@ -155,10 +167,13 @@ class Tuner:
         return self.ended
 
     def step(self) -> bool:
-        """One round; False once the study has ended (then every trial has ended too)."""
-        if self._over:
+        """One round; False once the study has ended (then every trial has ended too), or
+        once `interrupt()` had every trial end."""
+        if self._over or self.interrupted:
             return False
-        if self._stage == FULLYTRAIN:
+        if self._closing is not None:
+            return self._closing_step()
+        if self.in_fullytrain:
             return self._fullytrain_step()
         self._check_duration()
         self._fill()
@@ -183,14 +198,36 @@ class Tuner:
             if self.ended is None:
                 self._end(status, reason)
             else:  # during the fullytrain stage
-                self._queue.clear()
-                self.ended = StudyEnded(self.now(), status, reason)
-                for trial_id in sorted(self._active):
-                    self._request_end(trial_id, TrialStatus.CANCELLED, f"study ended: {reason}")
+                self._cancel_fullytrain(status, reason)
             self._drain()
             self._close()
         assert self.ended is not None
         return self.ended
+
+    def interrupt(self, reason: str) -> None:
+        """The orchestrator is stopping (Ctrl-C, SIGTERM): launch nothing more; let the
+        trials that already reported their final interval finish, and end the others as
+        INTERRUPTED (`resume` runs them again). Step on until `step()` returns False; the
+        study does not end (no StudyEnded)."""
+        if self._over or self._closing is not None:
+            return
+        self._closing = reason
+        self._queue.clear()
+        for trial_id in sorted(self._active):
+            if not self._at_final_interval(self.trials[trial_id]):
+                self._request_end(trial_id, TrialStatus.INTERRUPTED, reason)
+
+    def _closing_step(self) -> bool:
+        if self._active:
+            self._handle(self.executor.poll(self._poll_timeout()))
+            self._enforce_timeouts()
+        if self._active:
+            return True
+        self.interrupted = True
+        return False
+
+    def _at_final_interval(self, trial: Trial) -> bool:
+        return trial.resource is not None and len(trial.values) >= trial.resource
 
     def take_searcher_state(self) -> dict | None:
         """The searcher's state if it changed since the last call (for the store)."""
@@ -205,6 +242,10 @@ class Tuner:
 
     # -- starting trials ---------------------------------------------------------------
     def _fill(self) -> None:
+        # Interrupted trials run again first (they were counted when first created).
+        while (self._reruns and self.ended is None and self._pending_end is None
+               and len(self._active) < self.max_parallel):
+            self._relaunch(self._reruns.pop(0))
         while (
             self.ended is None
             and self._pending_end is None
@@ -220,19 +261,37 @@ class Tuner:
                 return
             self._next_id += 1
             self._budget_used += 1
+            # The budget the trial is told (--epochs=9...): the searcher's, else the most
+            # the spec's resource allows, when the spec has one.
+            budget = suggestion.resource if suggestion.resource is not None \
+                else self._default_budget
             self._launch(Trial(
                 id=trial_id,
                 params=dict(suggestion.params),
-                resource=suggestion.resource,
+                resource=budget,
                 bracket=suggestion.bracket,
             ))
 
     def _launch(self, trial: Trial) -> None:
-        """Journal a new trial and start it on the executor."""
-        now = self.now()
+        """Journal a new trial (durably) and start it on the executor."""
         self.trials[trial.id] = trial
-        self.sink(TrialCreated(trial.id, now, trial.params, trial.resource, trial.bracket,
-                               trial.stage))
+        self.sink(TrialCreated(trial.id, self.now(), trial.params, trial.resource,
+                               trial.bracket, trial.stage))
+        self._start(trial)
+
+    def _relaunch(self, trial: Trial) -> None:
+        """Run an interrupted trial again: same id, configuration and budget."""
+        trial.attempt += 1
+        trial.status, trial.reason, trial.exit_code = TrialStatus.PENDING, None, None
+        trial.started_at = trial.ended_at = None
+        trial.values, trial.metrics = [], {}
+        self.sink(TrialRetried(trial.id, self.now(), trial.attempt,
+                               f"run again after an interruption (attempt {trial.attempt})"))
+        self._start(trial)
+
+    def _start(self, trial: Trial) -> None:
+        now = self.now()
+        self._durable()
         self._active.add(trial.id)
         timeout = self.spec.limits.trial_timeout
         if timeout is not None:
@@ -254,7 +313,7 @@ class Tuner:
         if self._deadlines:
             timeout = min(timeout, self._deadlines[0][0] - self.clock.now())
         max_duration = self.spec.limits.max_duration
-        if max_duration is not None and self._stage == HPO:
+        if max_duration is not None and not self.in_fullytrain:
             timeout = min(timeout, max_duration - self.now())
         return max(timeout, 0.0)
 
@@ -316,6 +375,12 @@ class Tuner:
         trial = self.trials.get(trial_id)
         if trial is None or trial_id not in self._active or trial_id in self._ending:
             return None  # reports after a stop request do not count
+        if event.name == self.primary and self._at_final_interval(trial):
+            assert trial.resource is not None
+            name = self.spec.trial.resource.name if self.spec.trial.resource else "epochs"
+            self._request_end(trial_id, TrialStatus.COMPLETED,
+                              f"reported past its budget of {trial.resource} {name}")
+            return None
         if self._journaled:
             self.sink(MetricReported(trial_id, self._study_time(event.time), event.name,
                                      event.value, event.raw))
@@ -348,6 +413,7 @@ class Tuner:
         self._active.discard(event.trial_id)
         t = self._study_time(event.time)
         requested = self._ending.pop(event.trial_id, None)
+        reason: str | None
         if requested is not None:
             status, reason = requested
         else:
@@ -369,8 +435,8 @@ class Tuner:
     ) -> None:
         trial.status, trial.reason, trial.exit_code, trial.ended_at = status, reason, exit_code, t
         self.sink(TrialStatusChanged(trial.id, t, status, reason, exit_code))
-        if trial.stage == FULLYTRAIN:
-            return
+        if trial.stage == FULLYTRAIN or status is TrialStatus.INTERRUPTED:
+            return  # nothing learns from an interrupted attempt: the trial runs again
         if self.rule is not None:
             self.rule.finished(trial.id)
         value = self._result(trial) if status.counts_as_result else None
@@ -440,86 +506,3 @@ class Tuner:
         self._over = True
         self.sink(self.ended)
         return False
-
-    # -- the fullytrain stage ----------------------------------------------------------------
-    def _begin_fullytrain(self) -> bool:
-        """Queue the stage's trials when the search finished; False when there are none."""
-        stage = self.spec.trial.fullytrain
-        if stage is None or self._stage == FULLYTRAIN or self.ended is None \
-                or self.ended.status != "finished":
-            return False
-        self._stage = FULLYTRAIN
-        for source in fullytrain_configs(self.spec, self.trials.values(), stage.top_k):
-            self._queue.append(Trial(id=self._next_id, params=dict(source.params),
-                                     stage=FULLYTRAIN))
-            self._next_id += 1
-        self._start_queued()
-        return bool(self._active)
-
-    def _start_queued(self) -> None:
-        while self._queue and len(self._active) < self.max_parallel:
-            self._launch(self._queue.pop(0))
-
-    def _fullytrain_step(self) -> bool:
-        self._handle(self.executor.poll(self._poll_timeout()))
-        self._enforce_timeouts()
-        self._start_queued()
-        if self._active:
-            return True
-        search = self.ended
-        assert search is not None
-        self.ended = StudyEnded(self.now(), search.status, search.reason)  # ends now
-        return self._close()
-
-    # -- resume ----------------------------------------------------------------------------
-    def _restore(self, previous: Sequence[Trial], backlog: Sequence[tuple]) -> None:
-        """Continue a study from its stored trials (see the module's notes on resume)."""
-        if not previous:
-            return
-        now = self.now()
-        replay = self.rule is not None and not self._searcher_rule
-        for trial in previous:
-            self.trials[trial.id] = trial
-        self._catch_up(backlog)
-        for trial in sorted(previous, key=lambda t: t.id):
-            self._next_id = max(self._next_id, trial.id + 1)
-            searched = trial.stage != FULLYTRAIN
-            if not trial.status.terminal:
-                trial.status, trial.reason, trial.ended_at = TrialStatus.CANCELLED, INTERRUPTED, now
-                self.sink(TrialStatusChanged(trial.id, now, trial.status, trial.reason))
-                if searched:
-                    self.searcher.tell(trial.id, trial.status, None)
-                    self.searcher_changed = True
-            if not searched:
-                continue  # the fullytrain stage runs again after the search (see above)
-            if not is_interrupted(trial):
-                self._budget_used += 1
-            if replay and self.rule is not None:
-                for interval, value in enumerate(trial.values, start=1):
-                    self.rule.report(trial.id, interval, value)
-                self.rule.finished(trial.id)
-        ended = sorted(
-            (t for t in self.trials.values()
-             if t.status.terminal and not is_interrupted(t) and t.stage != FULLYTRAIN),
-            key=lambda t: (t.ended_at if t.ended_at is not None else math.inf, t.id),
-        )
-        for trial in ended:
-            value = self._result(trial) if trial.status.counts_as_result else None
-            self.progress.trial_ended(trial.id, trial.status, value, trial.reason)
-
-    def _catch_up(self, backlog: Sequence[tuple]) -> None:
-        """Replay to the searcher what happened after its saved state (the store saves it
-        now and then, not every step): asks (the suggestion is dropped: the stored
-        params stand), objective reports and trial ends, in journal order."""
-        for kind, trial_id, interval, value in backlog:
-            trial = self.trials.get(trial_id)
-            if trial is None or trial.stage == FULLYTRAIN:
-                continue
-            self.searcher_changed = True
-            if kind == "ask":
-                self.searcher.ask(trial_id)
-            elif kind == "report" and interval is not None and value is not None:
-                self.searcher.report(trial_id, interval, value)
-            elif kind == "tell":
-                result = self._result(trial) if trial.status.counts_as_result else None
-                self.searcher.tell(trial_id, trial.status, result)

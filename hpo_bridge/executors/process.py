@@ -38,6 +38,7 @@ from hpo_bridge.core.executor import Executor
 from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.executors import procgroup
 from hpo_bridge.executors.devices import DevicePool
+from hpo_bridge.executors.lineage import Lineage
 from hpo_bridge.executors.wallclock import MonotonicClock
 from hpo_bridge.metrics.base import MetricSource
 from hpo_bridge.metrics.lines import MAX_LINE
@@ -76,18 +77,19 @@ class ProcessExecutor(Executor):
         spec: TuningSpec,
         study_dir: Path,
         *,
-        contract: TrialContract | None = None,
+        contract: TrialContract,
         clock: Clock | None = None,
         poll_interval: float = POLL_INTERVAL,
         max_line: int = MAX_LINE,
     ) -> None:
-        """Raises ContractError (one line per problem) when the spec cannot run locally."""
+        """`contract` is the trial contract the spec names (`trial.contract`), built by the
+        caller. Raises ContractError (one line per problem) when the spec cannot run locally."""
         self.spec = spec
         self.study_dir = Path(study_dir).resolve()
         self.clock: Clock = clock or MonotonicClock()
         self.poll_interval = poll_interval
         self.max_line = max_line
-        self.contract = contract or _contract(spec.trial.contract)
+        self.contract = contract
         self.contract.setup(spec, self.study_dir)
         check_script(spec)
         devices = spec.trial.devices
@@ -96,6 +98,7 @@ class ProcessExecutor(Executor):
         self._queue: list[ExecutorEvent] = []
         self._selector = selectors.DefaultSelector()
         self._closed = False
+        self._lineage = Lineage()  # what trials start, however it detaches
         procgroup.guard(self)
 
     # -- Executor ------------------------------------------------------------------------
@@ -135,6 +138,7 @@ class ProcessExecutor(Executor):
         if pidfd is not None:
             self._selector.register(pidfd, selectors.EVENT_READ, trial.id)
         self._runs[trial.id] = _Run(trial, proc, trial_dir, sources, launch, device, pidfd)
+        self._lineage.trial_started(trial.id, proc.pid, trial_dir)
         self._queue.append(TrialStarted(trial.id, now))
 
     def stop(self, trial_id: int, reason: str, status: TrialStatus = TrialStatus.STOPPED) -> None:
@@ -183,7 +187,8 @@ class ProcessExecutor(Executor):
             if run.launch.on_finish is not None and run.requested is not None:
                 with contextlib.suppress(Exception):
                     run.launch.on_finish(run.requested[0])
-        procgroup.kill_strays(self.study_dir)  # what left its trial's process group
+        self._lineage.end_all()  # what detached from its trial's process group
+        procgroup.kill_strays(self.study_dir)
         self._selector.close()
         procgroup.release(self)
 
@@ -193,12 +198,14 @@ class ProcessExecutor(Executor):
             procgroup.signal_group(run.proc.pid, signal.SIGKILL)
             self._end(run)
             self._close_sources(run)
+        self._lineage.end_all()
         procgroup.kill_strays(self.study_dir)
 
     # -- internals ---------------------------------------------------------------------
     def _collect(self) -> list[ExecutorEvent]:
         events, self._queue = self._queue, []
         now = self.clock.now()
+        self._lineage.scan()
         for trial_id in sorted(self._runs):
             run = self._runs[trial_id]
             events += self._metrics(run, now, final=False)
@@ -241,8 +248,10 @@ class ProcessExecutor(Executor):
         return events
 
     def _end(self, run: _Run) -> int:
-        """Kill what is left of the group, reap the leader, free its device; the exit code."""
+        """Kill what is left of the group and what the trial detached, reap the leader, free
+        its device; the exit code."""
         procgroup.signal_group(run.proc.pid, signal.SIGKILL)  # before reaping: see procgroup
+        self._lineage.end_trial(run.trial.id)
         code = run.proc.wait()
         if run.pidfd is not None:
             self._selector.unregister(run.pidfd)
@@ -293,12 +302,6 @@ class ProcessExecutor(Executor):
         if ctx.device is not None:
             env["CUDA_VISIBLE_DEVICES"] = ctx.device
         return env
-
-
-def _contract(name: str) -> TrialContract:
-    from hpo_bridge.plugins import registry
-
-    return registry().require("contracts", name).create()
 
 
 def _signal_name(number: int) -> str:

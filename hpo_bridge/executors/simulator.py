@@ -99,9 +99,10 @@ class _TableSource:
 
         if not isinstance(table, dict) or not isinstance(table.get("rows"), list):
             raise bad('expected {"metric": ..., "rows": [{"params": {...}, "values": [...]}]}')
-        self.metric = table.get("metric")
-        if not isinstance(self.metric, str) or not self.metric:
+        metric = table.get("metric")
+        if not isinstance(metric, str) or not metric:
             raise bad('"metric" must name the metric the values are of')
+        self.metric: str = metric
         wanted = [o.metric for o in spec.all_objectives]
         spi = table.get("seconds_per_interval", 1.0)
         if isinstance(spi, bool) or not isinstance(spi, int | float) or not spi > 0:
@@ -193,6 +194,8 @@ class SimulatorExecutor(Executor):
     (overrides the source's), `speed` (simulated seconds per real second; pace the
     simulation in real time, e.g. to watch it or to interrupt it; default: no pacing).
     """
+
+    clock: ManualClock
 
     def __init__(
         self,

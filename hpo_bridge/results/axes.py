@@ -12,26 +12,18 @@ import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
+from hpo_bridge.core.ranges import Choice, Gaussian, NumericRange, ParamRange, as_range
 from hpo_bridge.results.svg import fmt_number, fmt_value
-from hpo_bridge.spec import (
-    BoolDomain,
-    CategoricalDomain,
-    DiscreteDomain,
-    DistributionDomain,
-    FloatDomain,
-    IntDomain,
-)
 
 # A positive metric whose largest value is this many times its smallest is drawn on a log
 # axis: a loss falling from 300 to 0.4 would otherwise squash every good trial at the bottom.
 LOG_RATIO = 100.0
 MARGIN = 0.03
-LOG_DISTRIBUTIONS = ("loguniform", "qloguniform", "lognormal", "qlognormal")
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     return (isinstance(value, int | float) and not isinstance(value, bool)
             and math.isfinite(value))
 
@@ -136,8 +128,9 @@ def _padded(low: float, high: float, log: bool) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def metric_axis(values: Iterable[float]) -> NumericAxis | None:
-    """An axis covering the observed values (None when there is none)."""
+def metric_axis(values: Iterable[float | None]) -> NumericAxis | None:
+    """An axis covering the observed values (None when there is none; values that are not
+    finite numbers are skipped)."""
     finite = [float(v) for v in values if is_number(v)]
     if not finite:
         return None
@@ -152,40 +145,36 @@ def metric_axis(values: Iterable[float]) -> NumericAxis | None:
     return NumericAxis(low - m, high + m)
 
 
-def _domain_range(domain: Any) -> tuple[float | None, float | None, bool]:
+def _domain_range(r: ParamRange | None) -> tuple[float | None, float | None, bool]:
     """(low, high, log) a numeric domain declares (None where it gives no bound)."""
-    if isinstance(domain, FloatDomain | IntDomain):
-        return float(domain.low), float(domain.high), domain.scale == "log"
-    if isinstance(domain, DiscreteDomain):
-        return float(domain.values[0]), float(domain.values[-1]), False
-    if isinstance(domain, DistributionDomain):
-        log = domain.distribution in LOG_DISTRIBUTIONS
-        if domain.distribution == "randint":
-            assert domain.upper is not None
-            return 0.0, float(domain.upper - 1), False
-        return domain.low, domain.high, log
+    match r:
+        case NumericRange():
+            return float(r.low), float(r.high), r.log
+        case Choice(kind="discrete", values=values):
+            return float(values[0]), float(values[-1]), False
+        case Gaussian():
+            return None, None, r.log
     return None, None, False
 
 
 def param_axis(domain: Any, observed: list[Any]) -> Axis:
     """The axis for one hyperparameter: its domain's bounds and scale, widened to every
-    observed value; categorical for categorical/bool domains or non-numeric values."""
+    observed value; categorical for categorical/bool domains or non-numeric values.
+    `domain` is a spec domain or its normalised range; None when the spec has no such
+    parameter (any more)."""
+    r = as_range(domain) if domain is not None else None
     present = [v for v in observed if v is not None]
-    categorical = isinstance(domain, CategoricalDomain | BoolDomain) or not all(
-        is_number(v) for v in present)
+    listed = isinstance(r, Choice) and r.kind != "discrete"
+    categorical = listed or not all(is_number(v) for v in present)
     if categorical:
-        declared: list[Any] = []
-        if isinstance(domain, CategoricalDomain):
-            declared = list(domain.values)
-        elif isinstance(domain, BoolDomain):
-            declared = [False, True]
+        declared: list[Any] = list(r.values) if isinstance(r, Choice) and listed else []
         seen = {_category_key(v) for v in declared}
         for v in present:  # values outside the domain (a changed spec) still get a place
             if _category_key(v) not in seen:
                 seen.add(_category_key(v))
                 declared.append(v)
         return CategoricalAxis(tuple(declared) or ("n/a",))
-    low, high, log = _domain_range(domain)
+    low, high, log = _domain_range(r)
     numbers = [float(v) for v in present]
     lows = [x for x in (low, *numbers) if x is not None]
     highs = [x for x in (high, *numbers) if x is not None]
@@ -193,6 +182,5 @@ def param_axis(domain: Any, observed: list[Any]) -> Axis:
         return NumericAxis(0.0, 1.0)
     lo, hi = min(lows), max(highs)
     log = log and lo > 0
-    integer = isinstance(domain, IntDomain) or (
-        isinstance(domain, DistributionDomain) and domain.is_int)
+    integer = isinstance(r, NumericRange | Gaussian) and r.integer
     return NumericAxis(*_padded(lo, hi, log), log=log, integer=integer)

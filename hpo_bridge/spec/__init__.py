@@ -1,5 +1,10 @@
-"""The unified tuning spec."""
+"""The unified tuning spec.
 
+Validation checks component names against the catalogue it is given
+(`Catalogue`, see spec/catalogue.py); `hpo_bridge.loading` passes the installed one.
+"""
+
+from hpo_bridge.spec.catalogue import Catalogue
 from hpo_bridge.spec.domains import (
     BoolDomain,
     CategoricalDomain,
@@ -11,30 +16,27 @@ from hpo_bridge.spec.domains import (
     IntDomain,
 )
 from hpo_bridge.spec.durations import Duration, format_duration, parse_duration
+from hpo_bridge.spec.early_stopping import EarlyStopping
 from hpo_bridge.spec.errors import Problem, SpecError
 from hpo_bridge.spec.io import dump_spec, dump_spec_json, load_spec, parse_yaml, validate_spec
-from hpo_bridge.spec.model import (
-    EarlyStopping,
-    Limits,
-    MetricDefinition,
-    Objective,
-    Resource,
-    Strategy,
-    TrialSpec,
-    TuningSpec,
-    grid_size,
-)
+from hpo_bridge.spec.limits import Limits
+from hpo_bridge.spec.model import TuningSpec, grid_size
 from hpo_bridge.spec.names import PYTHON_WORDS
+from hpo_bridge.spec.objective import MetricDefinition, Objective
+from hpo_bridge.spec.strategy import Strategy
+from hpo_bridge.spec.trial import Resource, TrialSpec
 
 __all__ = [
     "PYTHON_WORDS",
     "Duration",
     "BoolDomain",
+    "Catalogue",
     "CategoricalDomain",
     "Condition",
     "DiscreteDomain",
     "DistributionDomain",
     "Domain",
+    "Duration",
     "EarlyStopping",
     "FloatDomain",
     "IntDomain",

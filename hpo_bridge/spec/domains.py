@@ -8,6 +8,9 @@ log-space bounds are converted by the Azure translator and importer only).
 
 Finite domains answer `size` and `contains()` without listing their values,
 so a huge integer range costs nothing to validate; `grid_values()` lists them.
+`normalized()` gives the domain's one normalised view (hpo_bridge.core.ranges):
+a NumericRange, a Choice or a Gaussian, which is what the sampler, the optuna
+bridge, the result axes and the cloud translators work from.
 """
 
 from __future__ import annotations
@@ -27,6 +30,16 @@ from pydantic import (
     model_validator,
 )
 
+from hpo_bridge.core.ranges import (
+    Choice,
+    Gaussian,
+    NumericRange,
+    ParamRange,
+    grid_steps,
+    is_integral,
+    on_grid,
+    same_value,
+)
 from hpo_bridge.spec.errors import raise_at
 
 Scale = Literal["linear", "log", "reverse_log"]
@@ -68,36 +81,31 @@ class Condition(_Strict):
     values: list[Scalar] = Field(min_length=1)
 
 
-def same_value(a: Any, b: Any) -> bool:
-    """Equality that keeps booleans apart from numbers (True == 1 in Python)."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, str) or isinstance(b, str):
-        return type(a) is type(b) and a == b
-    return a == b
-
-
-def _is_integral(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return isinstance(value, int) or (math.isfinite(value) and value == int(value))
-
-
-def _on_grid(value: Any, q: float, start: int, stop: int) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        ratio = value / q
-    except OverflowError:  # an int beyond any float
-        return False
-    if not math.isfinite(ratio):
-        return False
-    i = round(ratio)
-    return start <= i <= stop and math.isclose(round(i * q, 12), value, abs_tol=1e-12)
+# The instance-dict key under which `normalized()` keeps its answer (not a field).
+_NORMALIZED = "_normalized_range"
 
 
 class _Base(_Strict):
     condition: Condition | None = None
+
+    def normalized(self) -> ParamRange:
+        """The domain as a NumericRange, a Choice or a Gaussian (hpo_bridge.core.ranges).
+
+        Computed once per domain: samplers ask for it on every draw.
+        """
+        cached = self.__dict__.get(_NORMALIZED)
+        if cached is None:
+            cached = self._normalize()
+            self.__dict__[_NORMALIZED] = cached  # frozen fields stay untouched
+        return cached
+
+    def _normalize(self) -> ParamRange:
+        raise NotImplementedError
+
+    def model_copy(self, *, update: Any = None, deep: bool = False) -> Any:
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop(_NORMALIZED, None)  # an updated copy is another domain
+        return copied
 
     @property
     def finite(self) -> bool:
@@ -139,7 +147,7 @@ def _q_issues(q: float | None, low: float, high: float) -> list[tuple[tuple[str,
 
 def _q_range(low: float, high: float, q: float) -> tuple[int, int]:
     """Indexes i with low <= i*q <= high (with a little slack for float error)."""
-    return math.ceil(low / q - 1e-9), math.floor(high / q + 1e-9)
+    return grid_steps(low, high, q)
 
 
 class FloatDomain(_Base):
@@ -170,12 +178,16 @@ class FloatDomain(_Base):
     def contains(self, value: Any) -> bool:
         if self.q is None:
             return False
-        return _on_grid(value, self.q, *_q_range(self.low, self.high, self.q))
+        return on_grid(value, self.q, *_q_range(self.low, self.high, self.q))
 
     def grid_values(self) -> list[float]:
         assert self.q is not None
         start, stop = _q_range(self.low, self.high, self.q)
         return [round(i * self.q, 12) for i in range(start, stop + 1)]
+
+    def _normalize(self) -> NumericRange:
+        return NumericRange(self.low, self.high, integer=False, scale=self.scale, step=self.q,
+                            scale_given="scale" in self.model_fields_set)
 
 
 class IntDomain(_Base):
@@ -196,10 +208,14 @@ class IntDomain(_Base):
         return self.high - self.low + 1
 
     def contains(self, value: Any) -> bool:
-        return _is_integral(value) and self.low <= value <= self.high
+        return is_integral(value) and self.low <= value <= self.high
 
     def grid_values(self) -> list[int]:
         return list(range(self.low, self.high + 1))
+
+    def _normalize(self) -> NumericRange:
+        return NumericRange(self.low, self.high, integer=True, scale=self.scale,
+                            scale_given="scale" in self.model_fields_set)
 
 
 def _no_duplicates(values: list[Any]) -> list[Any]:
@@ -238,6 +254,8 @@ class CategoricalDomain(_ListedValues):
     def _unique(cls, v: list[Any]) -> list[Any]:
         return _no_duplicates(v)
 
+    def _normalize(self) -> Choice:
+        return Choice(tuple(self.values), "categorical")
 
 
 class DiscreteDomain(_ListedValues):
@@ -254,6 +272,8 @@ class DiscreteDomain(_ListedValues):
                 raise ValueError(f"must be strictly increasing ({a} is followed by {b})")
         return v
 
+    def _normalize(self) -> Choice:
+        return Choice(tuple(self.values), "discrete")
 
 
 class BoolDomain(_Base):
@@ -270,6 +290,9 @@ class BoolDomain(_Base):
 
     def grid_values(self) -> list[bool]:
         return [False, True]
+
+    def _normalize(self) -> Choice:
+        return Choice((False, True), "bool")
 
 
 DistributionName = Literal[
@@ -367,10 +390,10 @@ class DistributionDomain(_Base):
     def contains(self, value: Any) -> bool:
         if self.distribution == "randint":
             assert self.upper is not None
-            return _is_integral(value) and 0 <= value < self.upper
+            return is_integral(value) and 0 <= value < self.upper
         if self.distribution in FINITE_DISTRIBUTIONS:
             assert self.q is not None
-            return _on_grid(value, self.q, *self._q_indexes())
+            return on_grid(value, self.q, *self._q_indexes())
         return False
 
     def grid_values(self) -> list[Any]:
@@ -383,6 +406,19 @@ class DistributionDomain(_Base):
         start, stop = self._q_indexes()
         values = [round(i * self.q, 12) for i in range(start, stop + 1)]
         return [int(v) for v in values] if self.is_int else values
+
+    def _normalize(self) -> NumericRange | Gaussian:
+        name = self.distribution
+        if name == "randint":
+            assert self.upper is not None
+            return NumericRange(0, self.upper - 1, integer=True, rounding="floor")
+        log = name in ("loguniform", "qloguniform", "lognormal", "qlognormal")
+        if name in ("normal", "lognormal", "qnormal", "qlognormal"):
+            assert self.mu is not None and self.sigma is not None
+            return Gaussian(self.mu, self.sigma, log=log, step=self.q, integer=self.is_int)
+        assert self.low is not None and self.high is not None
+        return NumericRange(self.low, self.high, integer=self.is_int,
+                            scale="log" if log else "linear", step=self.q, rounding="draw")
 
 
 def _domain_tag(value: Any) -> str | None:

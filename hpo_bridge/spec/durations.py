@@ -7,12 +7,14 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
+from hpo_bridge.core.durations import UNIT_SECONDS as _UNIT
+from hpo_bridge.core.durations import format_duration
+
 _SHORT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _ISO = re.compile(
     r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
 )
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(value: Any) -> float:
@@ -42,15 +44,6 @@ def parse_duration(value: Any) -> float:
     if not seconds > 0 or seconds != seconds or seconds == float("inf"):
         raise ValueError("must be a positive duration")
     return seconds
-
-
-def format_duration(seconds: float) -> str:
-    """The shortest exact short form, so YAML -> model -> YAML stays readable."""
-    for unit in ("d", "h", "m"):
-        size = _UNIT[unit]
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s" if seconds == int(seconds) else f"{seconds}s"
 
 
 Duration = Annotated[

@@ -1,16 +1,17 @@
-"""Spec problems: one line per problem, each starting with the field's dotted path."""
+"""Spec problems: one line per problem, each starting with the field's dotted path.
+
+The types (`Problem`, `SpecError`) and how a model raises its rule violations
+(`raise_at`); spec/problems.py renders pydantic's errors as problems.
+"""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
-
-from hpo_bridge.spec.names import PATTERN_WORDS
 
 RULE_ERROR = "spec_rule"
 
@@ -72,63 +73,3 @@ def raise_at(title: str, issues: Sequence[tuple[tuple[str | int, ...], str]]) ->
             for loc, message in issues
         ],
     )
-
-
-# Tags of tagged unions that pydantic puts into error locations; they are not
-# keys the user wrote, so they are removed from the path.
-_UNION_TAGS = {"float", "int", "categorical", "discrete", "bool", "distribution"}
-
-
-def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    out: list[Any] = []
-    for i, part in enumerate(loc):
-        # search_space.<name>.<tag>.field: the tag follows the parameter name.
-        if i == 2 and loc[0] == "search_space" and part in _UNION_TAGS:
-            continue
-        if part == "[key]" or (isinstance(part, str) and part.startswith("function-")):
-            continue
-        out.append(part)
-    return tuple(out)
-
-
-def _unknown_key(raw_loc: tuple[Any, ...], loc: tuple[Any, ...]) -> str:
-    from hpo_bridge.spec.fields import known_keys_at
-
-    key = str(loc[-1]) if loc else ""
-    choices = known_keys_at(raw_loc[:-1])
-    close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
-    if close:
-        return f"unknown key (did you mean '{close[0]}'?)"
-    if choices:
-        return f"unknown key (valid keys: {', '.join(sorted(choices))})"
-    return "unknown key"
-
-
-def _message(err: Any, raw_loc: tuple[Any, ...], loc: tuple[Any, ...]) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return _unknown_key(raw_loc, loc)
-    if kind == "missing":
-        return "required"
-    if kind == "string_pattern_mismatch":
-        words = PATTERN_WORDS.get(str(err.get("ctx", {}).get("pattern")))
-        if words:
-            return f"must use {words} (got {err.get('input')!r})"
-    msg = str(err["msg"])
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if msg.startswith(prefix):
-            msg = msg[len(prefix) :]
-    if kind == "literal_error":
-        msg += f" (got {err.get('input')!r})"
-    return msg
-
-
-def problems_from_validation(exc: ValidationError, root: tuple[Any, ...] = ()) -> list[Problem]:
-    problems: list[Problem] = []
-    for err in exc.errors(include_url=False):
-        raw_loc = root + tuple(err["loc"])
-        loc = root + _clean_loc(tuple(err["loc"]))
-        problem = Problem(dotted(loc), _message(err, raw_loc, loc))
-        if problem not in problems:
-            problems.append(problem)
-    return problems

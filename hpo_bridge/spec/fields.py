@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from hpo_bridge.spec.catalogue import Catalogue
 
 
 def _keys(model: type[BaseModel]) -> list[str]:
@@ -39,33 +42,38 @@ def _domain_keys(loc: tuple[Any, ...]) -> list[str]:
     return names
 
 
-def known_keys_at(loc: tuple[Any, ...]) -> list[str]:
-    from hpo_bridge.spec import model
+def known_keys_at(loc: tuple[Any, ...], catalogue: Catalogue | None = None) -> list[str]:
+    """The keys valid at `loc`; under `backends.<name>`, those of the backend's settings
+    model in the catalogue."""
+    from hpo_bridge.spec.early_stopping import EarlyStopping
+    from hpo_bridge.spec.limits import Limits
+    from hpo_bridge.spec.model import TuningSpec
+    from hpo_bridge.spec.objective import MetricDefinition, Objective
+    from hpo_bridge.spec.strategy import Strategy
+    from hpo_bridge.spec.trial import Fullytrain, Resource, TrialSpec
 
     sections: dict[str, type[BaseModel]] = {
-        "objective": model.Objective,
-        "strategy": model.Strategy,
-        "early_stopping": model.EarlyStopping,
-        "limits": model.Limits,
-        "trial": model.TrialSpec,
+        "objective": Objective,
+        "strategy": Strategy,
+        "early_stopping": EarlyStopping,
+        "limits": Limits,
+        "trial": TrialSpec,
     }
     if not loc:
-        return _keys(model.TuningSpec)
+        return _keys(TuningSpec)
     head = loc[0]
     if head in sections and len(loc) == 1:
         return _keys(sections[head])
     if head == "objectives" and len(loc) == 2:
-        return _keys(model.Objective)
+        return _keys(Objective)
     if head == "metrics" and len(loc) == 2:
-        return _keys(model.MetricDefinition)
+        return _keys(MetricDefinition)
     if head == "trial" and len(loc) == 2 and loc[1] in ("resource", "fullytrain"):
-        return _keys(model.Resource if loc[1] == "resource" else model.Fullytrain)
+        return _keys(Resource if loc[1] == "resource" else Fullytrain)
     if head == "search_space":
         return _domain_keys(loc[1:])
-    if head == "backends" and len(loc) == 2:
-        from hpo_bridge.plugins import registry
-
-        component = registry().get("backends", str(loc[1]))
-        if component is not None and component.settings is not None:
-            return _keys(component.settings)
+    if head == "backends" and len(loc) == 2 and catalogue is not None:
+        settings = catalogue.settings_model(str(loc[1]))
+        if settings is not None:
+            return _keys(settings)
     return []

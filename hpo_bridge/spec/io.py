@@ -9,8 +9,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from hpo_bridge.spec.errors import Problem, SpecError, path_part, problems_from_validation
+from hpo_bridge.spec.catalogue import Catalogue, context_of
+from hpo_bridge.spec.errors import Problem, SpecError, path_part
 from hpo_bridge.spec.model import TuningSpec
+from hpo_bridge.spec.problems import problems_from_validation
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -64,17 +66,28 @@ def parse_yaml(text: str, source: str = "<string>") -> Any:
         raise SpecError([Problem("", f"YAML error: {flat}")], source) from None
 
 
-def validate_spec(data: Any, source: str | None = None, base_dir: Path | None = None) -> TuningSpec:
-    """Validate a parsed spec; every problem at once as a SpecError."""
+def validate_spec(
+    data: Any,
+    catalogue: Catalogue | None = None,
+    *,
+    source: str | None = None,
+    base_dir: Path | None = None,
+) -> TuningSpec:
+    """Validate a parsed spec; every problem at once as a SpecError.
+
+    With a catalogue the names of components are checked against it and each
+    `backends.<name>` goes through its settings model; without one they are taken
+    as given (see spec/catalogue.py). `hpo_bridge.loading` passes the installed one.
+    """
     if not isinstance(data, dict):
         raise SpecError([Problem("", "a spec is a mapping of keys (name, objective, ...)")], source)
     bad_keys = [k for k in data if not isinstance(k, str)]
     if bad_keys:
         raise SpecError([Problem(path_part(k), "keys must be strings") for k in bad_keys], source)
     try:
-        spec = TuningSpec.model_validate(data)
+        spec = TuningSpec.model_validate(data, context=context_of(catalogue))
     except ValidationError as exc:
-        raise SpecError(problems_from_validation(exc), source) from None
+        raise SpecError(problems_from_validation(exc, catalogue=catalogue), source) from None
     except SpecError as exc:
         raise SpecError(exc.problems, source) from None
     if base_dir is not None:
@@ -82,15 +95,15 @@ def validate_spec(data: Any, source: str | None = None, base_dir: Path | None = 
     return spec
 
 
-def load_spec(path: str | Path) -> TuningSpec:
-    """Load and validate a spec file (YAML or JSON)."""
+def load_spec(path: str | Path, catalogue: Catalogue | None = None) -> TuningSpec:
+    """Load and validate a spec file (YAML or JSON); `catalogue` as for `validate_spec`."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError([Problem("", f"cannot read spec: {exc.strerror}")], str(p)) from None
     data = parse_yaml(text, str(p))  # JSON is YAML, and the loader rejects duplicates in both
-    return validate_spec(data, str(p), base_dir=p.resolve().parent)
+    return validate_spec(data, catalogue, source=str(p), base_dir=p.resolve().parent)
 
 
 def dump_spec(spec: TuningSpec) -> str:

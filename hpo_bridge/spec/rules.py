@@ -16,9 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from hpo_bridge.spec.errors import Problem, dotted, problems_from_validation
+from hpo_bridge.spec.catalogue import Catalogue, context_of
+from hpo_bridge.spec.domains import Domain
+from hpo_bridge.spec.errors import Problem, SpecError, dotted
+from hpo_bridge.spec.problems import problems_from_validation
 
 MULTI_FIDELITY = ("hyperband", "bohb")
 FINITE_ONLY = ("grid",)
@@ -40,12 +43,93 @@ class SpecView:
         return section in self.failed or getattr(self.spec, section) is not None
 
 
+def invalid_spec_problems(
+    cls: type[BaseModel], data: Any, exc: ValidationError, catalogue: Catalogue | None
+) -> list[Problem]:
+    """Every problem of a spec that failed field validation: the field problems, then
+    the cross-section and backend problems of the sections that did validate."""
+    problems = problems_from_validation(exc, catalogue=catalogue)
+    if isinstance(data, dict):
+        view = partial_view(cls, data, exc, catalogue)
+        problems += cross_problems(view)
+        if view.ok("backends"):
+            problems += validate_backends(view.spec.backends, catalogue)[1]
+    return problems
+
+
+def checked_backends(spec: Any, catalogue: Catalogue | None) -> dict[str, Any]:
+    """The backend settings of a spec whose fields are valid, through their models;
+    raises SpecError with the spec's cross-section and backend problems."""
+    problems = list(cross_problems(SpecView(spec)))
+    settings, backend_problems = validate_backends(spec.backends, catalogue)
+    problems += backend_problems
+    if problems:
+        raise SpecError(problems)
+    return settings
+
+
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {}
+
+
+def _adapter(name: str, annotation: Any) -> TypeAdapter[Any]:
+    if name not in _ADAPTERS:
+        _ADAPTERS[name] = TypeAdapter(annotation)
+    return _ADAPTERS[name]
+
+
+def partial_view(
+    cls: type[BaseModel], data: dict[str, Any], exc: ValidationError, catalogue: Catalogue | None
+) -> SpecView:
+    """The sections of `data` that validated, so cross-section rules can still run.
+
+    Parameters are kept one by one: one bad parameter does not hide the
+    conditions of the others.
+    """
+    context = context_of(catalogue)
+    bad_locs = [tuple(e["loc"]) for e in exc.errors() if e["loc"]]
+    failed = {str(loc[0]) for loc in bad_locs}
+    good: dict[str, Any] = {}
+    for key, info in cls.model_fields.items():
+        if key in failed or key == "search_space" or data.get(key) is None:
+            continue
+        good[key] = _adapter(key, info.annotation).validate_python(data[key], context=context)
+    broken: set[str] = set()
+    raw_space = data.get("search_space")
+    if isinstance(raw_space, dict):
+        bad_params = {loc[1] for loc in bad_locs if loc[0] == "search_space" and len(loc) > 1}
+        space: dict[str, Any] = {}
+        for name, raw in raw_space.items():
+            if name in bad_params or not isinstance(name, str):
+                broken.add(str(name))
+            else:
+                space[name] = _adapter("domain", Domain).validate_python(raw, context=context)
+        good["search_space"] = space
+        failed.discard("search_space")
+    else:
+        good["search_space"] = {}
+    if not isinstance(raw_space, dict) or ("search_space",) in bad_locs:
+        failed.add("search_space")
+    return SpecView(cls.model_construct(**good), failed, broken)
+
+
 def cross_problems(view: SpecView) -> Iterator[Problem]:
     yield from _objectives(view)
     yield from _metrics(view)
     yield from _conditions(view)
     yield from _strategy(view)
     yield from _limits(view)
+    yield from _resource(view)
+
+
+def _resource(view: SpecView) -> Iterator[Problem]:
+    """The budget reaches a trial under the resource's name, like a hyperparameter: that
+    name cannot also be a tuned parameter."""
+    if not view.ok("trial", "search_space") or view.spec.trial.resource is None:
+        return
+    name = view.spec.trial.resource.name
+    if name in view.spec.search_space:
+        yield Problem("trial.resource.name", f"{name!r} is also a parameter of search_space"
+                      " (the budget is passed to the trial under this name)")
 
 
 def _objectives(view: SpecView) -> Iterator[Problem]:
@@ -179,29 +263,30 @@ def _limits(view: SpecView) -> Iterator[Problem]:
             yield Problem("limits.max_failed", f"exceeds the trial budget ({budget} trials)")
 
 
-def validate_backends(backends: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    """Each backend's settings through the model its plugin registered."""
-    from hpo_bridge.plugins import registry
+def validate_backends(
+    backends: dict[str, Any], catalogue: Catalogue | None
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Each backend's settings through the model its plugin registered.
 
-    reg = registry()
+    Without a catalogue the settings are kept as given (see spec/catalogue.py).
+    """
+    if catalogue is None:
+        return dict(backends), []
     out: dict[str, Any] = {}
     problems: list[Problem] = []
     for name, settings in backends.items():
-        component = reg.get("backends", name)
-        if component is None:
-            installed = ", ".join(reg.names("backends")) or "none"
+        if name not in catalogue.backends:
+            installed = ", ".join(catalogue.backend_names) or "none"
             problems.append(
                 Problem(dotted(("backends", name)), f"unknown backend (installed: {installed})")
             )
             continue
-        model = component.settings
+        model = catalogue.settings_model(name)
         if model is None or isinstance(settings, model):
             out[name] = settings
             continue
         try:
             out[name] = model.model_validate(settings if settings is not None else {})
         except ValidationError as exc:
-            problems += problems_from_validation(exc, root=("backends", name))
+            problems += problems_from_validation(exc, root=("backends", name), catalogue=catalogue)
     return out, problems
-
-

@@ -229,13 +229,15 @@ def test_azure_without_mlflow_says_how_to_install(tmp_path):
         from pathlib import Path
         from hpo_bridge.contracts.base import ContractError
         from hpo_bridge.executors.process import ProcessExecutor
+        from hpo_bridge.plugins import registry
         from hpo_bridge.spec import validate_spec
         spec = validate_spec({{"name": "a", "objective": {{"metric": "m", "goal": "maximize"}},
             "search_space": {{"lr": {{"type": "float", "low": 0.1, "high": 1}}}},
             "trial": {{"contract": "azure", "command": ["python", "t.py"]}}}},
             base_dir=Path({str(tmp_path)!r}))
         try:
-            ProcessExecutor(spec, Path({str(tmp_path / "study")!r}))
+            contract = registry().require("contracts", "azure").create()
+            ProcessExecutor(spec, Path({str(tmp_path / "study")!r}), contract=contract)
         except ContractError as exc:
             print(exc)
     """)

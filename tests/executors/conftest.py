@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from hpo_bridge.core.events import MetricReported, TrialFinished
+from hpo_bridge.executors.process import ProcessExecutor
+from hpo_bridge.plugins import registry
 from hpo_bridge.spec import validate_spec
 
 
@@ -23,6 +25,12 @@ def write_spec(folder: Path, script: str, **trial):
     }
     data.update(top)
     return validate_spec(data, base_dir=folder)
+
+
+def process_executor(spec, study_dir: Path, **options) -> ProcessExecutor:
+    """A process executor running `spec`'s trials under the contract it names."""
+    contract = registry().require("contracts", spec.trial.contract).create()
+    return ProcessExecutor(spec, study_dir, contract=contract, **options)
 
 
 def drive(executor, limit: float = 30.0, on_event=None) -> list:

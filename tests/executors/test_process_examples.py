@@ -7,17 +7,16 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import drive, finished, metrics
+from conftest import drive, finished, metrics, process_executor
 
 from hpo_bridge.core.trial import Trial, TrialStatus
-from hpo_bridge.executors.process import ProcessExecutor
 from hpo_bridge.spec import load_spec
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _run(name: str, study: Path, params: dict, resource: int | None = None, stage="hpo"):
-    executor = ProcessExecutor(load_spec(EXAMPLES / name / "spec.yaml"), study)
+    executor = process_executor(load_spec(EXAMPLES / name / "spec.yaml"), study)
     try:
         executor.start(Trial(1, params, resource=resource), stage=stage)
         events = drive(executor)

@@ -8,11 +8,10 @@ import os
 import signal
 import time
 
-from conftest import drive, finished, metrics, wait_gone, write_spec
+from conftest import drive, finished, metrics, process_executor, wait_gone, write_spec
 
 from hpo_bridge.core.events import MetricReported, TrialFinished, TrialStarted
 from hpo_bridge.core.trial import Trial, TrialStatus
-from hpo_bridge.executors.process import ProcessExecutor
 
 REPORTS_THEN_HANGS = """
     import os, signal, sys, time
@@ -25,7 +24,7 @@ REPORTS_THEN_HANGS = """
 
 
 def _one(tmp_path, study, script, params=None, **trial):
-    executor = ProcessExecutor(write_spec(tmp_path, script, **trial), study)
+    executor = process_executor(write_spec(tmp_path, script, **trial), study)
     executor.start(Trial(1, params or {"lr": 0.01}))
     return executor
 
@@ -209,7 +208,7 @@ def test_close_kills_every_running_trial_and_its_children(tmp_path, study):
 
 
 def test_a_command_that_cannot_start_fails_the_trial(tmp_path, study):
-    executor = ProcessExecutor(
+    executor = process_executor(
         write_spec(tmp_path, "", command=["./no-such-program"]), study)
     executor.start(Trial(1, {"lr": 0.01}))
     events = executor.poll(1.0)

@@ -9,11 +9,10 @@ import sys
 import textwrap
 
 import pytest
-from conftest import drive, finished, metrics, wait_gone, write_spec
+from conftest import drive, finished, metrics, process_executor, wait_gone, write_spec
 
 from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.executors.devices import DevicePool
-from hpo_bridge.executors.process import ProcessExecutor
 from hpo_bridge.executors.procgroup import kill_leftovers
 
 DUMPS_ENV = """
@@ -32,7 +31,7 @@ def _env(study, trial_id):
 
 def test_trial_environment_and_working_folder(tmp_path, study):
     spec = write_spec(tmp_path, DUMPS_ENV, env={"MY_SETTING": "x y"})
-    executor = ProcessExecutor(spec, study)
+    executor = process_executor(spec, study)
     executor.start(Trial(4, {"lr": 0.01}))
     drive(executor)
     got = _env(study, 4)
@@ -47,7 +46,7 @@ def test_each_running_trial_gets_its_own_device_round_robin(tmp_path, study):
     script = textwrap.dedent(DUMPS_ENV) + "import time; time.sleep(0.3)\n"
     spec = write_spec(tmp_path, script, contract="vega",
                       devices=[0, 1], top={"limits": {"max_parallel": 2}})
-    executor = ProcessExecutor(spec, study)
+    executor = process_executor(spec, study)
     executor.start(Trial(1, {"lr": 0.01}, resource=3))
     executor.start(Trial(2, {"lr": 0.02}, resource=1))
     drive(executor)
@@ -76,7 +75,7 @@ def test_device_pool_rules():
 def test_a_rerun_trial_starts_in_a_clean_folder(tmp_path, study):
     writes = "import json\njson.dump({'accuracy': 0.8}, open('accuracy.json', 'w'))\n"
     spec = write_spec(tmp_path, writes, contract="vega")
-    executor = ProcessExecutor(spec, study)
+    executor = process_executor(spec, study)
     executor.start(Trial(1, {"lr": 0.01}))
     assert metrics(drive(executor)) == [("accuracy", 0.8)]
     (tmp_path / "train.py").write_text("print('interrupted before writing')\n")
@@ -95,7 +94,7 @@ def test_events_are_ordered_by_time_then_trial(tmp_path, study):
             hpo_bridge.report(accuracy=i)
             time.sleep(0.1)
     """
-    executor = ProcessExecutor(write_spec(tmp_path, script), study)
+    executor = process_executor(write_spec(tmp_path, script), study)
     for i in (3, 1, 2):
         executor.start(Trial(i, {"lr": 0.01}))
     events = drive(executor)
@@ -111,10 +110,13 @@ ORCHESTRATOR = """
     from pathlib import Path
     from hpo_bridge.core.trial import Trial
     from hpo_bridge.executors.process import ProcessExecutor
+    from hpo_bridge.plugins import registry
     from hpo_bridge.spec import load_spec
 
     study = Path(sys.argv[2])
-    executor = ProcessExecutor(load_spec(sys.argv[1]), study)
+    spec = load_spec(sys.argv[1])
+    contract = registry().require("contracts", spec.trial.contract).create()
+    executor = ProcessExecutor(spec, study, contract=contract)
     executor.start(Trial(1, {"lr": 0.01}))
     while not (study / "trials/1/child.pid").exists():
         executor.poll(0.05)
@@ -165,3 +167,19 @@ def test_leftovers_of_a_sigkilled_orchestrator_are_killed_on_resume(tmp_path, st
     assert all(wait_gone(pid) for pid in pids)
     assert not (study / "trials/1/pid").exists()
     assert kill_leftovers(study) == []
+
+
+def test_the_executor_runs_trials_under_the_contract_it_is_given(tmp_path, study):
+    from hpo_bridge.contracts.local import LocalContract
+    from hpo_bridge.executors.process import ProcessExecutor
+
+    class Tagged(LocalContract):
+        def environment(self, ctx):
+            return {**super().environment(ctx), "MY_SETTING": "from the contract"}
+
+    spec = write_spec(tmp_path, DUMPS_ENV)  # names the local contract: the object given wins
+    executor = ProcessExecutor(spec, study, contract=Tagged())
+    executor.start(Trial(1, {"lr": 0.01}))
+    assert finished(drive(executor)).status is TrialStatus.COMPLETED
+    assert _env(study, 1)["env"]["MY_SETTING"] == "from the contract"
+    executor.close()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import drive, finished, write_spec
+from conftest import drive, finished, process_executor, write_spec
 
 from hpo_bridge.core.trial import Trial, TrialStatus
-from hpo_bridge.executors.process import ProcessExecutor
 
 NASTY = {
     "p0": "; rm -rf ~",
@@ -37,7 +36,7 @@ PARSES_ARGS = f"""
 def test_values_arrive_literally(tmp_path, study, contract):
     top = {"metrics": [{"name": "accuracy", "regex": "acc=([0-9.]+)"}]}
     spec = write_spec(tmp_path, PARSES_ARGS, contract=contract, top=top)
-    executor = ProcessExecutor(spec, study)
+    executor = process_executor(spec, study)
     executor.start(Trial(1, dict(NASTY)))
     assert finished(drive(executor)).status is TrialStatus.COMPLETED
     got = json.loads((study / "trials/1/args.json").read_text())
@@ -72,7 +71,7 @@ def test_azure_references_substitute_as_single_arguments(tmp_path, study):
     space = {k: {"type": "categorical", "values": [v, "other"]} for k, v in NASTY.items()}
     spec = write_spec(tmp_path, PARSES_ARGS, contract="azure", command=command,
                       top={"search_space": space})
-    executor = ProcessExecutor(spec, study)
+    executor = process_executor(spec, study)
     try:
         executor.start(Trial(1, dict(NASTY)))
         assert finished(drive(executor)).status is TrialStatus.COMPLETED

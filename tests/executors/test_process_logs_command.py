@@ -5,10 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import drive, write_spec
+from conftest import drive, process_executor, write_spec
 
 from hpo_bridge.core.trial import Trial
-from hpo_bridge.executors.process import ProcessExecutor
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -23,7 +22,7 @@ def test_logs_prints_stdout_and_stderr_of_a_trial(tmp_path, study):
             print(f"line {i}")
         print("warning: careful", file=sys.stderr, end="")
     """
-    executor = ProcessExecutor(write_spec(tmp_path, script), study)
+    executor = process_executor(write_spec(tmp_path, script), study)
     executor.start(Trial(2, {"lr": 0.01}))
     drive(executor)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hpo_bridge.spec import SpecError, TuningSpec, validate_spec
+from hpo_bridge.loading import validate_spec
+from hpo_bridge.spec import SpecError, TuningSpec
 
 DELETE = object()
 

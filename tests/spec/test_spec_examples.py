@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 import yaml
 
-from hpo_bridge.spec import dump_spec, dump_spec_json, load_spec, parse_yaml, validate_spec
-from hpo_bridge.spec.schema import spec_schema
+from hpo_bridge.loading import load_spec, spec_schema, validate_spec
+from hpo_bridge.spec import dump_spec, dump_spec_json, parse_yaml
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "specs").glob("*.yaml"))
 STYLES = {

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spec_strategies import junk, mutated, valid_specs
 
-from hpo_bridge.spec import SpecError, TuningSpec, dump_spec, parse_yaml, validate_spec
+from hpo_bridge.loading import validate_spec
+from hpo_bridge.spec import SpecError, TuningSpec, dump_spec, parse_yaml
 from hpo_bridge.spec.errors import path_part
 
 TOP_KEYS = set(TuningSpec.model_fields)

@@ -13,6 +13,8 @@ a value the domain does not hold):
 - discrete: an int over the value index, so the model keeps their order.
 - Azure's uniform/loguniform/randint: optuna's float/float(log)/int;
   quniform/qloguniform: an int over k in [round(low/q), round(high/q)].
+
+The switch is over the domain's normalised range (hpo_bridge.core.ranges).
 - Everything optuna has no native form for - scale reverse_log, normal,
   lognormal, qnormal, qlognormal, log scale with q near zero - is modelled in
   its quantile space: a float u in [0, 1) that `space.from_unit` maps through
@@ -24,7 +26,6 @@ a value the domain does not hold):
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,13 +40,13 @@ from optuna.distributions import (
 )
 
 from hpo_bridge.core import space
-from hpo_bridge.spec.domains import (
-    BoolDomain,
-    CategoricalDomain,
-    DiscreteDomain,
-    DistributionDomain,
-    FloatDomain,
-    IntDomain,
+from hpo_bridge.core.ranges import (
+    Choice,
+    Gaussian,
+    NumericRange,
+    ParamRange,
+    as_range,
+    same_value,
 )
 
 
@@ -58,112 +59,86 @@ class Codec:
     encode: Callable[[Any], Any]
 
 
-def _checked(domain: Any, encode: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _checked(r: ParamRange, encode: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def checked(value: Any) -> Any:
-        if not space.contains(domain, value):
+        if not space.contains(r, value):
             raise ValueError(f"{value!r} is not in the domain")
         return encode(value)
 
     return checked
 
 
-def _to_unit(domain: Any, value: Any) -> float:
+def _to_unit(r: ParamRange, value: Any) -> float:
     """The smallest quantile u whose value reaches `value` (from_unit is monotone in u)."""
-    rising = space.from_unit(domain, 0.0) <= space.from_unit(domain, 1.0)
+    rising = space.from_unit(r, 0.0) <= space.from_unit(r, 1.0)
     lo, hi = 0.0, 1.0
     for _ in range(64):
         mid = (lo + hi) / 2
-        below = space.from_unit(domain, mid) < value
-        if below == rising:
+        if (space.from_unit(r, mid) < value) == rising:
             lo = mid
         else:
             hi = mid
     return min(hi, 1.0 - 1e-12)
 
 
-def _unit(domain: Any) -> Codec:
-    return Codec(FloatDistribution(0.0, 1.0), lambda u: space.from_unit(domain, u),
-                 _checked(domain, lambda v: _to_unit(domain, v)))
+def _unit(r: ParamRange) -> Codec:
+    return Codec(FloatDistribution(0.0, 1.0), lambda u: space.from_unit(r, u),
+                 _checked(r, lambda v: _to_unit(r, v)))
 
 
-def _multiples(q: float, first: int, last: int, log: bool, as_int: bool = False) -> Codec:
+def _multiples(r: NumericRange, q: float, first: int, last: int, log: bool,
+               as_int: bool = False) -> Codec:
     def decode(k: Any) -> Any:
         value = round(int(k) * q, 12)
         return int(round(value)) if as_int else float(value)
 
-    def encode(value: Any) -> int:
-        k = int(round(float(value) / q))
-        if not first <= k <= last:
-            raise ValueError(f"{value!r} is not in the domain")
-        return k
-
-    return Codec(IntDistribution(first, last, log=log), decode, encode)
+    return Codec(IntDistribution(first, last, log=log), decode,
+                 _checked(r, lambda v: int(round(float(v) / q))))
 
 
-def _identity(domain: Any, distribution: BaseDistribution,
-              cast: Callable[[Any], Any]) -> Codec:
-    return Codec(distribution, cast, _checked(domain, cast))
+def _numeric(r: NumericRange) -> Codec:
+    if r.scale == "reverse_log":
+        return _unit(r)
+    if r.step is not None:
+        first, last = r.step_indexes()
+        # Azure's q-expressions with one multiple only, and log scales reaching k < 1,
+        # live in quantile space.
+        if (r.log and first < 1) or (r.rounding == "draw" and first == last):
+            return _unit(r)
+        return _multiples(r, r.step, first, last, log=r.log, as_int=r.integer)
+    if r.integer and r.rounding != "draw":  # int, randint
+        return Codec(IntDistribution(int(r.low), int(r.high), log=r.log), int,
+                     _checked(r, int))
+    # A real in [low, high]; Azure's int-typed uniform rounds it.
+    cast: Callable[[Any], Any] = (lambda x: int(round(x))) if r.integer else float
+    return Codec(FloatDistribution(r.low, r.high, log=r.log), cast, _checked(r, float))
 
 
-def _float(d: FloatDomain) -> Codec:
-    if d.scale == "reverse_log":
-        return _unit(d)
-    if d.q is None:
-        return _identity(d, FloatDistribution(d.low, d.high, log=d.scale == "log"), float)
-    first, last = math.ceil(d.low / d.q - 1e-9), math.floor(d.high / d.q + 1e-9)
-    if d.scale == "log" and first < 1:
-        return _unit(d)
-    return _multiples(d.q, first, last, log=d.scale == "log")
+def _index(r: Choice, value: Any) -> int:
+    return next(i for i, v in enumerate(r.values) if same_value(value, v))
 
 
-def _distribution(d: DistributionDomain) -> Codec:
-    name = d.distribution
-    if name == "randint":
-        assert d.upper is not None
-        return _identity(d, IntDistribution(0, d.upper - 1), int)
-    if name in ("uniform", "loguniform"):
-        assert d.low is not None and d.high is not None
-        cast: Callable[[Any], Any] = (lambda x: int(round(x))) if d.is_int else float
-        return Codec(FloatDistribution(d.low, d.high, log=name == "loguniform"), cast,
-                     _checked(d, float))
-    if name in ("quniform", "qloguniform"):
-        assert d.low is not None and d.high is not None and d.q is not None
-        first, last = round(d.low / d.q), round(d.high / d.q)
-        log = name == "qloguniform"
-        if first == last or (log and first < 1):
-            return _unit(d)
-        return _multiples(d.q, first, last, log=log, as_int=d.is_int)
-    return _unit(d)  # the normal family: quantile space
+def _choice(r: Choice) -> Codec:
+    values = list(r.values)
+    encode = _checked(r, lambda v: _index(r, v))
+    if r.kind == "bool":
+        return Codec(CategoricalDistribution([False, True]), bool, encode)
+    if r.kind == "discrete":  # ordered: an int over the value index, so the model keeps it
+        return Codec(IntDistribution(0, len(values) - 1), lambda i: values[int(i)], encode)
+    return Codec(CategoricalDistribution(list(range(len(values)))), lambda i: values[int(i)],
+                 encode)
 
 
 def codec(domain: Any) -> Codec:
     """The optuna form of one spec domain (see the module docstring)."""
-    if isinstance(domain, FloatDomain):
-        return _float(domain)
-    if isinstance(domain, IntDomain):
-        if domain.scale == "reverse_log":
-            return _unit(domain)
-        return _identity(
-            domain, IntDistribution(domain.low, domain.high, log=domain.scale == "log"), int)
-    if isinstance(domain, CategoricalDomain | DiscreteDomain):
-        values = list(domain.values)
-        distribution: BaseDistribution = (
-            CategoricalDistribution(list(range(len(values))))
-            if isinstance(domain, CategoricalDomain) else IntDistribution(0, len(values) - 1))
-        return Codec(distribution, lambda i: values[int(i)],
-                     _checked(domain, lambda v: _index(values, v)))
-    if isinstance(domain, BoolDomain):
-        return Codec(CategoricalDistribution([False, True]), bool, _checked(domain, bool))
-    if isinstance(domain, DistributionDomain):
-        return _distribution(domain)
-    raise TypeError(f"unknown domain {type(domain).__name__}")
-
-
-def _index(values: list[Any], value: Any) -> int:
-    for i, candidate in enumerate(values):
-        if space.value_matches(value, [candidate]):
-            return i
-    raise ValueError(f"{value!r} is not in the domain")
+    r = as_range(domain)
+    match r:
+        case Choice():
+            return _choice(r)
+        case Gaussian():
+            return _unit(r)  # the normal family: quantile space
+        case NumericRange():
+            return _numeric(r)
 
 
 def suggest(trial: optuna.Trial, name: str, distribution: BaseDistribution) -> Any:
@@ -207,7 +182,7 @@ def reseed(sampler: optuna.samplers.BaseSampler, seed: int) -> bool:
         getattr(sampler, "_independent_sampler", None),
     ):
         lazy = getattr(holder, "_rng", None) if holder is not None else None
-        rng = getattr(lazy, "rng", None)
+        rng: Any = getattr(lazy, "rng", None)
         if holder is not None and lazy is not None:
             if not hasattr(rng, "seed"):
                 return False

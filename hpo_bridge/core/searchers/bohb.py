@@ -40,10 +40,10 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState, create_trial
 
 from hpo_bridge.core import space
+from hpo_bridge.core.ranges import Choice, as_range
 from hpo_bridge.core.searchers import _optuna
 from hpo_bridge.core.searchers.hyperband import HyperbandSearcher
 from hpo_bridge.core.trial import TrialStatus
-from hpo_bridge.spec.domains import BoolDomain, CategoricalDomain, DiscreteDomain
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
@@ -53,12 +53,12 @@ END = -1  # the level field of a log entry recording that a trial ended
 
 
 def _choices(domain: Any) -> int | None:
-    """Number of values of a domain the model treats as categorical, else None."""
-    if isinstance(domain, BoolDomain):
-        return 2
-    if isinstance(domain, CategoricalDomain | DiscreteDomain):
-        return len(domain.values)
-    return None
+    """Number of values of a domain the model treats as categorical (a Choice), else None."""
+    match as_range(domain):
+        case Choice(values=values):
+            return len(values)
+        case _:
+            return None
 
 
 class BOHBSearcher(HyperbandSearcher):

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from hpo_bridge.core.stopping.base import StoppingRule
-from hpo_bridge.spec.model import EarlyStopping
 
 if TYPE_CHECKING:
-    from hpo_bridge.spec import TuningSpec
+    # Annotations only: core reads the spec's settings duck-typed, never imports the spec.
+    from hpo_bridge.spec import EarlyStopping, TuningSpec
 
 
 def scorer(goal: str) -> float:

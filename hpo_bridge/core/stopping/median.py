@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING
 
 from hpo_bridge.core.stopping._history import IntervalRule, Ranking, fmt
 from hpo_bridge.core.stopping.base import CONTINUE, Decision
-from hpo_bridge.spec.model import EarlyStopping
 
 if TYPE_CHECKING:
-    from hpo_bridge.spec import TuningSpec
+    from hpo_bridge.spec import EarlyStopping, TuningSpec
 
 
 class MedianRule(IntervalRule):
@@ -53,6 +52,7 @@ class MedianRule(IntervalRule):
 
 def auto_rule(spec: TuningSpec) -> MedianRule:
     """`auto`: the median rule with evaluation_interval 1, delay_evaluation 5 (Azure's advice)."""
-    return MedianRule(
-        spec, EarlyStopping(policy="median", evaluation_interval=1, delay_evaluation=5)
+    settings = spec.early_stopping.model_copy(
+        update={"policy": "median", "evaluation_interval": 1, "delay_evaluation": 5}
     )
+    return MedianRule(spec, settings)

@@ -29,10 +29,9 @@ from typing import TYPE_CHECKING
 
 from hpo_bridge.core.stopping._history import IntervalRule, fmt
 from hpo_bridge.core.stopping.base import CONTINUE, Decision
-from hpo_bridge.spec.model import EarlyStopping
 
 if TYPE_CHECKING:
-    from hpo_bridge.spec import TuningSpec
+    from hpo_bridge.spec import EarlyStopping, TuningSpec
 
 
 def _median(scores: list[float]) -> float:

@@ -1,4 +1,7 @@
-"""Search-space domains -> SageMaker's Integer, Continuous and Categorical parameter ranges."""
+"""Search-space domains -> SageMaker's Integer, Continuous and Categorical parameter ranges.
+
+Each domain is read through the kit's normalised shapes (NumericRange, Choice, Gaussian).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,13 @@ import math
 from typing import Any
 
 from hpo_bridge.backends import Issues
-from hpo_bridge.spec import (
-    BoolDomain,
-    CategoricalDomain,
-    DiscreteDomain,
-    DistributionDomain,
-    FloatDomain,
-    IntDomain,
+from hpo_bridge.backends.ranges import (
+    Choice,
+    Gaussian,
+    NumericRange,
+    azure_name,
+    normalized,
+    values,
 )
 from hpo_bridge_sagemaker.service_model import member_shape
 
@@ -37,11 +40,8 @@ def _number(value: float, as_int: bool) -> str:
     return str(int(value)) if as_int else repr(float(value))
 
 
-def _scaling(domain: Any) -> str:
-    # The spec defaults scale to linear; an unset scale lets SageMaker choose (Auto).
-    if "scale" not in domain.model_fields_set:
-        return "Auto"
-    return SCALING[domain.scale]
+def _kind(as_int: bool) -> str:
+    return INTEGER if as_int else CONTINUOUS
 
 
 class RangeTranslator:
@@ -53,110 +53,78 @@ class RangeTranslator:
 
     def translate(self, name: str, domain: Any) -> tuple[str, dict[str, Any]] | None:
         path = f"search_space.{name}"
-        if isinstance(domain, CategoricalDomain | DiscreteDomain | BoolDomain):
-            return self._categorical(name, domain.grid_values(), path)
-        if isinstance(domain, IntDomain):
-            if self.grid:
-                return self._categorical(name, domain.grid_values(), path)
-            return self._numeric(name, domain.low, domain.high, _scaling(domain), True, path)
-        if isinstance(domain, FloatDomain):
-            return self._float(name, domain, path)
-        if isinstance(domain, DistributionDomain):
-            return self._distribution(name, domain, path)
-        self.issues.add(path, f"domain {type(domain).__name__}", "a categorical list")
-        return None
+        shape = normalized(domain)
+        if isinstance(shape, Choice):
+            return self._categorical(name, values(shape), path)
+        if isinstance(shape, Gaussian):
+            return self._gaussian(name, shape, path)
+        return self._range(name, shape, path)
 
-    def _categorical(self, name: str, values: list[Any], path: str):
+    def _categorical(self, name: str, listed: list[Any],
+                     path: str) -> tuple[str, dict[str, Any]] | None:
         limit = max_categorical_values()
-        if len(values) > limit:
+        if len(listed) > limit:
             self.issues.add(
                 path,
-                f"{len(values)} values (SageMaker takes at most {limit} per categorical range)",
+                f"{len(listed)} values (SageMaker takes at most {limit} per categorical range)",
                 "fewer values, or an Integer/Continuous range with strategy random or bayesian",
             )
             return None
-        return CATEGORICAL, {"Name": name, "Values": [value_text(v) for v in values]}
+        return CATEGORICAL, {"Name": name, "Values": [value_text(v) for v in listed]}
 
-    def _numeric(self, name: str, low: float, high: float, scaling: str, as_int: bool, path: str):
+    def _numeric(self, name: str, low: float, high: float, scaling: str, as_int: bool,
+                 path: str) -> tuple[str, dict[str, Any]] | None:
         if scaling == "ReverseLogarithmic" and (as_int or not (low >= 0 and high < 1)):
             where = "integer ranges" if as_int else "ranges outside 0 <= x < 1"
-            if not self.issues.add(
-                f"{path}.scale",
-                f"reverse_log scaling of {where}",
-                "Linear or Logarithmic scaling",
-                "Linear scaling",
-            ):
+            if not self.issues.add(f"{path}.scale", f"reverse_log scaling of {where}",
+                                   "Linear or Logarithmic scaling", "Linear scaling"):
                 return None
             scaling = "Linear"
-        kind = INTEGER if as_int else CONTINUOUS
-        return kind, {
+        return _kind(as_int), {
             "Name": name,
             "MinValue": _number(low, as_int),
             "MaxValue": _number(high, as_int),
             "ScalingType": scaling,
         }
 
-    def _float(self, name: str, domain: FloatDomain, path: str):
-        if domain.q is not None:
+    def _range(self, name: str, r: NumericRange, path: str) -> tuple[str, dict[str, Any]] | None:
+        expression = azure_name(r)
+        # An unset scale lets SageMaker choose (Auto); Azure's expressions fix theirs.
+        scaling = SCALING[r.scale] if r.scale_given or expression else "Auto"
+        if expression == "randint":
             if self.grid:
-                return self._categorical(name, domain.grid_values(), path)
-            if not self.issues.add(
-                f"{path}.q",
-                "a quantised float (q)",
-                "a Continuous range without q, or a categorical list of its values",
-                f"Continuous range [{domain.low}, {domain.high}] without q",
-            ):
+                return self._categorical(name, values(r), path)
+            return self._numeric(name, r.low, r.high, "Linear", True, path)
+        if r.step is not None:
+            if self.grid:
+                return self._categorical(name, values(r), path)
+            if expression is None:  # the spec's own quantised float
+                approximated = self.issues.add(
+                    f"{path}.q", "a quantised float (q)",
+                    "a Continuous range without q, or a categorical list of its values",
+                    f"Continuous range [{r.low}, {r.high}] without q")
+            else:
+                approximated = self.issues.add(
+                    f"{path}.distribution", f"distribution {expression}",
+                    f"{_kind(r.integer)} range with {scaling} scaling (no q)",
+                    f"{scaling} range [{r.low}, {r.high}] without q")
+            if not approximated:
                 return None
-        return self._numeric(name, domain.low, domain.high, _scaling(domain), False, path)
+        if r.integer and expression is None and self.grid:
+            return self._categorical(name, values(r), path)
+        low, high = (math.ceil(r.low), math.floor(r.high)) if r.integer else (r.low, r.high)
+        return self._numeric(name, low, high, scaling, r.integer, path)
 
-    def _distribution(self, name: str, d: DistributionDomain, path: str):
-        kind = d.distribution
-        if kind == "randint":
-            assert d.upper is not None
-            if self.grid:
-                return self._categorical(name, d.grid_values(), path)
-            return self._numeric(name, 0, d.upper - 1, "Linear", True, path)
-        if kind in ("uniform", "loguniform"):
-            assert d.low is not None and d.high is not None
-            scaling = "Logarithmic" if kind == "loguniform" else "Linear"
-            if d.is_int:
-                low, high = math.ceil(d.low), math.floor(d.high)
-                return self._numeric(name, low, high, scaling, True, path)
-            return self._numeric(name, d.low, d.high, scaling, False, path)
-        if kind in ("quniform", "qloguniform"):
-            assert d.low is not None and d.high is not None
-            if self.grid:
-                return self._categorical(name, d.grid_values(), path)
-            scaling = "Logarithmic" if kind == "qloguniform" else "Linear"
-            if not self.issues.add(
-                f"{path}.distribution",
-                f"distribution {kind}",
-                f"{'Integer' if d.is_int else 'Continuous'} range with {scaling} scaling (no q)",
-                f"{scaling} range [{d.low}, {d.high}] without q",
-            ):
-                return None
-            if d.is_int:
-                return self._numeric(name, math.ceil(d.low), math.floor(d.high), scaling, True,
-                                     path)
-            return self._numeric(name, d.low, d.high, scaling, False, path)
+    def _gaussian(self, name: str, g: Gaussian, path: str) -> tuple[str, dict[str, Any]] | None:
         # normal, lognormal and their q-variants: approximated by mu +- 3 sigma.
-        assert d.mu is not None and d.sigma is not None
-        low, high = d.mu - 3 * d.sigma, d.mu + 3 * d.sigma
-        log = kind in ("lognormal", "qlognormal")
-        if log:
-            low, high = math.exp(low), math.exp(high)
-        # 12 significant digits: 0.5 - 3 * 0.1 shows as 0.2, not 0.19999999999999996.
-        low, high = float(f"{low:.12g}"), float(f"{high:.12g}")
-        scaling = "Logarithmic" if log else "Linear"
-        as_int = d.is_int
-        if as_int:
-            low, high = math.ceil(low), math.floor(high)
-        shown = f"[{_number(low, as_int)}, {_number(high, as_int)}]"
+        bounds = g.bounds()
+        scaling = "Logarithmic" if g.log else "Linear"
+        shown = f"[{_number(bounds.low, g.integer)}, {_number(bounds.high, g.integer)}]"
         if not self.issues.add(
             f"{path}.distribution",
-            f"distribution {kind}",
-            f"{'Integer' if as_int else 'Continuous'} range with {scaling} scaling",
-            f"{scaling} range {shown} (mu +- 3 sigma{', in log space' if log else ''})",
+            f"distribution {azure_name(g)}",
+            f"{_kind(g.integer)} range with {scaling} scaling",
+            f"{scaling} range {shown} (mu +- 3 sigma{', in log space' if g.log else ''})",
         ):
             return None
-        return self._numeric(name, low, high, scaling, as_int, path)
+        return self._numeric(name, bounds.low, bounds.high, scaling, g.integer, path)

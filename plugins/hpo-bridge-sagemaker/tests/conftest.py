@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sagemaker_helpers import DATA
 
-from hpo_bridge.spec import TuningSpec, load_spec
+from hpo_bridge.loading import load_spec
+from hpo_bridge.spec import TuningSpec
 
 
 @pytest.fixture

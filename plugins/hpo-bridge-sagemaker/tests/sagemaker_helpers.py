@@ -7,7 +7,8 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from hpo_bridge.spec import TuningSpec, validate_spec
+from hpo_bridge.loading import validate_spec
+from hpo_bridge.spec import TuningSpec
 
 DATA = Path(__file__).parent / "data"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"

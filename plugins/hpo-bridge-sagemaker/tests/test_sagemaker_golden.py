@@ -16,7 +16,8 @@ from hpo_bridge_sagemaker.translate import OPERATION
 from sagemaker_helpers import IMAGE, ROLE
 
 from hpo_bridge.backends import Compiled, UnsupportedFeatures
-from hpo_bridge.spec import parse_yaml, validate_spec
+from hpo_bridge.loading import validate_spec
+from hpo_bridge.spec import parse_yaml
 
 SPECS = Path(__file__).resolve().parents[3] / "examples" / "specs"
 SETTINGS = {"role_arn": ROLE, "image_uri": IMAGE, "output_path": "s3://b/out"}

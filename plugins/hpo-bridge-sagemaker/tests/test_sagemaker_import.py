@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sagemaker_helpers import DATA, IMAGE, ROLE, SETTINGS, base_spec, make
 
 from hpo_bridge.backends import BackendError
-from hpo_bridge.spec import validate_spec
+from hpo_bridge.loading import validate_spec
 
 BACKEND = SageMakerBackend()
 
