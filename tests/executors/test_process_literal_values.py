@@ -55,7 +55,7 @@ def test_sagemaker_values_arrive_as_the_training_toolkit_passes_them(tmp_path, s
         json.dump({"argv": sys.argv[1:]}, fh)
     """
     spec = write_spec(tmp_path, script, contract="sagemaker", top=top)
-    executor = ProcessExecutor(spec, study)
+    executor = process_executor(spec, study)
     executor.start(Trial(1, dict(NASTY)))
     assert finished(drive(executor)).status is TrialStatus.COMPLETED
     got = json.loads((study / "trials/1/args.json").read_text())
