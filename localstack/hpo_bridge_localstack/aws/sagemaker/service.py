@@ -329,7 +329,9 @@ class SageMakerService:
     def op_list_tags(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """The Tags of a tuning or training job, given at creation."""
         arn = params["ResourceArn"]
-        for job in [*self.tuning_jobs.values(), *self.training_jobs.values()]:
+        jobs: list[TuningJob | TrainingJob] = [*self.tuning_jobs.values(),
+                                               *self.training_jobs.values()]
+        for job in jobs:
             if job.arn == arn and (job.account, job.region) == (caller.account, caller.region):
                 tags = job.tags
                 break

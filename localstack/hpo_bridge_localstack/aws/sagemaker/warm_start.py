@@ -73,7 +73,7 @@ def prior_trials(request: dict[str, Any], jobs: list[TrainingJob]) -> list[Trial
         return []
     objective = (config.get("HyperParameterTuningJobObjective")
                  or definition.get("TuningObjective") or {}).get("MetricName", "")
-    priors = []
+    priors: list[Trial] = []
     for job in jobs:
         params = _params(ranges, job.hyperparameters)
         if params is None or job.status not in (COMPLETED, STOPPED):
