@@ -17,6 +17,9 @@ parameters are simply never suggested when their condition fails (see
   timed-out and cancelled trials, and any trial without a valid value,
   become FAIL, which TPE ignores. Intermediate reports are not used: optuna's
   samplers only read them through pruners, and stopping is the rule's job.
+- observe (warm start): a prior result joins optuna's history as a finished
+  trial (its parameters encoded as optuna holds them); one outside the search
+  space is skipped. It is part of the state like any trial.
 - Determinism: before every ask the sampler's random states are reseeded
   from (strategy.seed, number of asks so far), so a proposal depends only on
   the seed, the history and its index. The state is that history (optuna's
