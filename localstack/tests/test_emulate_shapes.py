@@ -6,6 +6,7 @@ describe: in progress, completed, failed, stopped, warm-started, single training
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -99,6 +100,13 @@ def recorded(tmp_path_factory) -> Recorder:
                     sm.list_tags(ResourceArn=job["TrainingJobArn"])
 
         describe_everything()  # some jobs still in progress
+        # Stopping lasts while a training job runs: wait for the held one to be running.
+        deadline = time.monotonic() + 120
+        while not any(j["TrainingJobStatus"] == "InProgress" for j in
+                      sm.list_training_jobs_for_hyper_parameter_tuning_job(
+                          HyperParameterTuningJobName="shapes-held")["TrainingJobSummaries"]):
+            assert time.monotonic() < deadline, "the held training job never started"
+            time.sleep(0.05)
         sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="shapes-held")
         sm.stop_training_job(TrainingJobName="shapes-single-held")
         describe_everything()  # stopping: the held scripts wait for `release`
