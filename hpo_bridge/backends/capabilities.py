@@ -11,6 +11,10 @@ Feature keys are "<what>" or "<what>=<value>":
     objectives.multi                   several objectives (Pareto)
     objective.measurement=best         the best report rather than the last
     search_space.condition             a conditional parameter
+    search_space.condition.op=<op>     a condition other than membership (`in`): not_in, ==,
+                                       !=, range (a backend whose conditions take a list
+                                       of parent values lists these)
+    forbidden                          forbidden combinations (partial assignments)
     search_space.distribution=<name>   one of Azure's distributions (normal, quniform, ...)
     search_space.scale=<scale>         log / reverse_log scaling
     search_space.q                     a quantised float (q)
@@ -64,7 +68,7 @@ class UsedFeature:
 # Gaps are listed in this order of the spec's sections (then in the order found), the
 # same for every backend, whether the table or the translator found them.
 SECTION_ORDER = ("strategy", "objective", "objectives", "metrics", "limits", "search_space",
-                 "early_stopping", "trial", "backends")
+                 "forbidden", "early_stopping", "trial", "backends")
 
 
 def _section_rank(path: str) -> int:
@@ -124,10 +128,16 @@ def spec_features(spec: Any) -> Iterator[UsedFeature]:
         where = f"search_space.{name}"
         if domain.condition is not None:
             yield UsedFeature("search_space.condition", f"{where}.condition", domain.condition)
+            op = getattr(domain.condition, "op", "in")
+            if op != "in":
+                yield UsedFeature(f"search_space.condition.op={op}", f"{where}.condition.op",
+                                  domain.condition)
         distribution = getattr(domain, "distribution", None)
         if distribution is not None:
             yield UsedFeature(f"search_space.distribution={distribution}",
                               f"{where}.distribution", distribution)
+    if getattr(spec, "forbidden", None):
+        yield UsedFeature("forbidden", "forbidden", len(spec.forbidden))
     strategy = spec.strategy
     yield UsedFeature(f"strategy.algorithm={strategy.algorithm}", "strategy.algorithm",
                       strategy.algorithm)

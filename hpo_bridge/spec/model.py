@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,6 +24,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -34,6 +36,7 @@ from hpo_bridge.spec.domains import (
     DistributionDomain,
     Domain,
     IntDomain,
+    Scalar,
 )
 from hpo_bridge.spec.early_stopping import EarlyStopping
 from hpo_bridge.spec.errors import SpecError
@@ -52,6 +55,20 @@ from hpo_bridge.spec.trial import Command, Device, Fullytrain, Resource, TrialSp
 ParamName = Annotated[str, Field(pattern=PARAM_NAME_PATTERN)]
 
 
+def _some_parameter(combination: dict[str, Any]) -> dict[str, Any]:
+    if not combination:
+        raise ValueError("names no parameter: an empty combination would forbid everything")
+    return combination
+
+
+# A partial assignment no configuration may match: {optimizer: adam, lr: 0.1}.
+ForbiddenCombination = Annotated[
+    dict[ParamName, Scalar], AfterValidator(_some_parameter),
+    WithJsonSchema({"type": "object", "minProperties": 1,
+                    "additionalProperties": {"type": ["string", "number", "boolean"]}}),
+]
+
+
 class TuningSpec(BaseModel):
     """One tuning job, for every backend."""
 
@@ -63,6 +80,7 @@ class TuningSpec(BaseModel):
     objectives: list[Objective] | None = Field(default=None, json_schema_extra={"minItems": 2})
     metrics: list[MetricDefinition] = Field(default_factory=list)
     search_space: dict[ParamName, Domain] = Field(min_length=1)
+    forbidden: list[ForbiddenCombination] = Field(default_factory=list)
     strategy: Strategy = Field(default_factory=Strategy)
     early_stopping: EarlyStopping = Field(default_factory=EarlyStopping)
     limits: Limits = Field(default_factory=Limits)

@@ -16,8 +16,12 @@ CAPABILITIES: dict[str, Gap] = {
         "measurement best", "the final value the training job reports (measurement last)",
         "the final value is used"),
     "search_space.condition": Gap(
-        "a conditional parameter (active when {value.parent} is one of {value.values})",
+        "a conditional parameter (active when {value})",
         "an unconditional range", "the condition is dropped: the parameter is always sampled"),
+    "forbidden": Gap(
+        "forbidden combinations ({value} of them)",
+        "none: SageMaker's tuner may propose any combination of the ranges",
+        "dropped: the tuner may try a forbidden combination"),
     "strategy.algorithm=sobol": Gap("algorithm sobol", "strategy Random", "strategy Random"),
     "strategy.algorithm=bohb": Gap("algorithm bohb", "strategy Hyperband",
                                    "strategy Hyperband"),

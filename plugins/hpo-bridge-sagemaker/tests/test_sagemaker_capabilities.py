@@ -60,6 +60,14 @@ CASES = [
                        "m": {"type": "float", "low": 0, "high": 1,
                              "condition": {"parent": "opt", "values": ["sgd"]}}}},
      "search_space.m.condition", "unconditional", None),
+    ({"search_space": {"lr": {"type": "float", "low": 0.001, "high": 0.1},
+                       "opt": {"type": "categorical", "values": ["sgd", "adam"]}},
+      "forbidden": [{"opt": "adam", "lr": 0.1}]},
+     "forbidden", "any combination", None),
+    ({"search_space": {"opt": {"type": "categorical", "values": ["sgd", "adam"]},
+                       "m": {"type": "float", "low": 0, "high": 1,
+                             "condition": {"parent": "opt", "op": "!=", "values": ["adam"]}}}},
+     "search_space.m.condition", "unconditional", None),
     ({"early_stopping": {"policy": "median", "delay_evaluation": 2}},
      "early_stopping.policy", "Auto", ("TrainingJobEarlyStoppingType", "Auto")),
     ({"early_stopping": {"policy": "bandit", "slack_factor": 0.2}},
@@ -223,3 +231,20 @@ def test_a_plugin_algorithm_without_a_native_equivalent_has_no_approximation():
             assert item.nearest == "strategy Bayesian, Random, Grid or Hyperband"
     finally:
         reset_registry()
+
+
+def test_forbidden_and_condition_ops_read_in_the_gap_lines():
+    data = base_spec(
+        search_space={"opt": {"type": "categorical", "values": ["sgd", "adam", "rms"]},
+                      "m": {"type": "float", "low": 0, "high": 1,
+                            "condition": {"parent": "opt", "op": "not_in",
+                                          "values": ["adam", "rms"]}}},
+        forbidden=[{"opt": "rms", "m": 0.5}, {"opt": "sgd", "m": 1}])
+    with pytest.raises(UnsupportedFeatures) as info:
+        compile_(data)
+    assert str(info.value).splitlines() == [
+        "sagemaker: search_space.m.condition: a conditional parameter (active when"
+        " opt not in ['adam', 'rms']) (not supported; nearest: an unconditional range)",
+        "sagemaker: forbidden: forbidden combinations (2 of them) (not supported; nearest:"
+        " none: SageMaker's tuner may propose any combination of the ranges)",
+    ]
