@@ -23,7 +23,7 @@ Feature keys are "<what>" or "<what>=<value>":
     strategy.options                   plugin searcher options
     early_stopping.policy=<name>       a stopping policy
     limits.<name>                      max_failed, target_value, max_trials_without_improvement,
-                                       max_duration, trial_timeout
+                                       max_duration, trial_timeout, max_total_resource
     trial.contract=<name>              a trial contract
     trial.devices / trial.python / trial.fullytrain / trial.args.bare_flag / trial.resource
 
@@ -152,7 +152,7 @@ def spec_features(spec: Any) -> Iterator[UsedFeature]:
         yield UsedFeature(f"early_stopping.policy={policy}", "early_stopping.policy", policy)
     limits = spec.limits
     for name in ("max_failed", "target_value", "max_trials_without_improvement",
-                 "max_duration", "trial_timeout"):
+                 "max_duration", "trial_timeout", "max_total_resource"):
         if getattr(limits, name, None) is not None:
             yield UsedFeature(f"limits.{name}", f"limits.{name}", getattr(limits, name))
     trial = spec.trial

@@ -302,6 +302,16 @@ def _limits(view: SpecView) -> Iterator[Problem]:
             f"{lim.max_parallel} parallel trials but {len(trial.devices)} device(s) in"
             " trial.devices (set trial.share_devices: true to share them)",
         )
+    if lim.max_total_resource is not None and view.ok("strategy"):
+        bounds = view.spec.resource_bounds()
+        unit = trial.resource.name if trial.resource is not None else "epochs"
+        if bounds is None:
+            yield Problem("limits.max_total_resource", "counts trial.resource: set trial.resource"
+                          " {name, min, max} (the budget each trial is given)")
+        elif lim.max_total_resource < bounds[1]:
+            yield Problem("limits.max_total_resource",
+                          f"{lim.max_total_resource} is less than one trial's budget"
+                          f" ({bounds[1]} {unit})")
     complete = view.ok("strategy", "search_space") and not view.broken_params
     if lim.max_trials is None and lim.max_failed is not None and complete:
         budget = view.spec.max_trials

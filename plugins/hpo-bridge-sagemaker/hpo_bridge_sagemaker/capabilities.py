@@ -35,6 +35,10 @@ CAPABILITIES: dict[str, Gap] = {
     "limits.max_failed": Gap("a limit on failed trials",
                              "none: SageMaker ends a tuning job by its own failure rules",
                              "dropped"),
+    "limits.max_total_resource": Gap(
+        "a total budget of {value} in the resource's units",
+        "limits.max_trials (SageMaker bounds the number of training jobs)",
+        "dropped: max_trials alone bounds the study"),
     **{f"trial.contract={name}": Gap(f"contract {name}", NOT_SAGEMAKER_CONTRACT)
        for name in ("vertex", "azure", "vega")},
     "trial.devices": Gap("device assignment", "backends.sagemaker.instance_type (a GPU instance)",
