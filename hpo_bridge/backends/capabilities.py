@@ -25,7 +25,8 @@ Feature keys are "<what>" or "<what>=<value>":
     limits.<name>                      max_failed, target_value, max_trials_without_improvement,
                                        max_duration, trial_timeout, max_total_resource
     trial.contract=<name>              a trial contract
-    trial.devices / trial.python / trial.fullytrain / trial.args.bare_flag / trial.resource
+    trial.devices / trial.python / trial.fullytrain / trial.args.bare_flag / trial.resource /
+    trial.check_args
 
 A translator also meets gaps only it can see (a list longer than the service takes, a
 scale on a range the service refuses): it records them through the same `Issues`, so they
@@ -160,6 +161,8 @@ def spec_features(spec: Any) -> Iterator[UsedFeature]:
     for name in ("devices", "python", "fullytrain", "resource"):
         if getattr(trial, name, None) is not None:
             yield UsedFeature(f"trial.{name}", f"trial.{name}", getattr(trial, name))
+    if getattr(trial, "check_args", False):
+        yield UsedFeature("trial.check_args", "trial.check_args", True)
     for key, value in trial.args.items():
         if value is None:
             yield UsedFeature("trial.args.bare_flag", f"trial.args.{key}", key)

@@ -55,21 +55,31 @@ def _read_native(path: Path) -> Any:
 
 
 def import_command(
-    file: Annotated[Path, typer.Argument(help="A native job: request or description (JSON).")],
-    source: Annotated[str, typer.Option("--from", help="The backend the job comes from.")],
+    file: Annotated[Path, typer.Argument(
+        help="A native job (request or description, JSON) or another tool's configuration"
+             " file (e.g. a Vega hpo.yml).")],
+    source: Annotated[str, typer.Option(
+        "--from", help="The backend the job comes from, or the file's format (vega).")],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the spec here (YAML).")
     ] = None,
 ) -> None:
-    """Turn a cloud's native tuning job into a unified spec (YAML)."""
+    """Turn a cloud's native tuning job, or another tool's configuration, into a unified
+    spec (YAML); what cannot be mapped is one warning each, naming its place in the file."""
     from hpo_bridge import study
     from hpo_bridge.spec import dump_spec
 
     with study_errors():
-        study.native_backend(source, flag="--from")  # before reading: name the flag first
-    data = _read_native(file)
-    with study_errors():
-        spec = study.import_job(data, source, str(file))
+        kind = study.import_source(source)  # before reading: name the flag first
+    if kind == "format":
+        with study_errors():
+            spec, notes = study.import_file(file, source)
+        for note in notes:
+            typer.echo(f"warning: {note}", err=True)
+    else:
+        data = _read_native(file)
+        with study_errors():
+            spec = study.import_job(data, source, str(file))
     text = dump_spec(spec)
     if output is None:
         typer.echo(text, nl=False)

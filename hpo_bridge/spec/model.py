@@ -89,6 +89,12 @@ class TuningSpec(BaseModel):
 
     # Folder of the spec file: relative `trial.code` and command paths resolve against it.
     _base_dir: Path | None = PrivateAttr(default=None)
+    # Where `run` keeps the study when no directory is given, if the file says (a Vega
+    # file: <local_base_path>/tasks/<task id>); else ./studies/<name>-<timestamp>.
+    _default_study_dir: Path | None = PrivateAttr(default=None)
+    # The file in another tool's format this spec was read from: {"path", "format", "text"}
+    # (a study keeps it, e.g. as Vega's output/hpo.yml).
+    _origin: dict[str, str] | None = PrivateAttr(default=None)
 
     @field_validator("objectives")
     @classmethod
@@ -140,6 +146,14 @@ class TuningSpec(BaseModel):
     @property
     def base_dir(self) -> Path:
         return self._base_dir or Path.cwd()
+
+    @property
+    def default_study_dir(self) -> Path | None:
+        return self._default_study_dir
+
+    @property
+    def origin(self) -> dict[str, str] | None:
+        return self._origin
 
     @property
     def code_dir(self) -> Path:

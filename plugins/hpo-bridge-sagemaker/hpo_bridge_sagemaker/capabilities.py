@@ -47,5 +47,8 @@ CAPABILITIES: dict[str, Gap] = {
                         "the image's Python (backends.sagemaker.image_uri)", "dropped"),
     "trial.fullytrain": Gap("a fully-train stage",
                             "a separate training job with the best hyperparameters", "dropped"),
+    "trial.check_args": Gap("passing only the arguments the script accepts",
+                            "leave out of search_space and trial.args what it does not take",
+                            "dropped: every argument is passed"),
     "trial.args.bare_flag": Gap("a bare flag (no value)", "a string or number value"),
 }
