@@ -34,7 +34,8 @@ def options_in(help_text: str) -> frozenset[str]:
 def accepted_options(argv: list[str], cwd: Path, env: dict[str, str]) -> frozenset[str]:
     """Run `argv --help` in `cwd` with `env` (added to this environment); the options its
     output lists. Raises ArgCheckError when it fails or lists none."""
-    shown = " ".join([Path(argv[0]).name, *argv[1:], "--help"])
+    # Paths by their names: the line stays short, and says which script it was.
+    shown = " ".join([*(Path(w).name if os.sep in w else w for w in argv), "--help"])
     try:
         done = subprocess.run([*argv, "--help"], cwd=cwd, env={**os.environ, **env},
                               capture_output=True, text=True, timeout=HELP_TIMEOUT,

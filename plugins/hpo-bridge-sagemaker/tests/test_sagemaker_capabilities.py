@@ -100,6 +100,9 @@ CASES = [
     ({"trial": {"devices": [0, 1]}, "limits": {"max_trials": 4, "max_parallel": 2}},
      "trial.devices", "instance_type", None),
     ({"trial": {"python": "python3.11"}}, "trial.python", "image", None),
+    ({"limits": {"max_trials": 4, "max_parallel": 2, "max_total_resource": 20},
+      "strategy": {"algorithm": "hyperband"}, "trial": {"resource": {"max": 9}}},
+     "limits.max_total_resource", "max_trials", ("Strategy", "Hyperband")),
     ({"trial": {"fullytrain": {"top_k": 1}}}, "trial.fullytrain", "best hyperparameters",
      None),
 ]
