@@ -440,6 +440,12 @@ def test_parallel_fully_train_bounds_the_fullytrain_stage():
     data["general"] = {"parallel_search": True, "parallel_fully_train": True}
     spec = convert(data, env={"NPU_VISIBLE_DEVICES": "0,1"}).spec
     assert spec["trial"]["fullytrain"] == {"top_k": 1, "max_parallel": 2}
+    # a search one trial at a time still hands the devices out, for the fullytrain stage
+    data["general"] = {"parallel_search": False, "parallel_fully_train": True}
+    spec = convert(data, env={"NPU_VISIBLE_DEVICES": "0,1"}).spec
+    assert spec["trial"]["devices"] == ["0", "1"] and "max_parallel" not in spec["limits"]
+    assert spec["trial"]["fullytrain"] == {"top_k": 1, "max_parallel": 2}
+    assert validate_spec(spec, installed_catalogue())
 
 
 def test_local_base_path_places_the_task_folder():

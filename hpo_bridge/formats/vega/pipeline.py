@@ -217,6 +217,8 @@ def _general(r: Reading, general: dict[str, Any], limits: dict[str, Any],
                       "general.parallel_fully_train", quiet=True)
     if fully is not None and "fullytrain" in trial:
         trial["fullytrain"]["max_parallel"] = fully[1]
+        if fully[0] and "devices" not in trial:  # a one-at-a-time search takes turns on them
+            trial["devices"] = fully[0]
 
 
 def _parallel(r: Reading, value: Any, path: str,

@@ -251,3 +251,17 @@ def test_forbidden_and_condition_ops_read_in_the_gap_lines():
         "sagemaker: forbidden: forbidden combinations (2 of them) (not supported; nearest:"
         " none: SageMaker's tuner may propose any combination of the ranges)",
     ]
+
+
+def test_check_args_is_named_then_dropped(tmp_path):
+    (tmp_path / "train.py").write_text("print('loss=1')\n")
+    data = base_spec(trial={"command": ["python", "train.py"], "check_args": True})
+    with pytest.raises(UnsupportedFeatures) as info:
+        SageMakerBackend().compile(make(data, tmp_path))
+    items = {i.path: i for i in info.value.items}
+    assert list(items) == ["trial.check_args"]
+    assert items["trial.check_args"].nearest == (
+        "leave out of search_space and trial.args what it does not take")
+    compiled = SageMakerBackend().compile(make(data, tmp_path), approximate=True)
+    assert compiled.warnings == ["trial.check_args: passing only the arguments the script"
+                                 " accepts is approximated: dropped: every argument is passed"]
