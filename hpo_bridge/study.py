@@ -41,8 +41,8 @@ ENDED = ("finished", "failed", "cancelled")
 DEFAULT_BACKEND = "local"
 
 __all__ = ["StudyError", "StudySnapshot", "best", "cancel", "compile_spec", "create_backend",
-           "default_study_dir", "export", "import_file", "import_job", "import_source", "logs",
-           "native_backend", "resume", "run", "snapshot", "with_seed"]
+           "default_study_dir", "export", "import_file", "import_format_file", "import_job",
+           "import_source", "logs", "native_backend", "resume", "run", "snapshot", "with_seed"]
 
 
 class StudyError(Exception):
@@ -325,7 +325,7 @@ def import_source(name: str) -> str:
                      f" backends: {backends})")
 
 
-def import_file(path: str | Path, source: str) -> tuple[TuningSpec, list[str]]:
+def import_format_file(path: str | Path, source: str) -> tuple[TuningSpec, list[str]]:
     """A unified spec from a file in the registered format `source` (e.g. a Vega
     hpo.yml), with one line per thing the format says that the spec cannot hold."""
     from hpo_bridge.loading import convert_document, spec_format
@@ -340,6 +340,31 @@ def import_file(path: str | Path, source: str) -> tuple[TuningSpec, list[str]]:
         loaded = convert_document(spec_format(source), parse_yaml(text, str(file)), text,
                                   file)
     return loaded.spec, loaded.notes
+
+
+def import_file(path: Path, source: str,
+                options: dict[str, str] | None = None) -> TuningSpec | None:
+    """A unified spec from a native file that backend `source` reads itself (see
+    `NativeBackend.import_file`); None when the file is plain data for `import_job`."""
+    from hpo_bridge.loading import validate_spec
+    from hpo_bridge.spec import SpecError
+
+    native = native_backend(source, flag="--from")
+    given = {k: v for k, v in (options or {}).items() if v is not None}
+    refused = sorted(set(given) - native.import_options)
+    if refused:
+        raise StudyError("\n".join(f"--{name}: not taken by --from {source}"
+                                    for name in refused))
+    try:
+        spec_dict = native.import_file(path, given)
+    except BackendError as exc:
+        raise StudyError(str(exc)) from None
+    if spec_dict is None:
+        return None
+    try:
+        return validate_spec(spec_dict, source=f"{path} (imported)")
+    except SpecError as exc:
+        raise StudyError(exc.render()) from None
 
 
 def import_job(data: Any, source: str, origin: str) -> TuningSpec:
