@@ -343,7 +343,7 @@ def import_format_file(path: str | Path, source: str) -> tuple[TuningSpec, list[
 
 
 def import_file(path: Path, source: str,
-                options: dict[str, str] | None = None) -> TuningSpec | None:
+                options: dict[str, str | None] | None = None) -> TuningSpec | None:
     """A unified spec from a native file that backend `source` reads itself (see
     `NativeBackend.import_file`); None when the file is plain data for `import_job`."""
     from hpo_bridge.loading import validate_spec
