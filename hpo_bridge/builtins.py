@@ -61,6 +61,11 @@ CONTRACTS = {
              "--name=value, PIPESTEP/EPOCHS/DEVICE_ID; <objective>.json"),
 }
 
+FORMATS = {
+    "vega": ("hpo_bridge.formats.vega:VegaFormat",
+             "Huawei Vega's hpo.yml (read) and task layout (export)"),
+}
+
 BACKENDS = {
     "local": ("hpo_bridge.backends.local:LocalBackend",
               "the local emulator: hpo-bridge's core drives trial processes"),
@@ -95,3 +100,8 @@ def register_contracts(register: Any) -> None:
 @hookimpl
 def register_backends(register: Any) -> None:
     _register_all(register, BACKENDS)
+
+
+@hookimpl
+def register_formats(register: Any) -> None:
+    _register_all(register, FORMATS)
