@@ -38,8 +38,13 @@ def register_backends(register: Any) -> None:
 def register_executors(register: Any) -> None:
     """Register executors that run single trials for the core's tuner loop.
 
-    ``register(name, factory, description="...")``: ``factory(spec, **options)``
-    returns a ``hpo_bridge.core.executor.Executor``.
+    ``register(name, factory, description="...", settings=Model)``:
+    ``factory(spec, *, study_dir, contract, **options)`` returns a
+    ``hpo_bridge.core.executor.Executor``; ``settings`` (optional) validates
+    ``backends.<name>`` in a spec, as a backend's does. A factory may declare the `run`
+    options it takes: ``run_options`` (a set of ``RunOptions`` field names, e.g.
+    ``{"ray_address"}``) and ``options_from(spec, run_options) -> dict`` (its own options,
+    recorded in the study's store so ``resume`` builds it the same way).
     """
 
 

@@ -23,9 +23,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hpo_bridge.backends.base import META_BACKEND, Backend, Outcome, RunOptions, StudyView
+from hpo_bridge.backends.base import (
+    META_BACKEND,
+    Backend,
+    Outcome,
+    RunOptions,
+    StudyView,
+    flag,
+)
 from hpo_bridge.backends.errors import BackendError
 from hpo_bridge.core.events import StudyEvent, TrialStatusChanged
+from hpo_bridge.core.executor import ExecutorUnavailable
 from hpo_bridge.core.trial import TrialStatus
 from hpo_bridge.store import Store, StoreError
 from hpo_bridge.tuning import build_executor, build_tuner
@@ -36,6 +44,7 @@ if TYPE_CHECKING:
 
 SEARCHER_STATE_EVERY = 2.0  # wall seconds between saves of the searcher's state
 CTRL_C = "interrupted (Ctrl-C)"  # is_interrupted(): not counted, re-proposed on resume
+UNREACHABLE = "interrupted (its executor became unreachable)"
 META_EXECUTOR = "executor"
 
 
@@ -43,7 +52,8 @@ class LocalBackend(Backend):
     """A driven backend: the core's Tuner over a local executor."""
 
     name = "local"
-    options: ClassVar[frozenset[str]] = frozenset({"simulate", "sim_speed"})
+    options: ClassVar[frozenset[str]] = frozenset(
+        {"executor", "simulate", "sim_speed", "ray_address"})
 
     def __init__(self, on_tuner: Callable[[Tuner], None] | None = None) -> None:
         self.on_tuner = on_tuner  # sees the tuner once built (tests, benchmarks)
@@ -67,22 +77,22 @@ class LocalBackend(Backend):
         return self._drive(store, view)
 
     # -- running -------------------------------------------------------------------------
-    @staticmethod
-    def executor_for(spec: TuningSpec, options: RunOptions) -> tuple[str, dict[str, Any]]:
-        """The executor `options` ask for, with its options (checked before anything runs)."""
-        if options.simulate is None:
-            if options.sim_speed is not None:
-                raise BackendError("--sim-speed applies only with --simulate")
-            return "process", {}
-        from hpo_bridge.executors.simulator import load_source
-
-        load_source(options.simulate, spec)  # SimulationError: one line naming the source
-        path = Path(options.simulate)
-        source = str(path.resolve()) if path.is_file() else options.simulate
-        chosen: dict[str, Any] = {"source": source}
-        if options.sim_speed:
-            chosen["speed"] = options.sim_speed
-        return "simulator", chosen
+    @classmethod
+    def executor_for(cls, spec: TuningSpec, options: RunOptions) -> tuple[str, dict[str, Any]]:
+        """The executor `options` ask for (`--executor`; `--simulate` alone means the
+        simulator), with its own options, checked before anything runs: an executor takes
+        the `run` options its factory lists in `run_options` and turns them into its own
+        with `options_from(spec, options)`."""
+        name = options.executor or ("simulator" if options.simulate is not None else "process")
+        factory = _executor_factory(name)
+        takes = getattr(factory, "run_options", frozenset())
+        refused = [o for o in options.given() if o in cls.options - {"executor"}
+                   and o not in takes]
+        if refused:
+            raise BackendError("\n".join(f"{flag(o)}: not taken by executor {name}"
+                                         for o in refused))
+        options_from = getattr(factory, "options_from", None)
+        return name, (dict(options_from(spec, options)) if options_from is not None else {})
 
     def start(self, spec: TuningSpec, study_dir: str | Path, *, executor: str = "process",
               executor_options: dict[str, Any] | None = None,
@@ -142,22 +152,42 @@ class LocalBackend(Backend):
             assert tuner.ended is not None
             return Outcome(tuner.ended.status, tuner.ended.reason)
         except KeyboardInterrupt:
-            # The step in progress is dropped, as after a crash. Trials that were running
-            # are recorded as cancelled "interrupted (Ctrl-C)" (their processes are stopped
-            # below): the store tells the truth, and `resume` re-proposes them without
-            # counting them against max_trials, like those of a killed orchestrator.
-            store.rollback()
-            now = store.elapsed()
-            for trial in store.trials():
-                if not trial.status.terminal:
-                    store.record(TrialStatusChanged(trial.id, now, TrialStatus.CANCELLED,
-                                                    CTRL_C))
-            store.set_status("interrupted", "interrupted by the user", time=now)
-            store.commit()
+            _interrupted(store, CTRL_C, "interrupted by the user")
             raise
+        except ExecutorUnavailable as exc:
+            # Where the trials run went away (a cluster's head): stop here, one line, and
+            # let `resume` continue once it is back.
+            _interrupted(store, UNREACHABLE, str(exc))
+            return Outcome("interrupted", str(exc))
         finally:
             executor.close()
             store.close()
+
+
+def _interrupted(store: Store, trial_reason: str, reason: str) -> None:
+    """The step in progress is dropped, as after a crash. Trials that were running are
+    recorded as cancelled with `trial_reason` (starting "interrupted"; their processes
+    are stopped by the executor's close): the store tells the truth, and `resume`
+    re-proposes them without counting them against max_trials, like those of a killed
+    orchestrator."""
+    store.rollback()
+    now = store.elapsed()
+    for trial in store.trials():
+        if not trial.status.terminal:
+            store.record(TrialStatusChanged(trial.id, now, TrialStatus.CANCELLED, trial_reason))
+    store.set_status("interrupted", reason, time=now)
+    store.commit()
+
+
+def _executor_factory(name: str) -> Any:
+    from hpo_bridge.plugins import registry
+
+    reg = registry()
+    component = reg.get("executors", name)
+    if component is None:
+        installed = ", ".join(reg.names("executors")) or "none"
+        raise BackendError(f"--executor: unknown executor {name!r} (installed: {installed})")
+    return component.load()
 
 
 def _remove_created(directory: Path, before: set[Path] | None) -> None:

@@ -2,8 +2,9 @@
 
 Exit codes: 0 the study finished (or runs on, detached); 1 it ended for a failure rule
 (or was cancelled); 2 user error (bad spec, flag or directory: one line, no traceback);
-130 interrupted with Ctrl-C (`resume DIR` continues it; the trials that ran are recorded
-cancelled "interrupted (Ctrl-C)", not counted against max_trials, and re-proposed).
+130 interrupted with Ctrl-C, or because where its trials run stopped answering (a Ray
+cluster; one line says so): `resume DIR` continues it; the trials that ran are recorded
+cancelled "interrupted (...)", not counted against max_trials, and re-proposed.
 
 `status` and the `results` table show "interrupted" for such trials and for trials still
 "running" in a study nothing runs any more (killed); `--json` keeps stored statuses.
@@ -24,6 +25,7 @@ import typer
 from hpo_bridge.commands._support import exit_code, load_or_exit, study_errors
 
 DirArg = Annotated[Path, typer.Argument(help="The study directory.")]
+USER_INTERRUPT = "interrupted by the user"  # the facade's reason for Ctrl-C
 
 
 def register(app: typer.Typer) -> None:
@@ -68,7 +70,8 @@ def _print_best(directory: Path) -> None:
 def _finish(outcome: Any, directory: Path) -> int:
     """Print how the run ended; the exit code."""
     if outcome.status == "interrupted":
-        typer.echo(f"interrupted; continue with: hpo-bridge resume {directory}", err=True)
+        why = "" if outcome.reason in (None, USER_INTERRUPT) else f": {outcome.reason}"
+        typer.echo(f"interrupted{why}; continue with: hpo-bridge resume {directory}", err=True)
         return exit_code(outcome.status)
     if outcome.status == "running":  # detached: the cloud runs on
         return exit_code(outcome.status)
@@ -114,6 +117,16 @@ def run(
     approximate: Annotated[
         bool, typer.Option(help="Native backends: approximate what the cloud cannot express.")
     ] = False,
+    executor: Annotated[
+        str | None,
+        typer.Option(help="Local backend: where trials run: process (default), simulator,"
+                          " ray, or an installed executor (see `plugins`)."),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="With --executor ray: the cluster (HOST:PORT, ray://HOST:PORT or"
+                          " auto; default backends.ray.address, then RAY_ADDRESS)."),
+    ] = None,
 ) -> None:
     """Run a tuning study to its end (live progress; results kept in the study directory)."""
     from hpo_bridge import study
@@ -122,8 +135,9 @@ def run(
     loaded = load_or_exit(spec)
     if seed is not None:
         loaded = study.with_seed(loaded, seed)
-    options = RunOptions(simulate=simulate, sim_speed=sim_speed, detach=detach,
-                         poll_interval=poll_interval, approximate=approximate)
+    options = RunOptions(executor=executor, simulate=simulate, sim_speed=sim_speed,
+                         ray_address=ray_address, detach=detach, poll_interval=poll_interval,
+                         approximate=approximate)
     with study_errors():
         outcome, directory = study.run(loaded, backend=backend, study_dir=study_dir,
                                        options=options, view=_view())

@@ -194,6 +194,24 @@ class SimulatorExecutor(Executor):
     simulation in real time, e.g. to watch it or to interrupt it; default: no pacing).
     """
 
+    #: The `run` options this executor takes (RunOptions fields).
+    run_options = frozenset({"simulate", "sim_speed"})
+
+    @classmethod
+    def options_from(cls, spec: TuningSpec, options: Any) -> dict[str, Any]:
+        """`--simulate` and `--sim-speed` as this executor's options, checked before the
+        study starts (SimulationError: one line naming the source)."""
+        if options.simulate is None:
+            raise SimulationError("--simulate: the simulator executor needs a benchmark or"
+                                  " a table file")
+        load_source(options.simulate, spec)
+        path = Path(options.simulate)
+        chosen: dict[str, Any] = {
+            "source": str(path.resolve()) if path.is_file() else options.simulate}
+        if options.sim_speed:
+            chosen["speed"] = options.sim_speed
+        return chosen
+
     def __init__(
         self,
         spec: TuningSpec,

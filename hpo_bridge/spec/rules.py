@@ -187,9 +187,12 @@ def validate_backends(backends: dict[str, Any]) -> tuple[dict[str, Any], list[Pr
     out: dict[str, Any] = {}
     problems: list[Problem] = []
     for name, settings in backends.items():
-        component = reg.get("backends", name)
+        # An executor with settings (ray) keeps them here too: one place for plugins'.
+        component = reg.get("backends", name) or _with_settings(reg.get("executors", name))
         if component is None:
-            installed = ", ".join(reg.names("backends")) or "none"
+            sections = reg.names("backends") + [
+                n for n in reg.names("executors") if _with_settings(reg.get("executors", n))]
+            installed = ", ".join(sections) or "none"
             problems.append(
                 Problem(dotted(("backends", name)), f"unknown backend (installed: {installed})")
             )
@@ -205,3 +208,5 @@ def validate_backends(backends: dict[str, Any]) -> tuple[dict[str, Any], list[Pr
     return out, problems
 
 
+def _with_settings(component: Any) -> Any:
+    return component if component is not None and component.settings_ref is not None else None

@@ -21,8 +21,12 @@ def spec_schema() -> dict[str, Any]:
     for (model, prop), names in enums.items():
         defs[model]["properties"][prop]["enum"] = names
     backends: dict[str, Any] = {}
-    for name in reg.names("backends"):
-        comp = reg.get("backends", name)
+    sections = [("backends", n) for n in reg.names("backends")] + [
+        ("executors", n) for n in reg.names("executors")
+        if getattr(reg.get("executors", n), "settings_ref", None) is not None
+        and reg.get("backends", n) is None]
+    for kind, name in sections:
+        comp = reg.get(kind, name)
         settings = getattr(comp, "settings", None)
         if settings is not None:
             sub = settings.model_json_schema(ref_template="#/$defs/{model}")
