@@ -167,8 +167,8 @@ class RayExecutor(Executor):
         ours.send(Setup(
             address=self.address, namespace=f"hpo-bridge-{self.study_key}",
             runtime_env=self._runtime_env(), actor_options=settings.actor_options(),
-            spread=settings.scheduling == "spread", request=settings.request(),
-            unreachable_after=settings.unreachable_after,
+            spread=settings.scheduling == "spread", reuse=settings.scheduling != "spread",
+            lease=settings.orphan_timeout, unreachable_after=settings.unreachable_after,
         ))
         answer = self._receive(CONNECT_WAIT)
         if isinstance(answer, Ready):
@@ -206,7 +206,7 @@ class RayExecutor(Executor):
             spec=self.spec, contract=self.contract_class, trial_id=trial.id,
             params=dict(trial.params), resource=trial.resource, stage=trial.stage,
             study_key=self.study_key, node_dir=settings.node_dir, gpus=settings.num_gpus,
-            kill_grace=self.spec.trial.kill_grace, orphan_timeout=settings.orphan_timeout,
+            kill_grace=self.spec.trial.kill_grace,
         )))
 
     def stop(self, trial_id: int, reason: str, status: TrialStatus = TrialStatus.STOPPED) -> None:

@@ -27,6 +27,7 @@ import socket
 import sys
 import time
 import traceback
+import uuid
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -44,20 +45,28 @@ from hpo_bridge.executors.raycluster.protocol import (
     Start,
     Started,
     Stop,
-    actor_name,
 )
 
 TICK = 0.05  # seconds: how often commands are looked at while runners are busy
 WAIT = 1.0  # seconds a runner holds a `next` call with nothing to say
 RETRY = 0.5  # seconds before asking a runner that was unavailable again
+IDLE_KEEP = 2.0  # seconds an idle runner waits for the study's next trial before it goes
 LEFTOVER_GRACE = 10.0  # seconds given to the runners of an earlier run to end their trials
 CONNECT_TIMEOUT = 10.0  # seconds for the head's port to accept a connection
 
 
 @dataclass
+class _Runner:
+    name: str
+    actor: Any
+    placed: bool = False  # it has answered once: created, on its node
+    idle_since: float | None = None
+
+
+@dataclass
 class _Trial:
     trial_id: int
-    actor: Any
+    runner: _Runner
     ref: Any = None  # the outstanding call (start or next)
     started: bool = False
     have: int = 0
@@ -70,6 +79,9 @@ class Link:
         self.conn = conn
         self.setup = setup
         self.trials: dict[int, _Trial] = {}
+        self.idle: list[_Runner] = []
+        self.session = uuid.uuid4().hex[:8]
+        self.count = 0
         self.runner_class: Any = None
 
     # -- connecting ------------------------------------------------------------------------
@@ -93,7 +105,10 @@ class Link:
         self.runner_class = ray.remote(TrialRunner)
         nodes = [{"id": n["NodeID"], "ip": n["NodeManagerAddress"],
                   "resources": n.get("Resources", {})} for n in ray.nodes() if n["Alive"]]
-        return Ready(nodes, self._end_leftovers())
+        leftovers = self._end_leftovers()
+        if leftovers:
+            _log(f"ended {len(leftovers)} runner(s) an earlier run left: {leftovers}")
+        return Ready(nodes, leftovers)
 
     def _end_leftovers(self) -> list[str]:
         """End the runners an earlier orchestrator of this study left (it was killed)."""
@@ -124,7 +139,10 @@ class Link:
             for trial in list(self.trials.values()):
                 if trial.ref is None and trial.retry_at is not None and now >= trial.retry_at:
                     trial.retry_at = None
-                    trial.ref = trial.actor.next.remote(trial.have, WAIT)
+                    trial.ref = trial.runner.actor.next.remote(trial.have, WAIT)
+            for runner in [r for r in self.idle if now - (r.idle_since or now) > IDLE_KEEP]:
+                self.idle.remove(runner)  # the study has no trial for it: free its resources
+                _kill(runner)
             waiting = {t.ref: t for t in self.trials.values() if t.ref is not None}
             if not waiting:
                 self.conn.poll(TICK)
@@ -158,43 +176,49 @@ class Link:
         return True
 
     # -- commands ----------------------------------------------------------------------------
-    def _start(self, message: Start) -> None:
-        job = message.job
+    def _runner(self) -> _Runner:
+        """An idle runner of the study, or a new one Ray places with a trial's resources."""
+        if self.idle:
+            runner = self.idle.pop()
+            runner.idle_since = None
+            return runner
+        self.count += 1
+        name = f"{ACTOR_PREFIX}{self.session}-{self.count}"
         options: dict[str, Any] = dict(self.setup.actor_options)
-        options.update(name=actor_name(job.trial_id), lifetime="detached", max_restarts=0,
-                       max_task_retries=0)
+        options.update(name=name, lifetime="detached", max_restarts=0, max_task_retries=0)
         if self.setup.spread:
             options["scheduling_strategy"] = "SPREAD"
-        actor = self.runner_class.options(**options).remote(job)
-        trial = _Trial(job.trial_id, actor)
-        trial.ref = actor.start.remote()
+        return _Runner(name, self.runner_class.options(**options).remote(self.setup.lease))
+
+    def _start(self, message: Start) -> None:
+        job = message.job
+        runner = self._runner()
+        trial = _Trial(job.trial_id, runner)
+        trial.ref = runner.actor.start.remote(job)
         self.trials[job.trial_id] = trial
 
     def _stop(self, message: Stop) -> None:
-        import ray
-
         trial = self.trials.get(message.trial_id)
         if trial is None:
             return
-        if trial.started:
-            trial.actor.stop.remote(message.status, message.reason, message.grace)
+        if trial.started or trial.runner.placed:  # its runner will see the stop after start
+            trial.runner.actor.stop.remote(message.status, message.reason, message.grace)
             return
-        # Not running yet (waiting for resources, or starting): no process to signal.
-        with contextlib.suppress(Exception):
-            ray.kill(trial.actor, no_restart=True)
-        self._finished(trial, message.status, None, message.reason)
+        # A new runner Ray has not placed yet (waiting for resources): nothing runs.
+        self._finished(trial, message.status, None, message.reason, keep=False)
 
     def _close(self, grace: float) -> None:
         import ray
 
-        ends = [t.actor.end.remote(grace) for t in self.trials.values() if t.started]
+        busy = [t.runner for t in self.trials.values() if t.started or t.runner.placed]
+        ends = [r.actor.end.remote(grace) for r in busy]
         if ends:
             with contextlib.suppress(Exception):
                 ray.wait(ends, num_returns=len(ends), timeout=grace + LEFTOVER_GRACE)
-        for trial in self.trials.values():
-            with contextlib.suppress(Exception):
-                ray.kill(trial.actor, no_restart=True)
+        for runner in [t.runner for t in self.trials.values()] + self.idle:
+            _kill(runner)
         self.trials.clear()
+        self.idle.clear()
 
     # -- answers -----------------------------------------------------------------------------
     def _on_start(self, trial: _Trial, ref: Any) -> None:
@@ -204,17 +228,18 @@ class Link:
             node = ray.get(ref)
         except Exception as exc:  # the actor could not be created (runtime_env, imports)
             self._finished(trial, TrialStatus.FAILED.value, None,
-                           f"cannot start on the cluster: {_first_line(exc)}", kill=True)
+                           f"cannot start on the cluster: {_first_line(exc)}", keep=False)
             return
+        trial.runner.placed = True
         trial.node = node
         launch = node.pop("launch", None)
         self.conn.send(Started(trial.trial_id, node, launch))
         if "error" in node:
             self._finished(trial, TrialStatus.FAILED.value, None,
-                           f"cannot start on node {_where(node)}: {node['error']}", kill=True)
+                           f"cannot start on node {_where(node)}: {node['error']}")
             return
         trial.started = True
-        trial.ref = trial.actor.next.remote(trial.have, WAIT)
+        trial.ref = trial.runner.actor.next.remote(trial.have, WAIT)
 
     def _on_batch(self, trial: _Trial, ref: Any) -> None:
         import ray
@@ -234,28 +259,42 @@ class Link:
                                  batch["stderr"]))
         end = batch["finished"]
         if end is not None:
-            self._finished(trial, end["status"], end["exit_code"], end["reason"], kill=True)
+            self._finished(trial, end["status"], end["exit_code"], end["reason"])
             return
-        trial.ref = trial.actor.next.remote(trial.have, WAIT)
+        trial.ref = trial.runner.actor.next.remote(trial.have, WAIT)
 
     def _runner_died(self, trial: _Trial, exc: Exception) -> None:
         node = trial.node or {}
         if not _node_alive(node.get("node_id")):
             reason = f"node lost: node {_where(node)} left the cluster while the trial ran"
-            self._finished(trial, TrialStatus.CANCELLED.value, None, reason, kill=True)
+            self._finished(trial, TrialStatus.CANCELLED.value, None, reason, keep=False)
             return
         self._finished(trial, TrialStatus.FAILED.value, None,
-                       f"its runner on node {_where(node)} died: {_first_line(exc)}", kill=True)
+                       f"its runner on node {_where(node)} died: {_first_line(exc)}",
+                       keep=False)
 
     def _finished(self, trial: _Trial, status: str, code: int | None, reason: str | None,
-                  kill: bool = False) -> None:
-        import ray
-
+                  keep: bool = True) -> None:
+        """Report the trial's end; its runner waits for the next trial (`keep`, when
+        runners are reused) or goes."""
         self.trials.pop(trial.trial_id, None)
-        if kill:
-            with contextlib.suppress(Exception):
-                ray.kill(trial.actor, no_restart=True)
+        if keep and self.setup.reuse:
+            trial.runner.idle_since = time.monotonic()
+            self.idle.append(trial.runner)
+        else:
+            _kill(trial.runner)
         self.conn.send(Finished(trial.trial_id, status, code, reason))
+
+
+def _kill(runner: _Runner) -> None:
+    import ray
+
+    with contextlib.suppress(Exception):
+        ray.kill(runner.actor, no_restart=True)
+
+
+def _log(line: str) -> None:
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}", flush=True)
 
 
 def _node_alive(node_id: str | None) -> bool:

@@ -16,11 +16,7 @@ if TYPE_CHECKING:
     from hpo_bridge.contracts.base import TrialContract
     from hpo_bridge.spec import TuningSpec
 
-ACTOR_PREFIX = "trial-"  # a runner actor's name: trial-<id>, in the study's namespace
-
-
-def actor_name(trial_id: int) -> str:
-    return f"{ACTOR_PREFIX}{trial_id}"
+ACTOR_PREFIX = "runner-"  # runner actors' names: runner-<session>-<n>, in the study's namespace
 
 
 # -- what a runner needs --------------------------------------------------------------------
@@ -38,7 +34,6 @@ class RunnerJob:
     node_dir: str | None
     gpus: float
     kill_grace: float
-    orphan_timeout: float
 
 
 # -- orchestrator -> link --------------------------------------------------------------------
@@ -48,8 +43,9 @@ class Setup:
     namespace: str
     runtime_env: dict[str, Any]
     actor_options: dict[str, Any]  # num_cpus, num_gpus, memory, resources
-    spread: bool
-    request: dict[str, float]  # what one trial takes, for the feasibility check
+    spread: bool  # Ray's SPREAD strategy, a new runner per trial
+    reuse: bool  # an idle runner takes the study's next trial (not with spread)
+    lease: float  # a runner nobody calls for that long ends its trial and exits
     unreachable_after: float
 
 

@@ -1,18 +1,20 @@
-"""The node side: one Ray actor per trial runs it as its contract says, and reports.
+"""The node side: a Ray actor runs trials, one at a time, as their contracts say.
 
 `TrialRunner` is an async actor (its calls interleave: `stop` runs while `next` waits).
-`start` lays out the trial's folder on its node (`<node_dir>/<study_key>/trials/<id>/`),
-sets the contract up there on a copy of the spec whose code folder is the shipped
-working_dir (nodespec.py), and starts the launch with the very code of the process
-executor (executors/trialproc.py) under a shepherd (executors/shepherd.py), so the
-trial dies with its runner. `next(have, wait)` long-polls: it returns as soon as there
-are metric readings, log bytes or the trial's end, or after `wait` seconds; a batch
-stays pending until the caller says it has it (`have`), so a call lost on the way is
-answered again, not lost. The GPUs are Ray's: CUDA_VISIBLE_DEVICES as Ray set it for
-this actor (hidden when the trial asked for none).
+Ray places it with a trial's resources; it may then run the study's next trials too
+(the link reuses an idle runner, as Ray Tune reuses actors). `start(job)` lays the
+trial's folder out on the node (`<node_dir>/<study_key>/trials/<id>/`), sets the
+contract up there on a copy of the spec whose code folder is the shipped working_dir
+(nodespec.py), and starts the launch with the very code of the process executor
+(executors/trialproc.py) under a shepherd (executors/shepherd.py), so the trial, in its
+own process group, dies with its runner. `next(have, wait)` long-polls: it returns as
+soon as there are metric readings, log bytes or the trial's end, or after `wait`
+seconds; a batch stays pending until the caller says it has it (`have`), so a call lost
+on the way is answered again, not lost. The GPUs are Ray's: CUDA_VISIBLE_DEVICES as Ray
+set it for this actor (hidden when the trial asked for none).
 
-A runner nobody has called for `orphan_timeout` seconds (its orchestrator was killed or
-lost the cluster) ends its trial and exits; `end()` does the same at once (resume, close).
+A runner nobody has called for `lease` seconds (its orchestrator was killed or lost the
+cluster) ends its trial and exits; `end()` ends the trial at once (resume, close).
 """
 
 from __future__ import annotations
@@ -60,27 +62,34 @@ class LogTail:
 
 
 class TrialRunner:
-    """One trial on one node (a detached, named Ray actor)."""
+    """Runs trials on one node, one at a time (a detached, named Ray actor)."""
 
-    def __init__(self, job: RunnerJob) -> None:
-        self.job = job
+    def __init__(self, lease: float) -> None:
+        self.lease = lease
+        self.contact = time.monotonic()
+        self._reset()
+        self._watchdog: asyncio.Task[None] | None = None
+
+    def _reset(self) -> None:
         self.process: TrialProcess | None = None
         self.trial_dir: Path | None = None
         self.tails: list[LogTail] = []
         self.seq = 0
         self.pending: dict[str, Any] | None = None
         self.finished: dict[str, Any] | None = None
-        self.contact = time.monotonic()
-        self._watchdog: asyncio.Task[None] | None = None
+        self.cleaned = False  # its processes are all gone
 
     # -- calls ---------------------------------------------------------------------------
-    async def start(self) -> dict[str, Any]:
-        """Start the trial; what and where it runs ({"error": ...} if it could not start)."""
+    async def start(self, job: RunnerJob) -> dict[str, Any]:
+        """Start the trial `job`; what and where it runs ({"error": ...} if it could not
+        start)."""
         import ray
 
         self.contact = time.monotonic()
-        self._watchdog = asyncio.get_running_loop().create_task(self._lease())
-        job = self.job
+        if self._watchdog is None:
+            self._watchdog = asyncio.get_running_loop().create_task(self._lease())
+        self._end()  # a trial of this runner that was left running (it should not be)
+        self._reset()
         context = ray.get_runtime_context()
         gpus = os.environ.get("CUDA_VISIBLE_DEVICES") if job.gpus > 0 else None
         node: dict[str, Any] = {
@@ -91,7 +100,7 @@ class TrialRunner:
             "cuda_visible_devices": gpus,
         }
         try:
-            study = self._study_dir()
+            study = self._study_dir(job)
             self.trial_dir = fresh_trial_dir(study, job.trial_id)
             node["trial_dir"] = str(self.trial_dir)
             spec = node_spec(job.spec, Path.cwd())  # Ray starts the actor in its working_dir
@@ -151,10 +160,10 @@ class TrialRunner:
         return self._end()
 
     # -- internals -----------------------------------------------------------------------
-    def _study_dir(self) -> Path:
-        root = Path(self.job.node_dir) if self.job.node_dir else \
-            Path(tempfile.gettempdir()) / NODE_DIR
-        study = root / self.job.study_key
+    @staticmethod
+    def _study_dir(job: RunnerJob) -> Path:
+        root = Path(job.node_dir) if job.node_dir else Path(tempfile.gettempdir()) / NODE_DIR
+        study = root / job.study_key
         (study / TRIALS_DIR).mkdir(parents=True, exist_ok=True)
         return study
 
@@ -171,7 +180,7 @@ class TrialRunner:
             batch["readings"] = [(r.name, r.value, r.raw) for r in process.read()]
             if exited:
                 ending = process.finish()
-                procgroup.kill_trial_strays(process.trial_dir)
+                self._end()  # what left the trial's group
                 batch["readings"] += [(r.name, r.value, r.raw) for r in ending.readings]
                 self.finished = {"status": ending.status.value, "exit_code": ending.exit_code,
                                  "reason": ending.reason}
@@ -183,15 +192,17 @@ class TrialRunner:
         return batch
 
     def _end(self) -> int:
-        killed = 0
-        if self.process is not None and not self.process.ended:
+        """Kill the trial's group and every process that carries its folder; how many
+        strays there were."""
+        if self.process is None or self.cleaned:
+            return 0
+        if not self.process.ended:
             self.process.kill()
-        if self.trial_dir is not None:
-            killed = len(procgroup.kill_trial_strays(self.trial_dir))
-        return killed
+        self.cleaned = True
+        return len(procgroup.kill_trial_strays(self.process.trial_dir))
 
     async def _lease(self) -> None:
-        timeout = self.job.orphan_timeout
+        timeout = self.lease
         while True:
             await asyncio.sleep(min(1.0, timeout / 4))
             if time.monotonic() - self.contact > timeout:

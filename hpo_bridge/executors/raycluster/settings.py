@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from fractions import Fraction
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -41,14 +42,15 @@ def parse_bytes(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("must be a size such as 4GiB, 512MB or a number of bytes")
     if isinstance(value, int | float):
-        number, base, power = float(value), 1000, 0
+        if not math.isfinite(value):
+            raise ValueError("must be a whole, positive number of bytes")
+        size = Fraction(value)
     elif isinstance(value, str) and (m := _SIZE.match(value)):
         unit = (m.group(2) or "").lower()
-        number, base, power = float(m.group(1)), 1024 if m.group(3) else 1000, _POWER[unit]
+        size = Fraction(m.group(1)) * (1024 if m.group(3) else 1000) ** _POWER[unit]
     else:
         raise ValueError(f"{value!r} is not a size (use 4GiB, 512MB, 2G or bytes)")
-    size = number * base**power
-    if not math.isfinite(size) or size < 1 or size != int(size):
+    if size < 1 or size.denominator != 1:
         raise ValueError("must be a whole, positive number of bytes")
     return int(size)
 
