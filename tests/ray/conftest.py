@@ -2,8 +2,9 @@
 
 `ray.cluster_utils.Cluster` starts a head node and a worker node (their own raylets,
 object stores and worker processes, as `ray start` does): the head with 1 CPU, the
-worker with 1 CPU and 2 GPUs (Ray's scheduler hands out GPU ids from the count a node
-declares; no real GPU is needed to see CUDA_VISIBLE_DEVICES set). Started on first
+worker with 1 CPU, 2 GPUs and a custom resource `big_disk` (Ray's scheduler hands out
+GPU ids from the count a node declares; no real GPU is needed to see
+CUDA_VISIBLE_DEVICES set). Started on first
 use, stopped at the end of the run. Its footprint is kept small: no dashboard, no
 usage stats, small object stores, no prestarted workers, node failures noticed within
 a few seconds.
@@ -70,7 +71,8 @@ def start_cluster(**head: Any) -> Any:
 def ray_cluster() -> Iterator[RayCluster]:
     cluster = start_cluster()
     try:
-        worker = cluster.add_node(num_cpus=1, num_gpus=2, object_store_memory=OBJECT_STORE)
+        worker = cluster.add_node(num_cpus=1, num_gpus=2, resources={"big_disk": 1},
+                                  object_store_memory=OBJECT_STORE)
         cluster.wait_for_nodes()
         yield RayCluster(cluster, cluster.head_node.node_id, worker.node_id)
     finally:

@@ -145,6 +145,11 @@ class RayExecutor(Executor):
     def _runtime_env(self) -> dict[str, Any]:
         env = dict(self.settings.runtime_env)
         env["working_dir"] = str(code_zip(self.spec.code_dir))
+        # A dying Ray worker SIGKILLs its direct children: that would be the trial's
+        # shepherd, before it could end the trial's group. The runner's trials are the
+        # shepherd's to end (executors/shepherd.py).
+        env["env_vars"] = {**env.get("env_vars", {}),
+                           "RAY_kill_child_processes_on_worker_exit": "false"}
         if self.settings.ship_hpo_bridge:
             import hpo_bridge
 
