@@ -185,8 +185,9 @@ def test_an_unreachable_cluster_stops_the_study_with_one_line_then_resume_contin
         assert status["status"] == "interrupted"
         assert trial_processes(nodes) == []  # the trial died with its node
 
+        # The cluster is back, at the same address.
         cluster.add_node(gcs_server_port=port, num_cpus=1, include_dashboard=False,
-                         object_store_memory=OBJECT_STORE, _system_config=SYSTEM_CONFIG)  # the cluster is back, at the same address
+                         object_store_memory=OBJECT_STORE, _system_config=SYSTEM_CONFIG)
         done = hpo("resume", study)
         assert done.returncode == 0, done.stderr
         trials = results(study)
