@@ -121,7 +121,7 @@ def _cluster() -> Any:
 
 def run(quick: bool) -> Benchmark:
     bench = Benchmark(NAME, TITLE)
-    reps, sizes = (1, (2, 8)) if quick else (3, (10, 40))
+    reps, sizes = (1, (3, 12)) if quick else (2, (10, 30))
     bench.settings = {"repetitions": reps, "trials per study (small, large)": list(sizes),
                       "parallel": PARALLEL,
                       "cluster": "head + 1 worker node, 1 CPU each (ray.cluster_utils)"}

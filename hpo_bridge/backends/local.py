@@ -1,13 +1,18 @@
 """The "local" backend: hpo-bridge's own core drives the trials (no cloud tuner).
 
 It builds the study's tuner (`hpo_bridge.tuning`) over an executor — the process
-executor, or the simulator with `--simulate` — and journals every event in the study's
-Store, committing once per tuner step together with the searcher's state now and then.
+executor, the simulator with `--simulate`, or any registered one with `--executor NAME`
+(`ray`: trials on a Ray cluster) — and journals every event in the study's Store,
+committing once per tuner step together with the searcher's state now and then.
 `resume` rebuilds the same study from its store: the searcher from its saved state, the
 tuner from the stored trials (interrupted ones are re-proposed; see core/tuner.py).
 
 The executor is recorded in the store's meta ("executor": name and options) so `resume`
-runs the study the same way.
+runs the study the same way. An executor takes the `run` options its factory lists in
+`run_options` (e.g. `--ray-address`) and turns them into its own (`options_from`); the
+others are refused, one line each. An executor that can no longer reach where its trials
+run raises ExecutorUnavailable: the study stops as interrupted (one line) and `resume`
+continues it.
 
 A study whose setup fails before any trial ran (a spec its contract cannot run, a
 `[python, X.py]` command whose script is not in trial.code) leaves nothing behind: what

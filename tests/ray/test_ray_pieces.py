@@ -160,3 +160,12 @@ def test_the_spec_address_is_named_when_it_is_the_one_used(cli_exe, tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stderr.strip()) == (
         2, "backends.ray.address: no Ray cluster answers at 127.0.0.1:1 (Connection refused)")
+
+
+def test_the_spec_schema_describes_backends_ray():
+    from hpo_bridge.spec.schema import spec_schema
+
+    ray = spec_schema()["properties"]["backends"]["properties"]["ray"]
+    assert {"address", "num_cpus", "num_gpus", "memory", "resources", "runtime_env",
+            "scheduling"} <= set(ray["properties"])
+    assert ray["additionalProperties"] is False

@@ -362,4 +362,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    sys.stdout.flush()
+    # Skip Ray's own driver shutdown (a second or more): the runners are detached and
+    # were ended or left on purpose; the cluster notices a gone driver by itself.
+    os._exit(code)
