@@ -1,60 +1,92 @@
-"""One real multi-node Ray cluster on this machine (the conftest shares it by the whole run).
-
-`ray.cluster_utils.Cluster` starts a head node and a worker node (their own raylets,
-object stores and worker processes, as `ray start` does): the head with 1 CPU, the
-worker with 1 CPU, 2 GPUs and a custom resource `big_disk` (Ray's scheduler hands out
-GPU ids from the count a node declares; no real GPU is needed to see
-CUDA_VISIBLE_DEVICES set). Started on first
-use, stopped at the end of the run. Its footprint is kept small: no dashboard, no
-usage stats, small object stores, no prestarted workers, node failures noticed within
-a few seconds.
-"""
+"""Helpers of the Ray tests: studies around small scripts, the CLI, trial processes."""
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
-OBJECT_STORE = 80 * 1024 * 1024  # bytes: Ray's minimum is 75 MiB
-ENVIRONMENT = {
-    "RAY_USAGE_STATS_ENABLED": "0",
-    "RAY_prestart_worker_first_driver": "0",  # no idle workers when a driver connects
-    "RAY_enable_metrics_collection": "0",
-}
-SYSTEM_CONFIG = {  # the GCS declares a stopped node dead after about 5 seconds
-    "health_check_period_ms": 1000,
-    "health_check_failure_threshold": 5,
-}
+import yaml
+
+from hpo_bridge.executors.procgroup import TRIAL_DIR_VAR
+from hpo_bridge.store import Store
+
+CLI = str(Path(sys.executable).parent / "hpo-bridge")
 
 
-@dataclass
-class RayCluster:
-    cluster: Any
-    head_id: str
-    worker_id: str
-    extra: list[Any] = field(default_factory=list)
-
-    @property
-    def address(self) -> str:
-        return str(self.cluster.address)
-
-    def add_node(self, **args: Any) -> Any:
-        node = self.cluster.add_node(object_store_memory=OBJECT_STORE, **args)
-        self.cluster.wait_for_nodes()
-        self.extra.append(node)
-        return node
-
-    def remove_node(self, node: Any) -> None:
-        self.cluster.remove_node(node, allow_graceful=False)
-        self.extra.remove(node)
+def write_job(folder: Path, script: str, spec: dict[str, Any], name: str = "train.py") -> Path:
+    """`script` as `name` in `folder` and `spec` as spec.yaml there; the spec's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(script)
+    path = folder / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
 
 
-def start_cluster(**head: Any) -> Any:
-    from ray.cluster_utils import Cluster
+def hpo(*args: Any, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CLI, *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
 
-    for name, value in ENVIRONMENT.items():
-        os.environ.setdefault(name, value)
-    return Cluster(initialize_head=True, head_node_args={
-        "num_cpus": 1, "include_dashboard": False, "object_store_memory": OBJECT_STORE,
-        "_system_config": SYSTEM_CONFIG, **head})
+
+def start(*args: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen([CLI, *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def results(study: Path) -> list[dict[str, Any]]:
+    done = hpo("results", study, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["trials"]
+
+
+def decisions(study: Path) -> list[tuple[int, int, str, str]]:
+    with Store.open(study) as store:
+        return [(d.trial_id, d.interval, d.rule, d.reason) for d in store.decisions()]
+
+
+def node_of(study: Path, trial: int) -> dict[str, Any]:
+    return json.loads((study / "trials" / str(trial) / "node.json").read_text())
+
+
+def comparable(trials: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """What a local run and a Ray run of the same seeded study must agree on."""
+    return [(t["id"], t["params"], t["status"], t["intervals"], t["objective"], t["reason"])
+            for t in trials]
+
+
+def trial_processes(root: Path) -> list[int]:
+    """Pids of running processes whose environment places them in a trial under `root`."""
+    prefix = f"{TRIAL_DIR_VAR}={root.resolve()}".encode()
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = Path(f"/proc/{entry.name}/environ").read_bytes()
+            state = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state not in ("Z", "X") and any(v.startswith(prefix) for v in environ.split(b"\0")):
+            found.append(int(entry.name))
+    return found
+
+
+def wait_until(check: Any, seconds: float = 120.0, what: str = "it") -> Any:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{what} did not happen within {seconds:.0f} s")
+
+
+def stored_trials(study: Path) -> list[Any]:
+    if not Store.exists(study):
+        return []
+    with Store.open(study) as store:
+        return store.trials()
