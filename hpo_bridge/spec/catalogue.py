@@ -22,6 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from hpo_bridge.spec.errors import shown
+
 # A backend's settings model: the class itself, a zero-arg callable returning it (imported
 # on first use), or None for a backend without settings.
 SettingsRef = type[BaseModel] | Callable[[], type[BaseModel] | None] | None
@@ -83,5 +85,5 @@ def check_name(
         return value
     known = [*extra, *getattr(catalogue, kind)]
     if value not in known:
-        raise ValueError(f"unknown {label} {value!r} (available: {', '.join(known)})")
+        raise ValueError(f"unknown {label} {shown(value)} (available: {', '.join(known)})")
     return value

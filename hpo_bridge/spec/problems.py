@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from hpo_bridge.spec.errors import Problem, dotted
+from hpo_bridge.spec.errors import Problem, dotted, shown
 from hpo_bridge.spec.names import PATTERN_WORDS
 
 if TYPE_CHECKING:
@@ -65,13 +65,13 @@ def _message(
     if kind == "string_pattern_mismatch":
         words = PATTERN_WORDS.get(str(err.get("ctx", {}).get("pattern")))
         if words:
-            return f"must use {words} (got {err.get('input')!r})"
+            return f"must use {words} (got {shown(err.get('input'))})"
     msg = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             msg = msg[len(prefix) :]
     if kind == "literal_error":
-        msg += f" (got {err.get('input')!r})"
+        msg += f" (got {shown(err.get('input'))})"
     return msg
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from hpo_bridge.spec.catalogue import Catalogue, context_of
 from hpo_bridge.spec.domains import Domain
-from hpo_bridge.spec.errors import Problem, SpecError, dotted
+from hpo_bridge.spec.errors import Problem, SpecError, dotted, shown
 from hpo_bridge.spec.problems import problems_from_validation
 
 MULTI_FIDELITY = ("hyperband", "bohb")
@@ -128,7 +128,7 @@ def _objectives(view: SpecView) -> Iterator[Problem]:
         seen: set[str] = set()
         for i, obj in enumerate(spec.objectives):
             if obj.metric in seen:
-                yield Problem(f"objectives.{i}.metric", f"duplicate metric {obj.metric!r}")
+                yield Problem(f"objectives.{i}.metric", f"duplicate metric {shown(obj.metric)}")
             seen.add(obj.metric)
 
 
@@ -138,7 +138,7 @@ def _metrics(view: SpecView) -> Iterator[Problem]:
     seen: set[str] = set()
     for i, m in enumerate(view.spec.metrics):
         if m.name in seen:
-            yield Problem(f"metrics.{i}.name", f"duplicate metric name {m.name!r}")
+            yield Problem(f"metrics.{i}.name", f"duplicate metric name {shown(m.name)}")
         seen.add(m.name)
 
 
@@ -151,17 +151,19 @@ def _conditions(view: SpecView) -> Iterator[Problem]:
         parent = space.get(cond.parent)
         where = f"search_space.{name}.condition"
         if parent is None:
-            yield Problem(f"{where}.parent", f"no parameter named {cond.parent!r} in search_space")
+            yield Problem(f"{where}.parent",
+                          f"no parameter named {shown(cond.parent)} in search_space")
         elif not parent.finite:
             yield Problem(
                 f"{where}.parent",
-                f"parent {cond.parent!r} must take finitely many values"
+                f"parent {shown(cond.parent)} must take finitely many values"
                 " (categorical, discrete, bool, int, float with q, or a q-distribution)",
             )
         else:
             for j, v in enumerate(cond.values):
                 if not parent.contains(v):
-                    yield Problem(f"{where}.values.{j}", f"{v!r} is not a value of {cond.parent!r}")
+                    yield Problem(f"{where}.values.{j}",
+                                  f"{shown(v)} is not a value of {shown(cond.parent)}")
     yield from _cycles(space)
 
 

@@ -30,7 +30,8 @@ from hpo_bridge.core.events import (
     TrialStatusChanged,
 )
 from hpo_bridge.core.trial import Trial, TrialStatus
-from hpo_bridge.spec import TuningSpec, validate_spec
+from hpo_bridge.spec import TuningSpec
+from hpo_bridge.store.stored_spec import stored_spec
 
 DB_NAME = "study.db"
 SCHEMA_VERSION = 1
@@ -143,13 +144,8 @@ class Store:
             raise StoreError(f"{d}: {DB_NAME} holds no spec (not an hpo-bridge study)")
         cls._upgrade(conn)
         spec_dir = json.loads(rows.get("spec_dir", "null"))
-        # No catalogue: the spec was validated against the installed plugins when the study
-        # was created; reopening it must not depend on what is installed now.
-        spec = validate_spec(
-            json.loads(rows["spec"]),
-            source=str(d / DB_NAME),
-            base_dir=Path(spec_dir) if spec_dir else None,
-        )
+        # Validated once per process (see store/stored_spec.py), without a catalogue.
+        spec = stored_spec(rows["spec"], spec_dir, source=str(d / DB_NAME))
         return cls(d, conn, spec)
 
     @staticmethod
