@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,17 +23,28 @@ class Reading:
         return math.isfinite(self.value)
 
 
+# What text counts as a number: ASCII digits with an optional sign, decimal point and
+# exponent. Python's float() also takes full-width digits ('１２'), underscores ('1_0'),
+# 'infinity' and surrounding Unicode spaces; a metric that reads like that is a mistake
+# to report, not a value to guess.
+NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def parse_number(name: str, raw: Any) -> Reading:
     """A reading from a captured or stored value; anything but a finite number is invalid.
 
-    Invalid values become nan with their text kept, so the tuner can fail the
-    trial naming both the metric and what was reported.
+    Text is a number only when it is an ASCII decimal or exponent number (NUMBER_TEXT,
+    spaces around it aside); 'nan' and 'inf' are numbers but not finite. Invalid
+    values become nan with their text kept, so the tuner can fail the trial naming
+    both the metric and what was reported.
     """
     text = raw if isinstance(raw, str) else repr(raw)
     if isinstance(raw, bool) or raw is None:
         return Reading(name, math.nan, text[:RAW_LIMIT])
+    if isinstance(raw, str) and not NUMBER_TEXT.fullmatch(raw.strip(" \t\r\n")):
+        return Reading(name, math.nan, text[:RAW_LIMIT])
     try:
-        value = float(raw.strip()) if isinstance(raw, str) else float(raw)
+        value = float(raw)
     except (TypeError, ValueError, OverflowError):
         return Reading(name, math.nan, text[:RAW_LIMIT])
     if not math.isfinite(value):
