@@ -71,6 +71,11 @@ def shown(value: Any) -> str:
     return text
 
 
+def clipped(text: str) -> str:
+    """Text quoted in a message as it is, cut to SHOWN_CHARS characters."""
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
+
+
 def path_part(part: Any) -> str:
     """One step of a dotted path; a key with line breaks or other control characters is
     quoted, so that every problem stays on one line, and a very long key is shortened."""

@@ -52,6 +52,7 @@ def invalid_spec_problems(
     if isinstance(data, dict):
         view = partial_view(cls, data, exc, catalogue)
         problems += cross_problems(view)
+        problems += contract_problems(view, catalogue)
         if view.ok("backends"):
             problems += validate_backends(view.spec.backends, catalogue)[1]
     return problems
@@ -61,6 +62,7 @@ def checked_backends(spec: Any, catalogue: Catalogue | None) -> dict[str, Any]:
     """The backend settings of a spec whose fields are valid, through their models;
     raises SpecError with the spec's cross-section and backend problems."""
     problems = list(cross_problems(SpecView(spec)))
+    problems += contract_problems(SpecView(spec), catalogue)
     settings, backend_problems = validate_backends(spec.backends, catalogue)
     problems += backend_problems
     if problems:
@@ -118,6 +120,14 @@ def cross_problems(view: SpecView) -> Iterator[Problem]:
     yield from _conditions(view)
     yield from _strategy(view)
     yield from _limits(view)
+
+
+def contract_problems(view: SpecView, catalogue: Catalogue | None) -> list[Problem]:
+    """The problems the spec's contract finds (names that become paths, ...): a contract
+    reads `trial`, `objective(s)` and `metrics`, so it runs when those validated."""
+    if catalogue is None or not view.ok("trial", "objective", "objectives", "metrics"):
+        return []
+    return [Problem(path, message) for path, message in catalogue.contract_problems(view.spec)]
 
 
 def _objectives(view: SpecView) -> Iterator[Problem]:
