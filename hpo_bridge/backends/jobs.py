@@ -69,6 +69,7 @@ class Compiled:
 
     request: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. what the code package holds
     # Files to upload before submitting (remote location -> local file or folder).
     artifacts: dict[str, Path] = field(default_factory=dict)
 

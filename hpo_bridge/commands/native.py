@@ -32,6 +32,8 @@ def compile_command(
         compiled = study.compile_spec(loaded, backend, approximate=approximate)
     for warning in compiled.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    for note in compiled.notes:
+        typer.echo(f"note: {note}", err=True)
     typer.echo(json.dumps(compiled.request, indent=2))
 
 

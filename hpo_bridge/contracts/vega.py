@@ -32,6 +32,7 @@ class VegaContract(TrialContract):
     @classmethod
     def spec_problems(cls, spec: Any) -> list[tuple[str, str]]:
         """Each objective is read from `<metric>.json` in the trial's folder."""
+        places: list[tuple[tuple[str | int, ...], str]]
         if spec.objective is not None:
             places = [(("objective", "metric"), spec.objective.metric)]
         else:
