@@ -5,6 +5,15 @@ Every trial runs `argv` (never a shell) in its own session and folder,
 `stderr.log` there. `poll` reads each metric channel from where it stopped
 and sleeps between scans on the trials' pidfds, so an exit wakes it at once.
 
+Output is read in bounded amounts (metrics/lines.py: 1 MiB per channel per scan),
+so a trial that floods its output never grows the orchestrator: it writes to its
+files at its own pace (never blocked by a pipe), the files on disk are the backlog,
+and a trial's end is reported only once everything it wrote has been read, over as
+many scans as that takes. What it reports passes through a `ReportFilter`
+(metrics/thinning.py): objectives per interval, other metrics thinned within an
+interval, a trial ended (COMPLETED, with the reason) once it reports an objective
+more than 10,000 times.
+
 Events:
 - TrialStarted when `start` ran (a trial that cannot start gets TrialStarted
   then TrialFinished FAILED "cannot start: ...");
@@ -39,9 +48,10 @@ from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.executors import procgroup
 from hpo_bridge.executors.devices import DevicePool
 from hpo_bridge.executors.wallclock import MonotonicClock
-from hpo_bridge.metrics.base import MetricSource
+from hpo_bridge.metrics.base import MetricSource, Reading, has_more
 from hpo_bridge.metrics.lines import MAX_LINE
 from hpo_bridge.metrics.log_source import LogSource
+from hpo_bridge.metrics.thinning import ReportFilter
 from hpo_bridge.store.layout import STDERR, STDOUT, TRIALS_DIR
 
 if TYPE_CHECKING:
@@ -94,6 +104,10 @@ class ProcessExecutor(Executor):
         devices = spec.trial.devices
         self.devices = DevicePool(devices, spec.trial.share_devices) if devices else None
         self._runs: dict[int, _Run] = {}
+        # Output handling (see the module's docstring): exited trials whose output is
+        # still being read (with their exit codes), and each trial's report filter.
+        self._draining: dict[int, tuple[_Run, int]] = {}
+        self._filters: dict[int, ReportFilter] = {}
         self._queue: list[ExecutorEvent] = []
         self._selector = selectors.DefaultSelector()
         self._closed = False
@@ -154,15 +168,16 @@ class ProcessExecutor(Executor):
         deadline = self.clock.now() + max(timeout, 0.0)
         while True:
             events = self._collect()
-            if events or not self._runs:
+            if events or not (self._runs or self._draining):
                 return events
             now = self.clock.now()
             if now >= deadline:
                 return []
-            self._wait(min(self.poll_interval, deadline - now))
+            if not self._backlogged():  # output waiting to be read: no sleep
+                self._wait(min(self.poll_interval, deadline - now))
 
     def running(self) -> int:
-        return len(self._runs)
+        return len(self._runs) + len(self._draining)
 
     def close(self) -> None:
         """Stop every trial (SIGTERM, SIGKILL after the grace period); no event is returned."""
@@ -184,6 +199,7 @@ class ProcessExecutor(Executor):
             if run.launch.on_finish is not None and run.requested is not None:
                 with contextlib.suppress(Exception):
                     run.launch.on_finish(run.requested[0])
+        self._abandon_draining()
         procgroup.kill_strays(self.study_dir)  # what left its trial's process group
         self._selector.close()
         procgroup.release(self)
@@ -194,12 +210,15 @@ class ProcessExecutor(Executor):
             procgroup.signal_group(run.proc.pid, signal.SIGKILL)
             self._end(run)
             self._close_sources(run)
+        self._abandon_draining()
         procgroup.kill_strays(self.study_dir)
 
     # -- internals ---------------------------------------------------------------------
     def _collect(self) -> list[ExecutorEvent]:
         events, self._queue = self._queue, []
         now = self.clock.now()
+        for trial_id in sorted(self._draining):  # exited before this scan
+            events += self._drain(trial_id, now)
         for trial_id in sorted(self._runs):
             run = self._runs[trial_id]
             events += self._metrics(run, now, final=False)
@@ -211,18 +230,68 @@ class ProcessExecutor(Executor):
         events.sort(key=lambda e: (e.time, e.trial_id))  # stable: a trial's order is kept
         return events
 
+    # -- output ---------------------------------------------------------------------------
     def _metrics(self, run: _Run, now: float, final: bool) -> list[ExecutorEvent]:
-        events: list[ExecutorEvent] = []
+        """What the trial's channels hold since the last scan (a bounded amount of each),
+        through its report filter; a trial over the filter's bound is ended."""
+        flt = self._filters.get(run.trial.id)
+        if flt is None:
+            flt = self._filters[run.trial.id] = ReportFilter(
+                [o.metric for o in self.spec.all_objectives], self.spec.primary.metric)
+        readings: list[Reading] = []
         for source in run.sources:
-            for r in source.read(final):
-                events.append(MetricReported(run.trial.id, now, r.name, r.value, r.raw))
+            readings += source.read(final)
+        events: list[ExecutorEvent] = [
+            MetricReported(run.trial.id, now, r.name, r.value, r.raw) for r in flt.feed(readings)
+        ]
+        if flt.ended is not None and run.requested is None and run.trial.id in self._runs:
+            self.stop(run.trial.id, flt.ended, TrialStatus.COMPLETED)
         return events
 
+    def _backlogged(self) -> bool:
+        """Some channel stopped its last read at its bound: more output is waiting."""
+        runs = [*self._runs.values(), *(run for run, _ in self._draining.values())]
+        return any(has_more(source) for run in runs for source in run.sources)
+
     def _finish(self, run: _Run, now: float) -> list[ExecutorEvent]:
-        code = self._end(run)
+        """The trial's process has exited: reap it, then read what it left (over as many
+        scans as that takes) before its end is reported."""
+        self._draining[run.trial.id] = (run, self._end(run))
+        return self._drain(run.trial.id, now)
+
+    def _drain(self, trial_id: int, now: float) -> list[ExecutorEvent]:
+        """One bounded read of an exited trial's output; its TrialFinished after the last."""
+        run, code = self._draining[trial_id]
         events = self._metrics(run, now, final=True)
+        if any(has_more(source) for source in run.sources):
+            return events
+        del self._draining[trial_id]
+        flt = self._filters.pop(trial_id, None)
+        ended = None
+        if flt is not None:
+            events += [MetricReported(trial_id, now, r.name, r.value, r.raw)
+                       for r in flt.flush()]
+            ended = flt.ended
+        return events + [self._finished(run, code, now, ended)]
+
+    def _abandon_draining(self) -> None:
+        """The study is over: exited trials' unread output stays unread."""
+        for run, _ in self._draining.values():
+            self._close_sources(run)
+            if run.launch.on_finish is not None:
+                with contextlib.suppress(Exception):
+                    run.launch.on_finish(TrialStatus.CANCELLED)
+        self._draining.clear()
+        self._filters.clear()
+
+    def _finished(self, run: _Run, code: int, now: float,
+                  ended: str | None = None) -> TrialFinished:
+        """The trial's end, once its output is read: its requested status, else its own
+        (`ended`: why its reports were cut short, when it exited before it was stopped)."""
         if run.requested is not None:
             status, reason = run.requested
+        elif code == 0 and ended is not None:
+            status, reason = TrialStatus.COMPLETED, ended
         elif code == 0:
             status, reason = TrialStatus.COMPLETED, None
         elif code < 0:
@@ -238,8 +307,7 @@ class ProcessExecutor(Executor):
             except Exception as exc:  # bookkeeping of a finished trial must not stop the study
                 reason = f"{reason}; " if reason else ""
                 reason += f"could not close its tracking run: {exc}"
-        events.append(TrialFinished(run.trial.id, now, status, code, reason))
-        return events
+        return TrialFinished(run.trial.id, now, status, code, reason)
 
     def _end(self, run: _Run) -> int:
         """Kill what is left of the group, reap the leader, free its device; the exit code."""
