@@ -41,8 +41,8 @@ ENDED = ("finished", "failed", "cancelled")
 DEFAULT_BACKEND = "local"
 
 __all__ = ["StudyError", "StudySnapshot", "best", "cancel", "compile_spec", "create_backend",
-           "default_study_dir", "import_job", "logs", "native_backend", "resume", "run",
-           "snapshot", "with_seed"]
+           "default_study_dir", "import_file", "import_job", "logs", "native_backend", "resume",
+           "run", "snapshot", "with_seed"]
 
 
 class StudyError(Exception):
@@ -172,8 +172,10 @@ class StudySnapshot:
     warnings: list[str] = field(default_factory=list)
 
     def counts(self) -> Counter[str]:
-        """Trials per stored status."""
-        return Counter(t.status.value for t in self.trials)
+        """Trials per status, as every view shows them (results/results.py)."""
+        from hpo_bridge.results.results import shown_status
+
+        return Counter(shown_status(t, self.live) for t in self.trials)
 
 
 def snapshot(study_dir: str | Path, *, refresh: bool = True) -> StudySnapshot:
@@ -278,6 +280,31 @@ def compile_spec(spec: TuningSpec, backend: str, approximate: bool = False) -> C
         raise StudyError(f"{exc}{hint}") from None
     except BackendError as exc:
         raise StudyError(str(exc)) from None
+
+
+def import_file(path: Path, source: str,
+                options: dict[str, str] | None = None) -> TuningSpec | None:
+    """A unified spec from a native file that backend `source` reads itself (see
+    `NativeBackend.import_file`); None when the file is plain data for `import_job`."""
+    from hpo_bridge.loading import validate_spec
+    from hpo_bridge.spec import SpecError
+
+    native = native_backend(source, flag="--from")
+    given = {k: v for k, v in (options or {}).items() if v is not None}
+    refused = sorted(set(given) - native.import_options)
+    if refused:
+        raise StudyError("\n".join(f"--{name}: not taken by --from {source}"
+                                    for name in refused))
+    try:
+        spec_dict = native.import_file(path, given)
+    except BackendError as exc:
+        raise StudyError(str(exc)) from None
+    if spec_dict is None:
+        return None
+    try:
+        return validate_spec(spec_dict, source=f"{path} (imported)")
+    except SpecError as exc:
+        raise StudyError(exc.render()) from None
 
 
 def import_job(data: Any, source: str, origin: str) -> TuningSpec:

@@ -101,6 +101,7 @@ def build_tuner(
     backlog: Sequence[tuple[str, int, int | None, float | None]] = (),
     elapsed: float = 0.0,
     poll_interval: float | None = None,
+    durable: Callable[[], None] | None = None,
     registry: Registry | None = None,
 ) -> Tuner:
     """A Tuner over `executor` with the spec's searcher and stopping rule.
@@ -108,11 +109,12 @@ def build_tuner(
     `previous`, `backlog`, `searcher_state` and `elapsed` continue a stored study (see
     core/tuner.py on resume). `poll_interval` defaults to the executor's own wake-up
     interval (`Executor.idle_poll`: a real-time executor wakes up now and then; a
-    simulated one only for its events).
+    simulated one only for its events). `durable` makes the journal durable (the store's
+    commit): the tuner calls it before every trial's process starts.
     """
     reg = _registry(registry)
     searcher = build_searcher(spec, searcher_state, registry=reg)
     rule = build_rule(spec, searcher, registry=reg)
     poll = poll_interval if poll_interval is not None else executor.idle_poll
     return Tuner(spec, searcher, executor, rule=rule, sink=sink, previous=previous,
-                 backlog=backlog, elapsed=elapsed, poll_interval=poll)
+                 backlog=backlog, elapsed=elapsed, poll_interval=poll, durable=durable)

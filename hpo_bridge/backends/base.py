@@ -24,6 +24,7 @@ from hpo_bridge.backends.errors import BackendError
 
 if TYPE_CHECKING:
     from hpo_bridge.core.events import StudyEvent
+    from hpo_bridge.core.trial import Trial
     from hpo_bridge.spec import TuningSpec
     from hpo_bridge.store import Store
 
@@ -67,13 +68,15 @@ class Outcome:
     status: str
     reason: str | None = None
     ended_before: bool = False  # `resume` of a study that had already ended
+    signal: int | None = None  # the signal that stopped the orchestrator (interrupted)
 
 
 class StudyView(Protocol):
     """Where a running study shows its progress (the CLI's live view, or nothing)."""
 
-    def start(self, spec: TuningSpec, done: int) -> None:
-        """Trials are about to run; `done` of them had ended before (a resume)."""
+    def start(self, spec: TuningSpec, trials: list[Trial]) -> None:
+        """Trials are about to run; `trials` are those the journal holds already (a
+        resume), so the view's counts and best trial cover the whole study."""
 
     def __call__(self, event: StudyEvent) -> None:
         """One event of the tuner (trial created, metric, status change, ...)."""
@@ -88,7 +91,7 @@ class StudyView(Protocol):
 class QuietView:
     """A view that shows nothing (library use, tests)."""
 
-    def start(self, spec: TuningSpec, done: int) -> None:
+    def start(self, spec: TuningSpec, trials: list[Trial]) -> None:
         pass
 
     def __call__(self, event: StudyEvent) -> None:
@@ -144,10 +147,11 @@ class Backend(ABC):
         return []
 
     def is_live(self, store: Store) -> bool:
-        """Whether something still runs the stored study: by default, its orchestrator."""
-        from hpo_bridge.store.liveness import orchestrator_alive
+        """Whether something still runs the stored study: by default, an orchestrator
+        holding the study's lock (store/lock.py)."""
+        from hpo_bridge.store.lock import lock_holder
 
-        return orchestrator_alive(store)
+        return lock_holder(store.directory) is not None
 
     def cancel(self, study_dir: Path) -> str:
         """Stop the study; returns what was stopped (e.g. the job's name)."""

@@ -11,15 +11,27 @@ runs the study the same way.
 
 A study whose setup fails before any trial ran (a spec its contract cannot run, a
 `[python, X.py]` command whose script is not in trial.code) leaves nothing behind: what
-`run` created in the study directory is removed. `resume` first kills what trials of a
-killed orchestrator left running.
+`run` created in the study directory is removed.
+
+One orchestrator per study: `run` and `resume` hold the study's lock (store/lock.py) for
+their whole life; a second one is refused in one line naming the holder's pid and changes
+nothing. Only with the lock held — which proves no orchestrator lives — does `resume`
+kill what a killed orchestrator's trials left running.
+
+Stopping (Ctrl-C, or SIGTERM as CI sends it): the first signal stops launching trials,
+lets the trials that already reported their final interval finish, ends the others as
+"interrupted" (with everything they reported kept) and returns; `resume` runs those again,
+same id and configuration. A second signal ends the rest at once.
 """
 
 from __future__ import annotations
 
 import shutil
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -27,7 +39,8 @@ from hpo_bridge.backends.base import META_BACKEND, Backend, Outcome, RunOptions,
 from hpo_bridge.backends.errors import BackendError
 from hpo_bridge.core.events import StudyEvent, TrialStatusChanged
 from hpo_bridge.core.trial import TrialStatus
-from hpo_bridge.store import Store, StoreError
+from hpo_bridge.store import Store
+from hpo_bridge.store.lock import StudyLock
 from hpo_bridge.tuning import build_executor, build_tuner
 
 if TYPE_CHECKING:
@@ -35,8 +48,35 @@ if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
 
 SEARCHER_STATE_EVERY = 2.0  # wall seconds between saves of the searcher's state
-CTRL_C = "interrupted (Ctrl-C)"  # is_interrupted(): not counted, re-proposed on resume
 META_EXECUTOR = "executor"
+SIGNAL_NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+
+
+class StopSignals:
+    """SIGINT and SIGTERM while a study runs: the first asks for a graceful stop, the
+    second raises KeyboardInterrupt (stop at once)."""
+
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self.signum: int | None = None
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if self.received is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+        self.received = SIGNAL_NAMES.get(signal.Signals(signum), "a signal")
+
+    @contextmanager
+    def installed(self) -> Iterator[StopSignals]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self  # signals reach the main thread only
+            return
+        previous = {sig: signal.signal(sig, self._handle) for sig in SIGNAL_NAMES}
+        try:
+            yield self
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 class LocalBackend(Backend):
@@ -58,13 +98,15 @@ class LocalBackend(Backend):
     def resume(self, study_dir: Path, view: StudyView) -> Outcome:
         from hpo_bridge.executors.procgroup import kill_leftovers
 
-        store = Store.open(study_dir)
-        if self.is_live(store):
-            pid = store.study_status().pid
-            store.close()
-            raise StoreError(f"{study_dir}: the study is running (orchestrator pid {pid})")
-        kill_leftovers(store.directory)  # trials of a SIGKILLed orchestrator still run
-        return self._drive(store, view)
+        lock = StudyLock(study_dir).acquire()
+        try:
+            store = Store.open(study_dir)
+        except BaseException:
+            lock.release()
+            raise
+        # The lock proves no orchestrator lives: what its trials left running is ours to end.
+        kill_leftovers(store.directory)
+        return self._drive(store, view, lock)
 
     # -- running -------------------------------------------------------------------------
     @staticmethod
@@ -90,17 +132,31 @@ class LocalBackend(Backend):
         """Create the study in `study_dir` and run it to its end."""
         directory = Path(study_dir)
         before = set(directory.iterdir()) if directory.is_dir() else None
-        store = Store.create(directory, spec)
+        # The lock first, then the store: two `run`s at once never build one study.db.
+        lock = StudyLock(directory).acquire()
+        try:
+            store = Store.create(directory, spec)
+        except BaseException:
+            lock.release()
+            raise
         store.set_meta(META_BACKEND, self.name)
         store.set_meta(META_EXECUTOR, {"name": executor, "options": executor_options or {}})
         store.commit()
-        return self._drive(store, view, on_setup_error=lambda: _remove_created(directory,
-                                                                              before))
+        return self._drive(store, view, lock,
+                           on_setup_error=lambda: _remove_created(directory, before))
 
-    def _drive(self, store: Store, view: StudyView | None,
+    def _drive(self, store: Store, view: StudyView | None, lock: StudyLock,
                on_setup_error: Callable[[], None] | None = None) -> Outcome:
         """Build the study's tuner and run it to the end; `on_setup_error` undoes a new
         study that cannot start."""
+        with StopSignals().installed() as signals:
+            try:
+                return self._run_tuner(store, view, signals, on_setup_error)
+            finally:
+                lock.release()
+
+    def _run_tuner(self, store: Store, view: StudyView | None, signals: StopSignals,
+                   on_setup_error: Callable[[], None] | None) -> Outcome:
         spec = store.spec
         chosen = store.get_meta(META_EXECUTOR, {"name": "process", "options": {}})
         try:
@@ -124,14 +180,17 @@ class LocalBackend(Backend):
                              event="resumed" if previous else "started")
             tuner = build_tuner(spec, executor, sink=journal,
                                 searcher_state=store.searcher_state(), previous=previous,
-                                backlog=store.searcher_backlog(), elapsed=elapsed)
+                                backlog=store.searcher_backlog(), elapsed=elapsed,
+                                durable=store.commit)
             store.commit(tuner.take_searcher_state())
             if self.on_tuner is not None:
                 self.on_tuner(tuner)
             if view is not None:
-                view.start(spec, sum(1 for t in previous if t.status.terminal))
+                view.start(spec, previous)
             saved = time.monotonic()
             while tuner.step():
+                if signals.received is not None:
+                    tuner.interrupt(f"interrupted ({signals.received})")
                 # Every step is committed; the searcher's state (which grows with the study)
                 # only now and then: resume replays the rest from the journal.
                 state = None
@@ -139,20 +198,24 @@ class LocalBackend(Backend):
                     state, saved = tuner.take_searcher_state(), time.monotonic()
                 store.commit(state)
             store.commit(tuner.take_searcher_state())
+            if tuner.interrupted:
+                why = f"stopped by {signals.received}"
+                store.set_status("interrupted", why, time=tuner.now())
+                store.commit()
+                return Outcome("interrupted", why, signal=signals.signum)
             assert tuner.ended is not None
             return Outcome(tuner.ended.status, tuner.ended.reason)
         except KeyboardInterrupt:
-            # The step in progress is dropped, as after a crash. Trials that were running
-            # are recorded as cancelled "interrupted (Ctrl-C)" (their processes are stopped
-            # below): the store tells the truth, and `resume` re-proposes them without
-            # counting them against max_trials, like those of a killed orchestrator.
+            # Stop at once (a second signal): the step in progress is dropped, as after a
+            # crash. Trials still running are recorded interrupted (their processes are
+            # stopped below); what they reported stays, and `resume` runs them again.
             store.rollback()
             now = store.elapsed()
+            why = f"interrupted ({signals.received or 'Ctrl-C'}, twice)"
             for trial in store.trials():
                 if not trial.status.terminal:
-                    store.record(TrialStatusChanged(trial.id, now, TrialStatus.CANCELLED,
-                                                    CTRL_C))
-            store.set_status("interrupted", "interrupted by the user", time=now)
+                    store.record(TrialStatusChanged(trial.id, now, TrialStatus.INTERRUPTED, why))
+            store.set_status("interrupted", why, time=now)
             store.commit()
             raise
         finally:

@@ -47,8 +47,11 @@ def load_or_exit(path: Path) -> TuningSpec:
         fail(exc.render())
 
 
-def exit_code(status: str) -> int:
-    """0 finished (or running on, detached), 130 interrupted, else 1."""
+def exit_code(status: str, signal: int | None = None) -> int:
+    """0 finished (or running on, detached); 128 + the signal when a signal stopped it
+    (130 Ctrl-C, 143 SIGTERM); else 1."""
     if status in ("finished", "running"):
         return EXIT_OK
-    return EXIT_INTERRUPTED if status == "interrupted" else EXIT_FAILED
+    if status == "interrupted":
+        return 128 + signal if signal else EXIT_INTERRUPTED
+    return EXIT_FAILED

@@ -38,7 +38,7 @@ def report(
         snap = facade.snapshot(directory, refresh=False)
     study = StudyReport(
         spec=snap.spec, trials=snap.trials, status=snap.status, reason=snap.reason,
-        backend=snap.backend, decisions=snap.decisions, elapsed=snap.elapsed,
+        backend=snap.backend, decisions=snap.decisions, elapsed=snap.elapsed, live=snap.live,
     )
     page = render_report(study)
     if output is not None and str(output) == "-":

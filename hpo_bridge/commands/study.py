@@ -68,8 +68,8 @@ def _print_best(directory: Path) -> None:
 def _finish(outcome: Any, directory: Path) -> int:
     """Print how the run ended; the exit code."""
     if outcome.status == "interrupted":
-        typer.echo(f"interrupted; continue with: hpo-bridge resume {directory}", err=True)
-        return exit_code(outcome.status)
+        typer.echo(f"{outcome.reason}; resume with: hpo-bridge resume {directory}", err=True)
+        return exit_code(outcome.status, outcome.signal)
     if outcome.status == "running":  # detached: the cloud runs on
         return exit_code(outcome.status)
     typer.echo(f"study {outcome.status}" + (f": {outcome.reason}" if outcome.reason else ""))
@@ -157,17 +157,17 @@ def status(
         typer.echo(f"warning: {warning}", err=True)
     spec, trials = snap.spec, snap.trials
     top = None if spec.multi_objective else best_trial(spec, trials)
-    if as_json:  # machine-readable: the stored statuses (see results/results.py)
-        typer.echo(json.dumps({
-            "name": spec.name, "status": snap.status, "reason": snap.reason,
-            "backend": snap.backend, "trials": len(trials), "max_trials": spec.max_trials,
-            "counts": dict(snap.counts()),
-            "best": trial_dict(spec, top) if top is not None else None,
-        }, indent=2))
-        return
     from collections import Counter
 
     counts = Counter(shown_status(t, snap.live) for t in trials)
+    if as_json:  # the same statuses as every view (see results/results.py)
+        typer.echo(json.dumps({
+            "name": spec.name, "status": snap.status, "reason": snap.reason,
+            "backend": snap.backend, "trials": len(trials), "max_trials": spec.max_trials,
+            "counts": dict(counts),
+            "best": trial_dict(spec, top) if top is not None else None,
+        }, indent=2))
+        return
     typer.echo(f"study {spec.name} ({snap.backend}): {snap.status}"
                + (f" - {snap.reason}" if snap.reason else ""))
     parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
@@ -195,10 +195,10 @@ def results(
     with study_errors():
         snap = study.snapshot(directory, refresh=False)
     if as_json:
-        typer.echo(json.dumps(results_dict(snap.spec, snap.trials), indent=2))
+        typer.echo(json.dumps(results_dict(snap.spec, snap.trials, snap.live), indent=2))
         return
     if as_csv:
-        sys.stdout.write(results_csv(snap.spec, snap.trials))
+        sys.stdout.write(results_csv(snap.spec, snap.trials, snap.live))
         return
     from rich.console import Console
 

@@ -19,6 +19,8 @@ from hpo_bridge.contracts.base import (
     Launch,
     TrialContext,
     TrialContract,
+    all_values,
+    budget,
     format_value,
     resolve_command,
 )
@@ -83,16 +85,16 @@ class AzureContract(TrialContract):
         return launch
 
     def environment(self, ctx: TrialContext) -> dict[str, str]:
-        env = {f"AZUREML_SWEEP_{k}": format_value(v) for k, v in ctx.spec.trial.args.items()
-               if v is not None}
-        env.update({f"AZUREML_SWEEP_{k}": format_value(v) for k, v in ctx.params.items()})
-        return env
+        return {f"AZUREML_SWEEP_{k}": format_value(v) for k, v in all_values(ctx).items()
+                if v is not None}
 
 
 def _reference_problems(spec: Any, command: list[str]) -> list[str]:
+    # The budget of multi-fidelity search is given like a sampled value or an input.
+    resource = {spec.trial.resource.name} if spec.trial.resource is not None else set()
     known = {
-        "search_space": set(spec.search_space),
-        "inputs": set(spec.trial.args) | set(spec.trial.inputs),
+        "search_space": set(spec.search_space) | resource,
+        "inputs": set(spec.trial.args) | set(spec.trial.inputs) | resource,
     }
     problems = []
     for word in command:
@@ -109,6 +111,9 @@ def _reference_problems(spec: Any, command: list[str]) -> list[str]:
 def _substitute(word: str, ctx: TrialContext) -> str:
     def value(match: re.Match[str]) -> str:
         kind, name = match.groups()
+        given = budget(ctx)
+        if name in given and kind in ("search_space", "inputs"):
+            return format_value(given[name])
         if kind == "search_space":
             # An inactive conditional parameter is absent: it becomes empty text.
             return format_value(ctx.params[name]) if name in ctx.params else ""

@@ -119,11 +119,23 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def all_values(ctx: TrialContext) -> dict[str, Any]:
-    """Sampled params, then static args (trial.args) not already sampled."""
+def budget(ctx: TrialContext) -> dict[str, int]:
+    """The budget the trial is given (multi-fidelity), under the resource's name
+    (`trial.resource.name`, e.g. {"epochs": 9}); empty when it has none."""
+    if ctx.resource is None:
+        return {}
+    resource = ctx.spec.trial.resource
+    return {resource.name if resource is not None else "epochs": ctx.resource}
+
+
+def all_values(ctx: TrialContext, with_budget: bool = True) -> dict[str, Any]:
+    """Sampled params, then static args (trial.args) not already sampled, then the
+    assigned budget (it wins over a static arg of the same name: the tuner assigned it)."""
     merged = dict(ctx.params)
     for name, value in ctx.spec.trial.args.items():
         merged.setdefault(name, value)
+    if with_budget:
+        merged.update(budget(ctx))
     return merged
 
 

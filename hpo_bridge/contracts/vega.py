@@ -44,7 +44,8 @@ class VegaContract(TrialContract):
                 if (problem := file_name_problem(metric, ".json")) is not None]
 
     def arguments(self, ctx: TrialContext) -> list[str]:
-        return equals_args(all_values(ctx))
+        # Vega tells a trial its budget through EPOCHS only (see environment()).
+        return equals_args(all_values(ctx, with_budget=False))
 
     def environment(self, ctx: TrialContext) -> dict[str, str]:
         env = {"PIPESTEP": ctx.stage}

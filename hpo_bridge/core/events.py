@@ -65,6 +65,19 @@ class TrialStatusChanged:
 
 
 @dataclass(frozen=True)
+class TrialRetried:
+    """An interrupted trial runs again: same id, same configuration, attempt `attempt`.
+
+    Its earlier attempt's reports stay in the journal; the trial's values are the new
+    attempt's."""
+
+    trial_id: int
+    time: float
+    attempt: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class StoppingDecision:
     """A stopping rule decided to stop a trial at an interval."""
 
@@ -82,4 +95,5 @@ class StudyEnded:
     reason: str
 
 
-StudyEvent = TrialCreated | TrialStatusChanged | StoppingDecision | StudyEnded | ExecutorEvent
+StudyEvent = (TrialCreated | TrialRetried | TrialStatusChanged | StoppingDecision | StudyEnded
+              | ExecutorEvent)

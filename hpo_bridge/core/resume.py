@@ -1,14 +1,17 @@
 """Resuming a study: the tuner's replay of its stored trials (a mixin of `Tuner`).
 
-Trials that were pending or running when the orchestrator stopped are marked
-CANCELLED with a reason starting "interrupted", told to the searcher as
-results-less and not counted against `max_trials`; ids continue after the
-largest previous id, so no id repeats. The searcher's saved state is brought
-up to date from the journal's backlog (`_catch_up`); the spec's stopping rule
-(not a searcher's own, which is part of the searcher's state) is rebuilt by
-replaying every stored report; the end rules count the stored trials in the
-order they ended. Fullytrain trials are not replayed: that stage runs again
-after the search (see core/fullytrain.py).
+Trials that were pending or running when the orchestrator stopped (a kill) are recorded
+INTERRUPTED first. Every interrupted trial of the search then runs again before any new
+configuration is asked for (as Ray Tune's `resume_unfinished`): same id, same
+configuration, same budget, the next attempt. It was counted against `max_trials` when it
+was created, and is not counted again; the searcher was never told of the interrupted
+attempt, so it simply hears of the trial when the new attempt ends. New ids continue
+after the largest previous id, so no id repeats. The searcher's saved state is brought
+up to date from the journal's backlog (`_catch_up`); the spec's stopping rule (not a
+searcher's own, which is part of the searcher's state) is rebuilt by replaying the
+stored reports of the trials that ended; the end rules count those trials in the order
+they ended. Fullytrain trials are not replayed: that stage runs again after the search
+(see core/fullytrain.py).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from hpo_bridge.core.events import StudyEvent, TrialStatusChanged
-from hpo_bridge.core.trial import FULLYTRAIN, INTERRUPTED, Trial, TrialStatus, is_interrupted
+from hpo_bridge.core.trial import FULLYTRAIN, INTERRUPTED, Trial, TrialStatus
 
 if TYPE_CHECKING:
     from hpo_bridge.core.limits import StudyProgress
@@ -28,6 +31,13 @@ if TYPE_CHECKING:
 # One entry of the store's searcher backlog: (kind, trial id, interval, value), kind being
 # "ask", "report" or "tell".
 BacklogEntry = tuple[str, int, int | None, float | None]
+
+
+def is_legacy_interrupted(trial: Trial) -> bool:
+    """A trial an earlier version recorded cancelled "interrupted...": that version
+    re-proposed its configuration instead, so it stays as it is (and is not counted)."""
+    return trial.status is TrialStatus.CANCELLED and (trial.reason or "").startswith(
+        "interrupted")
 
 
 class ResumeReplay:
@@ -43,6 +53,7 @@ class ResumeReplay:
         _searcher_rule: bool
         _next_id: int
         _budget_used: int
+        _reruns: list[Trial]
 
         def now(self) -> float: ...
 
@@ -59,24 +70,22 @@ class ResumeReplay:
         self._catch_up(backlog)
         for trial in sorted(previous, key=lambda t: t.id):
             self._next_id = max(self._next_id, trial.id + 1)
-            searched = trial.stage != FULLYTRAIN
-            if not trial.status.terminal:
-                trial.status, trial.reason, trial.ended_at = TrialStatus.CANCELLED, INTERRUPTED, now
+            if not trial.status.terminal:  # its orchestrator was killed
+                trial.status, trial.reason, trial.ended_at = (
+                    TrialStatus.INTERRUPTED, INTERRUPTED, now)
                 self.sink(TrialStatusChanged(trial.id, now, trial.status, trial.reason))
-                if searched:
-                    self.searcher.tell(trial.id, trial.status, None)
-                    self.searcher_changed = True
-            if not searched:
+            if trial.stage == FULLYTRAIN or is_legacy_interrupted(trial):
                 continue  # the fullytrain stage runs again after the search
-            if not is_interrupted(trial):
-                self._budget_used += 1
-            if replay and self.rule is not None:
+            self._budget_used += 1
+            if trial.status is TrialStatus.INTERRUPTED:
+                self._reruns.append(trial)
+            elif replay and self.rule is not None:
                 for interval, value in enumerate(trial.values, start=1):
                     self.rule.report(trial.id, interval, value)
                 self.rule.finished(trial.id)
         ended = sorted(
             (t for t in self.trials.values()
-             if t.status.terminal and not is_interrupted(t) and t.stage != FULLYTRAIN),
+             if t.status.final and not is_legacy_interrupted(t) and t.stage != FULLYTRAIN),
             key=lambda t: (t.ended_at if t.ended_at is not None else math.inf, t.id),
         )
         for trial in ended:
@@ -96,6 +105,6 @@ class ResumeReplay:
                 self.searcher.ask(trial_id)
             elif kind == "report" and interval is not None and value is not None:
                 self.searcher.report(trial_id, interval, value)
-            elif kind == "tell":
+            elif kind == "tell" and trial.status.final:
                 result = self._result(trial) if trial.status.counts_as_result else None
                 self.searcher.tell(trial_id, trial.status, result)

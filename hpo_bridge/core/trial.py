@@ -8,7 +8,8 @@ from enum import StrEnum
 from typing import Any
 
 HPO, FULLYTRAIN = "hpo", "fullytrain"  # the stages a trial belongs to (Vega's pipeline steps)
-INTERRUPTED = "interrupted: the orchestrator stopped while the trial ran (not counted)"
+# Why an attempt was cut short when the orchestrator stopped without saying why (a kill).
+INTERRUPTED = "the orchestrator stopped while the trial ran"
 
 
 class TrialStatus(StrEnum):
@@ -19,10 +20,19 @@ class TrialStatus(StrEnum):
     FAILED = "failed"
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"  # ended because the study ended, or by the user
+    # Cut short because the orchestrator stopped (Ctrl-C, SIGTERM, a kill): `resume` runs
+    # it again, same id and configuration, so its result is still to come.
+    INTERRUPTED = "interrupted"
 
     @property
     def terminal(self) -> bool:
+        """The attempt's process has ended (nothing of it runs)."""
         return self not in (TrialStatus.PENDING, TrialStatus.RUNNING)
+
+    @property
+    def final(self) -> bool:
+        """The trial has ended for good (an interrupted one runs again on resume)."""
+        return self.terminal and self is not TrialStatus.INTERRUPTED
 
     @property
     def counts_as_result(self) -> bool:
@@ -46,6 +56,7 @@ class Trial:
     started_at: float | None = None
     ended_at: float | None = None
     stage: str = HPO  # FULLYTRAIN: a best configuration re-run at full budget after the search
+    attempt: int = 1  # 2, 3...: run again after an interruption (same id, same configuration)
 
     @property
     def intervals(self) -> int:
@@ -79,5 +90,7 @@ def is_valid_number(value: Any) -> bool:
 
 
 def is_interrupted(trial: Trial) -> bool:
-    """Cancelled by an orchestrator exit: it does not use up the trial budget."""
-    return trial.status is TrialStatus.CANCELLED and (trial.reason or "").startswith("interrupted")
+    """Cut short by an orchestrator exit (and to be run again on resume). Studies journaled
+    before INTERRUPTED existed recorded such trials cancelled with an "interrupted" reason."""
+    return trial.status is TrialStatus.INTERRUPTED or (
+        trial.status is TrialStatus.CANCELLED and (trial.reason or "").startswith("interrupted"))

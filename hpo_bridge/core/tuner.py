@@ -57,6 +57,7 @@ from hpo_bridge.core.events import (
     StudyEvent,
     TrialCreated,
     TrialFinished,
+    TrialRetried,
     TrialStarted,
     TrialStatusChanged,
 )
@@ -103,8 +104,12 @@ class Tuner(ResumeReplay, FullytrainStage):
         backlog: Sequence[BacklogEntry] = (),
         elapsed: float = 0.0,
         poll_interval: float = math.inf,
+        durable: Callable[[], None] | None = None,
     ) -> None:
         self.spec = spec
+        # Makes what the sink received durable (the store's commit): called before a
+        # trial's process starts, so no process runs that the journal does not know.
+        self._durable = durable or (lambda: None)
         self.searcher = searcher
         self.executor = executor
         self.clock = executor.clock
@@ -134,6 +139,11 @@ class Tuner(ResumeReplay, FullytrainStage):
         self._budget_used = 0
         self._next_id = 1
         self._pending_end: tuple[str, str] | None = None
+        self._reruns: list[Trial] = []  # interrupted trials to run again (resume), by id
+        self._closing: str | None = None  # why the orchestrator is stopping (interrupt())
+        self.interrupted = False  # stepped until interrupt() had every trial ended
+        bounds = spec.resource_bounds()
+        self._default_budget = bounds[1] if bounds is not None else None
         self._restore(previous, backlog)
         self._pending_end = self.progress.verdict()
 
@@ -157,9 +167,12 @@ class Tuner(ResumeReplay, FullytrainStage):
         return self.ended
 
     def step(self) -> bool:
-        """One round; False once the study has ended (then every trial has ended too)."""
-        if self._over:
+        """One round; False once the study has ended (then every trial has ended too), or
+        once `interrupt()` had every trial end."""
+        if self._over or self.interrupted:
             return False
+        if self._closing is not None:
+            return self._closing_step()
         if self.in_fullytrain:
             return self._fullytrain_step()
         self._check_duration()
@@ -191,6 +204,31 @@ class Tuner(ResumeReplay, FullytrainStage):
         assert self.ended is not None
         return self.ended
 
+    def interrupt(self, reason: str) -> None:
+        """The orchestrator is stopping (Ctrl-C, SIGTERM): launch nothing more; let the
+        trials that already reported their final interval finish, and end the others as
+        INTERRUPTED (`resume` runs them again). Step on until `step()` returns False; the
+        study does not end (no StudyEnded)."""
+        if self._over or self._closing is not None:
+            return
+        self._closing = reason
+        self._queue.clear()
+        for trial_id in sorted(self._active):
+            if not self._at_final_interval(self.trials[trial_id]):
+                self._request_end(trial_id, TrialStatus.INTERRUPTED, reason)
+
+    def _closing_step(self) -> bool:
+        if self._active:
+            self._handle(self.executor.poll(self._poll_timeout()))
+            self._enforce_timeouts()
+        if self._active:
+            return True
+        self.interrupted = True
+        return False
+
+    def _at_final_interval(self, trial: Trial) -> bool:
+        return trial.resource is not None and len(trial.values) >= trial.resource
+
     def take_searcher_state(self) -> dict | None:
         """The searcher's state if it changed since the last call (for the store)."""
         if not self.searcher_changed:
@@ -204,6 +242,10 @@ class Tuner(ResumeReplay, FullytrainStage):
 
     # -- starting trials ---------------------------------------------------------------
     def _fill(self) -> None:
+        # Interrupted trials run again first (they were counted when first created).
+        while (self._reruns and self.ended is None and self._pending_end is None
+               and len(self._active) < self.max_parallel):
+            self._relaunch(self._reruns.pop(0))
         while (
             self.ended is None
             and self._pending_end is None
@@ -219,19 +261,37 @@ class Tuner(ResumeReplay, FullytrainStage):
                 return
             self._next_id += 1
             self._budget_used += 1
+            # The budget the trial is told (--epochs=9...): the searcher's, else the most
+            # the spec's resource allows, when the spec has one.
+            budget = suggestion.resource if suggestion.resource is not None \
+                else self._default_budget
             self._launch(Trial(
                 id=trial_id,
                 params=dict(suggestion.params),
-                resource=suggestion.resource,
+                resource=budget,
                 bracket=suggestion.bracket,
             ))
 
     def _launch(self, trial: Trial) -> None:
-        """Journal a new trial and start it on the executor."""
-        now = self.now()
+        """Journal a new trial (durably) and start it on the executor."""
         self.trials[trial.id] = trial
-        self.sink(TrialCreated(trial.id, now, trial.params, trial.resource, trial.bracket,
-                               trial.stage))
+        self.sink(TrialCreated(trial.id, self.now(), trial.params, trial.resource,
+                               trial.bracket, trial.stage))
+        self._start(trial)
+
+    def _relaunch(self, trial: Trial) -> None:
+        """Run an interrupted trial again: same id, configuration and budget."""
+        trial.attempt += 1
+        trial.status, trial.reason, trial.exit_code = TrialStatus.PENDING, None, None
+        trial.started_at = trial.ended_at = None
+        trial.values, trial.metrics = [], {}
+        self.sink(TrialRetried(trial.id, self.now(), trial.attempt,
+                               f"run again after an interruption (attempt {trial.attempt})"))
+        self._start(trial)
+
+    def _start(self, trial: Trial) -> None:
+        now = self.now()
+        self._durable()
         self._active.add(trial.id)
         timeout = self.spec.limits.trial_timeout
         if timeout is not None:
@@ -315,6 +375,12 @@ class Tuner(ResumeReplay, FullytrainStage):
         trial = self.trials.get(trial_id)
         if trial is None or trial_id not in self._active or trial_id in self._ending:
             return None  # reports after a stop request do not count
+        if event.name == self.primary and self._at_final_interval(trial):
+            assert trial.resource is not None
+            name = self.spec.trial.resource.name if self.spec.trial.resource else "epochs"
+            self._request_end(trial_id, TrialStatus.COMPLETED,
+                              f"reported past its budget of {trial.resource} {name}")
+            return None
         if self._journaled:
             self.sink(MetricReported(trial_id, self._study_time(event.time), event.name,
                                      event.value, event.raw))
@@ -369,8 +435,8 @@ class Tuner(ResumeReplay, FullytrainStage):
     ) -> None:
         trial.status, trial.reason, trial.exit_code, trial.ended_at = status, reason, exit_code, t
         self.sink(TrialStatusChanged(trial.id, t, status, reason, exit_code))
-        if trial.stage == FULLYTRAIN:
-            return
+        if trial.stage == FULLYTRAIN or status is TrialStatus.INTERRUPTED:
+            return  # nothing learns from an interrupted attempt: the trial runs again
         if self.rule is not None:
             self.rule.finished(trial.id)
         value = self._result(trial) if status.counts_as_result else None

@@ -47,6 +47,7 @@ from hpo_bridge.core.executor import Executor
 from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.executors import procgroup
 from hpo_bridge.executors.devices import DevicePool
+from hpo_bridge.executors.lineage import Lineage
 from hpo_bridge.executors.wallclock import MonotonicClock
 from hpo_bridge.metrics.base import MetricSource, Reading, has_more
 from hpo_bridge.metrics.lines import MAX_LINE
@@ -111,6 +112,7 @@ class ProcessExecutor(Executor):
         self._queue: list[ExecutorEvent] = []
         self._selector = selectors.DefaultSelector()
         self._closed = False
+        self._lineage = Lineage()  # what trials start, however it detaches
         procgroup.guard(self)
 
     # -- Executor ------------------------------------------------------------------------
@@ -150,6 +152,7 @@ class ProcessExecutor(Executor):
         if pidfd is not None:
             self._selector.register(pidfd, selectors.EVENT_READ, trial.id)
         self._runs[trial.id] = _Run(trial, proc, trial_dir, sources, launch, device, pidfd)
+        self._lineage.trial_started(trial.id, proc.pid)
         self._queue.append(TrialStarted(trial.id, now))
 
     def stop(self, trial_id: int, reason: str, status: TrialStatus = TrialStatus.STOPPED) -> None:
@@ -200,7 +203,8 @@ class ProcessExecutor(Executor):
                 with contextlib.suppress(Exception):
                     run.launch.on_finish(run.requested[0])
         self._abandon_draining()
-        procgroup.kill_strays(self.study_dir)  # what left its trial's process group
+        self._lineage.end_all()  # what detached from its trial's process group
+        procgroup.kill_strays(self.study_dir)
         self._selector.close()
         procgroup.release(self)
 
@@ -211,12 +215,14 @@ class ProcessExecutor(Executor):
             self._end(run)
             self._close_sources(run)
         self._abandon_draining()
+        self._lineage.end_all()
         procgroup.kill_strays(self.study_dir)
 
     # -- internals ---------------------------------------------------------------------
     def _collect(self) -> list[ExecutorEvent]:
         events, self._queue = self._queue, []
         now = self.clock.now()
+        self._lineage.scan()
         for trial_id in sorted(self._draining):  # exited before this scan
             events += self._drain(trial_id, now)
         for trial_id in sorted(self._runs):
@@ -310,8 +316,10 @@ class ProcessExecutor(Executor):
         return TrialFinished(run.trial.id, now, status, code, reason)
 
     def _end(self, run: _Run) -> int:
-        """Kill what is left of the group, reap the leader, free its device; the exit code."""
+        """Kill what is left of the group and what the trial detached, reap the leader, free
+        its device; the exit code."""
         procgroup.signal_group(run.proc.pid, signal.SIGKILL)  # before reaping: see procgroup
+        self._lineage.end_trial(run.trial.id)
         code = run.proc.wait()
         if run.pidfd is not None:
             self._selector.unregister(run.pidfd)

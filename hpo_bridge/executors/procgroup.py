@@ -35,11 +35,15 @@ TRIAL_DIR_VAR = "HPO_BRIDGE_TRIAL_DIR"  # set by the executor in every trial's e
 def spawn(
     argv: Sequence[str], cwd: Path, env: Mapping[str, str], stdout: Path, stderr: Path
 ) -> subprocess.Popen[bytes]:
-    """Start `argv` (no shell) in its own session, output appended to two files."""
+    """Start `argv` (no shell) in its own session, output appended to two files; the
+    leader is a child subreaper (see lineage.py), so nothing it starts leaves its tree."""
+    from hpo_bridge.executors.lineage import subreaper_preexec
+
     with open(stdout, "ab") as out, open(stderr, "ab") as err:
         return subprocess.Popen(
             list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=out,
             stderr=err, start_new_session=True, close_fds=True,
+            preexec_fn=subreaper_preexec,  # noqa: PLW1509 - one C call, no Python locks
         )
 
 

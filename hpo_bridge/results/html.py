@@ -26,6 +26,7 @@ from hpo_bridge.results.charts import (
     ramp_color,
     scatter_grid,
 )
+from hpo_bridge.results.results import shown_status
 from hpo_bridge.results.svg import esc, fmt_value
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class StudyReport:
     backend: str = "local"
     decisions: Sequence[StoppingDecision] = field(default_factory=tuple)
     elapsed: float | None = None  # study seconds (simulated time for simulated studies)
+    live: bool = False  # something still runs the study (else its running trials are dead)
 
 
 def render_report(study: StudyReport) -> str:
@@ -71,7 +73,7 @@ def render_report(study: StudyReport) -> str:
     ]
     if spec.multi_objective:
         parts.append(_section("pareto", "Pareto front", pareto_chart(spec, trials, marked)))
-    parts += [_trial_table(spec, trials, marked), _FOOT]
+    parts += [_trial_table(spec, trials, marked, study.live), _FOOT]
     return "\n".join(p for p in parts if p) + "\n"
 
 
@@ -109,9 +111,9 @@ def _stopping_text(spec: TuningSpec) -> str:
     return f"{text}, from policy auto" if es.policy == "auto" else text
 
 
-def _counts_text(spec: TuningSpec, trials: list[Trial]) -> str:
-    counts = Counter(t.status for t in trials)
-    parts = ", ".join(f"{counts[s]} {s.value}" for s in TrialStatus if counts[s])
+def _counts_text(spec: TuningSpec, trials: list[Trial], live: bool) -> str:
+    counts = Counter(shown_status(t, live) for t in trials)
+    parts = ", ".join(f"{counts[s.value]} {s.value}" for s in TrialStatus if counts[s.value])
     head = f"{len(trials)} of {spec.max_trials}"
     return f"{head}: {parts}" if parts else head
 
@@ -135,7 +137,7 @@ def _summary(study: StudyReport, trials: list[Trial]) -> str:
         ("strategy", _strategy_text(spec), None),
         ("early stopping", _stopping_text(spec), None),
         ("limits", _settings(limits), None),
-        ("trials", _counts_text(spec, trials), "counts"),
+        ("trials", _counts_text(spec, trials, study.live), "counts"),
     ]
     if study.decisions:
         rules = Counter(d.rule for d in study.decisions)
@@ -210,7 +212,7 @@ def _ramp_legend(spec: TuningSpec) -> str:
             '<span class="k k-best"></span> best; grey: no result; n/a: no value</p>')
 
 
-def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int]) -> str:
+def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int], live: bool) -> str:
     names = param_names(spec, trials)
     objectives = spec.all_objectives
     obj_heads = ([f"<th>{esc(o.metric)}</th>" for o in objectives] if spec.multi_objective
@@ -219,8 +221,9 @@ def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int]) -> str
             + "".join(f"<th>{esc(n)}</th>" for n in names) + "<th>reason</th></tr>")
     rows = []
     for t in trials:
-        cls = f"st-{t.status.value}" + (" best" if t.id in marked else "")
-        cells = [str(t.id), t.status.value, str(t.intervals),
+        shown = shown_status(t, live)
+        cls = f"st-{shown}" + (" best" if t.id in marked else "")
+        cells = [str(t.id), shown, str(t.intervals),
                  *(fmt_value(objective_value(t, o)) for o in objectives),
                  *(fmt_value(t.params[n]) if n in t.params else "" for n in names),
                  t.reason or ""]

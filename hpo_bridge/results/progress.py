@@ -9,6 +9,7 @@ line per ended trial. The study's outcome is the command's to print (on stdout).
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
@@ -20,9 +21,10 @@ from hpo_bridge.core.events import (
     MetricReported,
     StudyEvent,
     TrialCreated,
+    TrialRetried,
     TrialStatusChanged,
 )
-from hpo_bridge.core.trial import HPO, TrialStatus
+from hpo_bridge.core.trial import HPO, Trial, TrialStatus
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
@@ -61,12 +63,23 @@ class ProgressView:
         self._task: Any = None
         self._live: Live | None = None
         self.spec: TuningSpec | None = None
+        self._known: dict[int, dict[str, Any]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
-    def start(self, spec: TuningSpec, done: int = 0) -> None:
+    def start(self, spec: TuningSpec, trials: Sequence[Trial] = ()) -> None:
+        """Show the study; `trials` already in its journal (a resume) count as done, and
+        the best so far comes from them too."""
+        from hpo_bridge.core.ranking import best_trial
+
         self.spec = spec
         self.objective = spec.primary
+        done = sum(1 for t in trials if t.status.final and t.stage == HPO)
         self._done, self._total = done, spec.max_trials
+        top = None if spec.multi_objective else best_trial(spec, trials)
+        value = top.objective(spec.primary.goal, spec.primary.measurement) if top else None
+        if top is not None and value is not None:
+            self.best = (top.id, value)
+        self._known = {t.id: t.params for t in trials}  # a re-run shows its configuration
         self._task = self._progress.add_task(f"study {spec.name}", total=self._total,
                                              completed=done)
         if self.live_mode:
@@ -105,6 +118,10 @@ class ProgressView:
                     self._progress.update(self._task, total=self._total)
                     lines.append(f"trial {event.trial_id}: {event.stage} stage,"
                                  f" {_params_text(event.params)}")
+            elif isinstance(event, TrialRetried):
+                self._params[event.trial_id] = self._known.get(event.trial_id, {})
+                self._running.add(event.trial_id)
+                lines.append(f"trial {event.trial_id}: {event.reason}")
             elif isinstance(event, TrialStatusChanged) and event.status.terminal:
                 lines += self._trial_ended(event)
         # Printed outside the lock: rendering the live view takes it too.
@@ -125,7 +142,8 @@ class ProgressView:
         self._latest.pop(tid, None)
         self._params.pop(tid, None)
         intervals = self._intervals.pop(tid, 0)
-        self._done += 1
+        if event.status.final:  # an interrupted trial runs again: not done
+            self._done += 1
         self._progress.update(self._task, completed=self._done)
         value = self._value.pop(tid, None)
         assert self.spec is not None

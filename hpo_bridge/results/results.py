@@ -1,16 +1,17 @@
 """A study's results as plain data: the `results --json` shape, CSV rows, the best trials.
 
 `results_dict` gives `{"trials": [...]}` with, per trial (by id):
-    id, params, status, intervals (objective reports received),
+    id, params, status (see below), intervals (objective reports received),
     objective (per `measurement`: a number or null; for several objectives an object
                metric -> number or null, in the spec's order),
     metrics (name -> list of values), reason (why it stopped or failed, else null),
     resource (budget the searcher gave, or null), exit_code (or null),
-    stage ("hpo"; "fullytrain" for a best configuration re-run after the search, Vega).
-`status` there is the stored status. The text views (`status`, the `results` table) show
-`shown_status` instead: "interrupted" for a trial an orchestrator exit cut short, i.e.
-cancelled with an "interrupted..." reason (Ctrl-C, or a resume after a kill), or still
-pending/running in the store while the study no longer runs (its processes are gone).
+    stage ("hpo"; "fullytrain" for a best configuration re-run after the search, Vega),
+    attempt (1; 2, 3... for a trial run again after an interruption).
+One vocabulary of statuses everywhere (JSON, CSV, the table, the report, `status`):
+`shown_status`, the stored status, except that a trial still pending or running in the
+store while nothing runs the study any more (its orchestrator was killed) is
+"interrupted", as `resume` will record it.
 """
 
 from __future__ import annotations
@@ -35,17 +36,17 @@ def objective_of(spec: TuningSpec, trial: Trial) -> Any:
 
 
 def shown_status(trial: Trial, study_runs: bool = True) -> str:
-    """The status a person is shown (see the module's notes): "interrupted" or the stored one."""
+    """The status everybody is shown (see the module's notes)."""
     if is_interrupted(trial) or (not study_runs and not trial.status.terminal):
         return "interrupted"
     return trial.status.value
 
 
-def trial_dict(spec: TuningSpec, trial: Trial) -> dict[str, Any]:
+def trial_dict(spec: TuningSpec, trial: Trial, study_runs: bool = True) -> dict[str, Any]:
     return {
         "id": trial.id,
         "params": trial.params,
-        "status": trial.status.value,
+        "status": shown_status(trial, study_runs),
         "intervals": trial.intervals,
         "objective": objective_of(spec, trial),
         "metrics": {name: list(series) for name, series in trial.metrics.items()},
@@ -53,11 +54,14 @@ def trial_dict(spec: TuningSpec, trial: Trial) -> dict[str, Any]:
         "resource": trial.resource,
         "exit_code": trial.exit_code,
         "stage": trial.stage,
+        "attempt": trial.attempt,
     }
 
 
-def results_dict(spec: TuningSpec, trials: list[Trial]) -> dict[str, Any]:
-    return {"trials": [trial_dict(spec, t) for t in sorted(trials, key=lambda t: t.id)]}
+def results_dict(spec: TuningSpec, trials: list[Trial], study_runs: bool = True
+                 ) -> dict[str, Any]:
+    return {"trials": [trial_dict(spec, t, study_runs)
+                       for t in sorted(trials, key=lambda t: t.id)]}
 
 
 def best_dict(spec: TuningSpec, trials: list[Trial]) -> dict[str, Any]:
@@ -72,7 +76,7 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def results_csv(spec: TuningSpec, trials: list[Trial]) -> str:
+def results_csv(spec: TuningSpec, trials: list[Trial], study_runs: bool = True) -> str:
     """One row per trial: id, status, intervals, objective(s), params, last metric values,
     reason, and the stage when some trial ran in the fullytrain stage."""
     params: list[str] = list(spec.search_space)
@@ -93,7 +97,7 @@ def results_csv(spec: TuningSpec, trials: list[Trial]) -> str:
         obj = objective_of(spec, trial)
         obj_cells = list(obj.values()) if isinstance(obj, dict) else [obj]
         writer.writerow([
-            trial.id, trial.status.value, trial.intervals, *map(_cell, obj_cells),
+            trial.id, shown_status(trial, study_runs), trial.intervals, *map(_cell, obj_cells),
             *(_cell(trial.params.get(p)) for p in params),
             *(_cell(trial.metrics[m][-1] if trial.metrics.get(m) else None) for m in metrics),
             _cell(trial.reason), *([trial.stage] if staged else []),

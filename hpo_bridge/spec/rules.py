@@ -120,6 +120,18 @@ def cross_problems(view: SpecView) -> Iterator[Problem]:
     yield from _conditions(view)
     yield from _strategy(view)
     yield from _limits(view)
+    yield from _resource(view)
+
+
+def _resource(view: SpecView) -> Iterator[Problem]:
+    """The budget reaches a trial under the resource's name, like a hyperparameter: that
+    name cannot also be a tuned parameter."""
+    if not view.ok("trial", "search_space") or view.spec.trial.resource is None:
+        return
+    name = view.spec.trial.resource.name
+    if name in view.spec.search_space:
+        yield Problem("trial.resource.name", f"{name!r} is also a parameter of search_space"
+                      " (the budget is passed to the trial under this name)")
 
 
 def contract_problems(view: SpecView, catalogue: Catalogue | None) -> list[Problem]:

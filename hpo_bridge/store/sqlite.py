@@ -26,6 +26,7 @@ from hpo_bridge.core.events import (
     StudyEnded,
     StudyEvent,
     TrialCreated,
+    TrialRetried,
     TrialStarted,
     TrialStatusChanged,
 )
@@ -41,13 +42,14 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS trials (
     id INTEGER PRIMARY KEY, params TEXT NOT NULL, status TEXT NOT NULL,
     resource INTEGER, bracket INTEGER, reason TEXT, exit_code INTEGER,
-    created_at REAL, started_at REAL, ended_at REAL, stage TEXT NOT NULL DEFAULT 'hpo');
+    created_at REAL, started_at REAL, ended_at REAL, stage TEXT NOT NULL DEFAULT 'hpo',
+    attempt INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS transitions (
     seq INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL, time REAL, status TEXT NOT NULL,
     reason TEXT, exit_code INTEGER);
 CREATE TABLE IF NOT EXISTS metrics (
     seq INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL, time REAL, name TEXT NOT NULL,
-    value REAL, raw TEXT);
+    value REAL, raw TEXT, attempt INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS decisions (
     seq INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL, time REAL, interval INTEGER,
     rule TEXT, reason TEXT);
@@ -87,6 +89,9 @@ class Store:
             conn.execute(f"SELECT COALESCE(MAX(seq), 0) FROM {table}").fetchone()[0]  # noqa: S608
             for table in ("transitions", "metrics", "decisions")
         )
+        # Each trial's current attempt: its metric events are recorded under it.
+        self._attempts: dict[int, int] = dict(
+            conn.execute("SELECT id, attempt FROM trials WHERE attempt > 1").fetchall())
 
     # -- opening ---------------------------------------------------------------------
     @staticmethod
@@ -154,6 +159,10 @@ class Store:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(trials)")}
         if "stage" not in columns:
             conn.execute("ALTER TABLE trials ADD COLUMN stage TEXT NOT NULL DEFAULT 'hpo'")
+        if "attempt" not in columns:
+            conn.execute("ALTER TABLE trials ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1")
+        if "attempt" not in {row[1] for row in conn.execute("PRAGMA table_info(metrics)")}:
+            conn.execute("ALTER TABLE metrics ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1")
 
     def close(self) -> None:
         if self._in_tx:
@@ -247,10 +256,10 @@ class Store:
         if isinstance(event, MetricReported):
             finite = isinstance(event.value, int | float) and math.isfinite(event.value)
             raw = event.raw if event.raw is not None or finite else repr(event.value)
-            ex("INSERT INTO metrics(seq, trial_id, time, name, value, raw)"
-               " VALUES(?, ?, ?, ?, ?, ?)",
+            ex("INSERT INTO metrics(seq, trial_id, time, name, value, raw, attempt)"
+               " VALUES(?, ?, ?, ?, ?, ?, ?)",
                (self._next(), event.trial_id, event.time, event.name,
-                event.value if finite else None, raw))
+                event.value if finite else None, raw, self._attempts.get(event.trial_id, 1)))
         elif isinstance(event, TrialStatusChanged):
             ended = event.time if event.status.terminal else None
             ex("UPDATE trials SET status=?, reason=?, exit_code=COALESCE(?, exit_code),"
@@ -267,6 +276,14 @@ class Store:
                 event.resource, event.bracket, event.time, event.stage))
             ex("INSERT INTO transitions(seq, trial_id, time, status) VALUES(?, ?, ?, ?)",
                (self._next(), event.trial_id, event.time, TrialStatus.PENDING.value))
+        elif isinstance(event, TrialRetried):
+            self._attempts[event.trial_id] = event.attempt
+            ex("UPDATE trials SET status=?, reason=NULL, exit_code=NULL, started_at=NULL,"
+               " ended_at=NULL, attempt=? WHERE id=?",
+               (TrialStatus.PENDING.value, event.attempt, event.trial_id))
+            ex("INSERT INTO transitions(seq, trial_id, time, status, reason) VALUES(?, ?, ?, ?, ?)",
+               (self._next(), event.trial_id, event.time, TrialStatus.PENDING.value,
+                event.reason))
         elif isinstance(event, TrialStarted):
             ex("UPDATE trials SET started_at=? WHERE id=?", (event.time, event.trial_id))
         elif isinstance(event, StoppingDecision):
@@ -312,19 +329,20 @@ class Store:
         out: dict[int, Trial] = {}
         for row in self.conn.execute(
             "SELECT id, params, status, resource, bracket, reason, exit_code, started_at,"
-            " ended_at, stage FROM trials ORDER BY id"
+            " ended_at, stage, attempt FROM trials ORDER BY id"
         ):
             out[row[0]] = Trial(
                 id=row[0], params=json.loads(row[1]), status=TrialStatus(row[2]),
                 resource=row[3], bracket=row[4], reason=row[5], exit_code=row[6],
-                started_at=row[7], ended_at=row[8], stage=row[9],
+                started_at=row[7], ended_at=row[8], stage=row[9], attempt=row[10],
             )
         primary = self.spec.primary.metric
-        for trial_id, name, value in self.conn.execute(
-            "SELECT trial_id, name, value FROM metrics WHERE value IS NOT NULL ORDER BY seq"
+        for trial_id, name, value, attempt in self.conn.execute(
+            "SELECT trial_id, name, value, attempt FROM metrics WHERE value IS NOT NULL"
+            " ORDER BY seq"
         ):
             trial = out.get(trial_id)
-            if trial is None:
+            if trial is None or attempt != trial.attempt:  # an earlier, interrupted attempt
                 continue
             trial.metrics.setdefault(name, []).append(value)
             if name == primary:
@@ -333,21 +351,29 @@ class Store:
 
     def searcher_backlog(self) -> list[tuple[str, int, int | None, float | None]]:
         """What happened after the saved searcher state, in journal order, for the tuner
-        to replay: ("ask", trial), ("report", trial, interval, value), ("tell", trial)."""
+        to replay: ("ask", trial) when a trial was created, ("report", trial, interval,
+        value) for its current attempt's objective reports, ("tell", trial) when it ended
+        for good (an interrupted attempt is not an end: the trial runs again)."""
         mark = self.get_meta("searcher_state_mark") or 0
+        attempts = dict(self.conn.execute("SELECT id, attempt FROM trials").fetchall())
         items: list[tuple[int, tuple]] = []
+        asked: set[int] = set()
         for seq, trial_id, status in self.conn.execute(
-            "SELECT seq, trial_id, status FROM transitions WHERE seq > ?", (mark,)
+            "SELECT seq, trial_id, status FROM transitions ORDER BY seq"
         ):
             if status == TrialStatus.PENDING.value:
-                items.append((seq, ("ask", trial_id, None, None)))
-            elif TrialStatus(status).terminal:
+                if trial_id not in asked and seq > mark:  # a re-run is not a new ask
+                    items.append((seq, ("ask", trial_id, None, None)))
+                asked.add(trial_id)
+            elif seq > mark and TrialStatus(status).final:
                 items.append((seq, ("tell", trial_id, None, None)))
         counts: dict[int, int] = {}
-        for seq, trial_id, value in self.conn.execute(
-            "SELECT seq, trial_id, value FROM metrics WHERE name=? AND value IS NOT NULL"
-            " ORDER BY seq", (self.spec.primary.metric,),
+        for seq, trial_id, value, attempt in self.conn.execute(
+            "SELECT seq, trial_id, value, attempt FROM metrics WHERE name=? AND value IS NOT"
+            " NULL ORDER BY seq", (self.spec.primary.metric,),
         ):
+            if attempt != attempts.get(trial_id, 1):
+                continue
             counts[trial_id] = counts.get(trial_id, 0) + 1
             if seq > mark:
                 items.append((seq, ("report", trial_id, counts[trial_id], value)))

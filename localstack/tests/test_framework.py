@@ -45,7 +45,7 @@ def test_registry_lists_builtin_and_registered_front_ends():
     assert registry.entry("toy").description == "a throw-away front end"
     with pytest.raises(registry.UnknownEmulator) as info:
         registry.entry("gcp")
-    assert str(info.value) == "unknown emulator 'gcp' (available: sagemaker, toy)"
+    assert str(info.value) == "unknown emulator 'gcp' (available: azure, sagemaker, toy)"
     registry.unregister("toy")
     assert registry.available() == ["sagemaker"]
 

@@ -95,7 +95,7 @@ def test_configurations_count_once_and_done_ones_are_not_rerun():
     assert [t.id for t in fullytrain_configs(spec, trials, 2)] == [1, 3]
     done = trial(5, "B", 0.95, FULLYTRAIN)
     assert [t.id for t in fullytrain_configs(spec, [*trials, done], 2)] == [3]
-    cut = trial(5, "B", 0.5, FULLYTRAIN, TrialStatus.CANCELLED, INTERRUPTED)
+    cut = trial(5, "B", 0.5, FULLYTRAIN, TrialStatus.INTERRUPTED, INTERRUPTED)
     assert [t.id for t in fullytrain_configs(spec, [*trials, cut], 2)] == [1, 3]
 
 
@@ -115,7 +115,7 @@ def test_an_interrupted_stage_runs_again_on_resume():
     ended = resumed.run()
     assert ended.status == "finished"
     got = {t.id: (t.stage, t.status.value, t.reason) for t in resumed.trials.values()}
-    assert got[5] == (FULLYTRAIN, "cancelled", INTERRUPTED)
+    assert got[5] == (FULLYTRAIN, "interrupted", INTERRUPTED)
     assert got[6] == (FULLYTRAIN, "completed", None)
     assert resumed.trials[6].params == {"curve": "B"}
     assert resumed_searcher.heard == set()  # neither the interrupted nor the new re-run

@@ -11,12 +11,13 @@ from hpo_bridge.core.events import (
     StoppingDecision,
     StudyEnded,
     TrialCreated,
+    TrialRetried,
     TrialStatusChanged,
 )
 from hpo_bridge.core.searchers.base import Searcher, Suggestion
 from hpo_bridge.core.stopping.bandit import BanditRule
-from hpo_bridge.core.trial import TrialStatus
-from hpo_bridge.core.tuner import INTERRUPTED, Tuner
+from hpo_bridge.core.trial import INTERRUPTED, TrialStatus
+from hpo_bridge.core.tuner import Tuner
 from hpo_bridge.executors.simulator import SimulatorExecutor
 from hpo_bridge.spec import validate_spec
 
@@ -305,7 +306,7 @@ def test_max_duration_cancels_running_trials():
     assert events[-1] == ended
 
 
-def test_resume_continues_ids_and_respects_max_trials():
+def test_resume_runs_interrupted_trials_again_and_respects_max_trials():
     spec = make_spec(max_trials=6, max_parallel=2)
     curves = {"A": [0.5] * 3, "B": [0.6] * 3, "C": [0.7] * 3}
     order = ["A", "B", "C"] * 3
@@ -317,6 +318,7 @@ def test_resume_continues_ids_and_respects_max_trials():
         tuner.step()
     assert {t.id: t.status.value for t in tuner.trials.values()} == {
         1: "completed", 2: "completed", 3: "running", 4: "running"}
+    params_before = {t.id: dict(t.params) for t in tuner.trials.values()}
     previous = [t for t in tuner.trials.values()]
     resumed_searcher = ScriptedSearcher(spec, order)
     resumed_searcher.load_state_dict(searcher.state_dict())
@@ -325,11 +327,21 @@ def test_resume_continues_ids_and_respects_max_trials():
                     sink=events.append, previous=previous, elapsed=tuner.now())
     ended = resumed.run()
     assert ended.reason == "max_trials (6) reached"
-    got = {t.id: (t.status.value, t.reason) for t in resumed.trials.values()}
-    assert got[3] == ("cancelled", INTERRUPTED) and got[4] == ("cancelled", INTERRUPTED)
-    # Interrupted trials are not counted: 2 done before + 4 new = 6; ids never repeat.
-    assert sorted(got) == [1, 2, 3, 4, 5, 6, 7, 8]
-    assert [e.trial_id for e in events if isinstance(e, TrialCreated)] == [5, 6, 7, 8]
-    assert (3, "cancelled", None) in resumed_searcher.told
+    # 3 and 4 were recorded interrupted, then ran again first: same id, same configuration,
+    # their second attempt; the budget counts each id once: 4 before + 2 new = 6.
+    interrupted = [(e.trial_id, e.reason) for e in events
+                   if isinstance(e, TrialStatusChanged) and e.status.value == "interrupted"]
+    assert interrupted == [(3, INTERRUPTED), (4, INTERRUPTED)]
+    retried = [(e.trial_id, e.attempt) for e in events if isinstance(e, TrialRetried)]
+    assert retried == [(3, 2), (4, 2)]
+    got = {t.id: (t.status.value, t.attempt) for t in resumed.trials.values()}
+    assert got == {1: ("completed", 1), 2: ("completed", 1), 3: ("completed", 2),
+                   4: ("completed", 2), 5: ("completed", 1), 6: ("completed", 1)}
+    assert {i: resumed.trials[i].params for i in (3, 4)} == {i: params_before[i]
+                                                            for i in (3, 4)}
+    assert [e.trial_id for e in events if isinstance(e, TrialCreated)] == [5, 6]
+    # The searcher heard of 3 and 4 once: when their second attempt ended.
+    assert [t for t in resumed_searcher.told if t[0] in (3, 4)] == [
+        (3, "completed", 0.7), (4, "completed", 0.5)]
     # Study time continues across the resume.
     assert min(e.time for e in events if isinstance(e, MetricReported)) > tuner.now()

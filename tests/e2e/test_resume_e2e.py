@@ -1,6 +1,6 @@
-"""SIGKILL of the orchestrator in the middle of a study of real trial processes, then
-`hpo-bridge resume DIR`: results kept, interrupted trials handled, no id repeats, the
-budget holds, and nothing of the killed run outlives the resume."""
+"""SIGKILL or Ctrl-C of the orchestrator in the middle of a study of real trial processes,
+then `hpo-bridge resume DIR`: results kept, interrupted trials run again with the same id
+and configuration, the budget holds, and nothing of the killed run outlives the resume."""
 
 from __future__ import annotations
 
@@ -88,30 +88,33 @@ def test_sigkilled_orchestrator_then_resume(hpo, cli_exe, tmp_path):
     # Its "running" trials are dead: shown as interrupted (the store keeps what it knew).
     assert f"{len(running)} interrupted" in shown.stdout.splitlines()[1]
     assert "running" not in shown.stdout
+    # --json says the same (one vocabulary of statuses everywhere).
+    shown_json = {t["id"]: t["status"] for t in results(hpo, study)}
+    assert [shown_json[tid] for tid in running] == ["interrupted"] * len(running)
     resumed = hpo("resume", study)
     assert resumed.returncode == 0, resumed.stderr
     assert f"study finished: max_trials ({MAX_TRIALS}) reached" in resumed.stdout
 
     trials = {t["id"]: t for t in results(hpo, study)}
-    assert sorted(trials) == list(range(1, len(trials) + 1))  # no id repeats, none skipped
+    assert sorted(trials) == list(range(1, MAX_TRIALS + 1))  # the budget holds, ids once
     for tid, before in at_kill.items():
         after = trials[tid]
         if before.status.terminal:  # kept as it was
             assert (after["status"], after["metrics"]["loss"]) == (before.status.value,
                                                                    before.values)
-        else:
-            assert after["status"] == "cancelled" and after["reason"].startswith("interrupted")
-    counted = [t for t in trials.values() if not (t["reason"] or "").startswith("interrupted")]
-    assert len(counted) == MAX_TRIALS
-    assert all(t["status"] == "completed" for t in counted)
-    # The interrupted trials' processes were gone before the new ones started, and the
-    # resumed run left nothing either.
+        else:  # ran again: same configuration, its second attempt, all of its reports
+            assert (after["params"], after["attempt"]) == (before.params, 2)
+            assert after["intervals"] == 4
+    assert all(t["status"] == "completed" for t in trials.values())
+    # The interrupted attempts' processes were gone before their re-runs started (the
+    # earlier attempt's folder is kept beside), and the resumed run left nothing either.
     assert wait_dead(orphans, 0.0) == []
-    beats = [study / "trials" / str(tid) / "beat" for tid in running]
-    last_beat = max(float(b.read_text()) for b in beats if b.exists())
-    first_new = min(float((study / "trials" / str(tid) / "started").read_text())
-                    for tid in trials if tid > max(at_kill))
-    assert last_beat < first_new
+    last_beat = max(float(b.read_text()) for b in
+                    (study / "trials" / f"{tid}.attempt-1" / "beat" for tid in running)
+                    if b.exists())
+    first_rerun = min(float((study / "trials" / str(tid) / "started").read_text())
+                      for tid in running)
+    assert last_beat < first_rerun
     assert wait_dead(pids_in(study, "child.pid")) == []
     again = hpo("resume", study)
     assert again.returncode == 0 and "study already finished" in again.stdout
@@ -154,18 +157,21 @@ def test_ctrl_c_records_running_trials_as_interrupted_then_resume(hpo, cli_exe, 
             proc.kill()
             proc.wait()
     assert proc.returncode == 130, err
-    assert f"interrupted; continue with: hpo-bridge resume {study}" in err
+    assert err.splitlines()[-1] == (
+        f"stopped by Ctrl-C; resume with: hpo-bridge resume {study}")
     assert "Traceback" not in err
     with Store.open(study) as store:
         assert store.study_status().status == "interrupted"
-        at_stop = {t.id: (t.status.value, t.reason) for t in store.trials()}
-    assert at_stop == {1: ("cancelled", "interrupted (Ctrl-C)"),
-                       2: ("cancelled", "interrupted (Ctrl-C)")}
+        at_stop = {t.id: (t.status.value, t.reason, len(t.values)) for t in store.trials()}
+        params = {t.id: t.params for t in store.trials()}
+    # What each reported before the stop is kept (one report each).
+    assert at_stop == {1: ("interrupted", "interrupted (Ctrl-C)", 1),
+                       2: ("interrupted", "interrupted (Ctrl-C)", 1)}
     shown = hpo("status", study).stdout.splitlines()
-    assert shown[:2] == ["study ctrl-c (local): interrupted - interrupted by the user",
+    assert shown[:2] == ["study ctrl-c (local): interrupted - stopped by Ctrl-C",
                          "trials: 2 of 4 (2 interrupted)"]
-    # --json keeps the stored status; the table shows why.
-    assert [t["status"] for t in results(hpo, study)] == ["cancelled", "cancelled"]
+    # One vocabulary: --json and the table say interrupted too.
+    assert [t["status"] for t in results(hpo, study)] == ["interrupted", "interrupted"]
     rows = [line.split() for line in hpo("results", study).stdout.splitlines()
             if line.split()[:1] in (["1"], ["2"])]
     assert [row[2] for row in rows] == ["interrupted", "interrupted"]  # id, x, status
@@ -175,7 +181,10 @@ def test_ctrl_c_records_running_trials_as_interrupted_then_resume(hpo, cli_exe, 
     assert resumed.returncode == 0, resumed.stderr
     assert "study finished: max_trials (4) reached" in resumed.stdout
     trials = {t["id"]: t for t in results(hpo, study)}
-    assert sorted(trials) == list(range(1, 7))
-    assert [trials[i]["reason"] for i in (1, 2)] == ["interrupted (Ctrl-C)"] * 2
-    assert [trials[i]["status"] for i in range(3, 7)] == ["completed"] * 4
-    assert all(trials[i]["metrics"]["loss"][-1] == 0.5 for i in range(3, 7))
+    # 1 and 2 ran again first (same configuration), then 3 and 4: four trials in all.
+    assert sorted(trials) == [1, 2, 3, 4]
+    assert [trials[i]["params"] for i in (1, 2)] == [params[1], params[2]]
+    assert [trials[i]["attempt"] for i in range(1, 5)] == [2, 2, 1, 1]
+    assert [trials[i]["status"] for i in range(1, 5)] == ["completed"] * 4
+    assert all(trials[i]["metrics"]["loss"][-1] == 0.5 for i in range(1, 5))
+    assert hpo("status", study).stdout.splitlines()[1] == "trials: 4 of 4 (4 completed)"

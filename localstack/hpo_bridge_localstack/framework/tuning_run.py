@@ -223,13 +223,17 @@ def _client_error(exc: Exception) -> RunOutcome:
 def hosted_contract(
     base: TrialContract, adjust: Any
 ) -> TrialContract:
-    """`base`'s contract, with `adjust(trial_id, env)` applied to each trial's environment."""
+    """`base`'s contract, with `adjust(trial_id, env)` applied to each trial's whole
+    environment as the contract's launch built it (including what a contract adds at launch,
+    e.g. the azure contract's MLFLOW_* variables, which the Azure host points at its own
+    MLflow endpoint)."""
     contract_class = type(base)
 
     class Hosted(contract_class):  # type: ignore[misc, valid-type]
-        def environment(self, ctx: Any) -> dict[str, str]:
-            env: dict[str, str] = adjust(ctx.trial_id, super().environment(ctx))
-            return env
+        def launch(self, ctx: Any) -> Any:
+            launch = super().launch(ctx)
+            launch.env = adjust(ctx.trial_id, dict(launch.env))
+            return launch
 
     Hosted.__name__ = Hosted.__qualname__ = f"Hosted{contract_class.__name__}"
     contract: TrialContract = Hosted()

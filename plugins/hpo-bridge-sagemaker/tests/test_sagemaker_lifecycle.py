@@ -91,11 +91,13 @@ def run_native(spec, study: Path, *, backend: SageMakerBackend, echo=None,
 
 
 def sync_native(study: Path):
-    """`status DIR` of a native study: refresh it from the cloud; the job's status."""
-    assert facade.snapshot(study).warnings == []
+    """The job's status, then `status DIR` of the study (a refresh from the cloud that
+    saw at least that status)."""
     with Store.open(study) as store:
         handle = store.get_meta("native_handle")
-    return facade.create_backend("sagemaker").job_status(handle)
+    status = facade.create_backend("sagemaker").job_status(handle)
+    assert facade.snapshot(study).warnings == []
+    return status
 
 
 def fast_backend() -> SageMakerBackend:
