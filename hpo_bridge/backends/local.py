@@ -39,7 +39,7 @@ from hpo_bridge.backends.base import META_BACKEND, Backend, Outcome, RunOptions,
 from hpo_bridge.backends.errors import BackendError
 from hpo_bridge.core.events import StudyEvent, TrialStatusChanged
 from hpo_bridge.core.trial import TrialStatus
-from hpo_bridge.store import Store
+from hpo_bridge.store import Store, StoreError, StudyHalted
 from hpo_bridge.store.lock import StudyLock
 from hpo_bridge.tuning import build_executor, build_tuner
 
@@ -173,6 +173,7 @@ class LocalBackend(Backend):
             if view is not None:
                 view(event)
 
+        started = False  # the study runs: a journal fault now stops it (exit code 1)
         try:
             elapsed = store.elapsed()
             previous = store.trials()
@@ -183,6 +184,7 @@ class LocalBackend(Backend):
                                 backlog=store.searcher_backlog(), elapsed=elapsed,
                                 durable=store.commit)
             store.commit(tuner.take_searcher_state())
+            started = True
             if self.on_tuner is not None:
                 self.on_tuner(tuner)
             if view is not None:
@@ -218,6 +220,12 @@ class LocalBackend(Backend):
             store.set_status("interrupted", why, time=now)
             store.commit()
             raise
+        except StoreError as exc:
+            # The journal cannot be written (disk full, ...): end the trials (below) and
+            # say so in one line; what was committed stands and `resume` continues it.
+            if not started:
+                raise
+            raise StudyHalted(exc, store.directory) from None
         finally:
             executor.close()
             store.close()
