@@ -128,18 +128,20 @@ class _DepthGuard(yaml.composer.Composer):
             if self._depth > MAX_DEPTH:
                 raise yaml.composer.ComposerError(
                     None, None, f"nested more than {MAX_DEPTH} levels deep",
-                    self.peek_event().start_mark)
+                    self.peek_event().start_mark)  # type: ignore[attr-defined]
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
 
 try:  # libyaml's parser, bundled with PyYAML's wheels: parsing 10x faster
-    from yaml._yaml import CParser as _CParser
-except ImportError:  # pragma: no cover - a PyYAML built without libyaml
-    _CParser = None
+    from yaml.cyaml import CParser as _CParser  # type: ignore[attr-defined]
 
-if _CParser is not None:
+    _LIBYAML = True
+except ImportError:  # pragma: no cover - a PyYAML built without libyaml
+    _LIBYAML = False
+
+if _LIBYAML:
     class _StrictLoader(_DepthGuard, _CParser, yaml.constructor.SafeConstructor,
                         yaml.resolver.Resolver):
         """libyaml parses (iteratively, in C); PyYAML composes (with the depth guard) and
@@ -177,7 +179,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     return mapping
 
 
-_StrictLoader.add_constructor(
+_StrictLoader.add_constructor(  # type: ignore[type-var]
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
 )
 
