@@ -9,7 +9,8 @@ the files it leaves.
 
 - hpo-bridge: `hpo-bridge run` (report lines `@@hpo-bridge:report@@ {...}`);
 - Syne Tune: its Tuner over LocalBackend, the trial printing Syne Tune's `[tune-metric]:`
-  lines (its Reporter's format), RandomSearch on the objective. Its backend re-reads the
+  lines (its Reporter's format; its scheduler needs the objective in every result, so every
+  line carries it), RandomSearch on the objective. Its backend re-reads the
   trial's whole log each poll, so it is given a time limit and a memory limit (RLIMIT_DATA)
   that keep it from taking the machine down; hitting either is reported as such.
 - optuna has no orchestrator of trial processes (the user's code calls trial.report in
@@ -48,9 +49,9 @@ TRIAL = textwrap.dedent(f"""\
         if fmt == "hpo":
             data = {{"loss": n / 1e9}} if n % every == 0 else {{"train_loss": (n % 97) / 97}}
             return "@@hpo-bridge:report@@ " + json.dumps(data) + "\\n"
-        data = ({{"loss": n / 1e9, "epoch": n // every}} if n % every == 0
-                else {{"train_loss": (n % 97) / 97}})
-        data["st_worker_timestamp"] = time.time()
+        # Syne Tune's scheduler needs its metric in every result: each line carries it.
+        data = {{"loss": n / 1e9, "train_loss": (n % 97) / 97,
+                 "st_worker_timestamp": time.time()}}
         return "[tune-metric]: " + json.dumps(data) + "\\n"
     start, n = time.monotonic(), 0
     while (now := time.monotonic() - start) < seconds:
@@ -181,8 +182,9 @@ def run(quick: bool) -> Benchmark:
                 continue
         for figure, unit in (("rss_mb", "MB"), ("journal_mb", "MB"), ("seconds", "s")):
             bench.record(label, figure, [got[figure]], unit)
-        ended = ("time limit" if got["timed_out"] else
-                 "ok" if got["code"] == 0 else f"exit {got['code']}")
+        ended = ("time limit" if got["timed_out"] else "ok" if got["code"] == 0 else
+                 f"exit {got['code']}, at the memory limit" if got["rss_mb"] * (1 << 20)
+                 >= 0.9 * PEER_MEMORY else f"exit {got['code']}")
         table.rows.append([label, f"{got['rss_mb']:.0f}", f"{got['journal_mb']:.1f}",
                            "-" if got["rows"] is None else f"{got['rows']:,}",
                            f"{got['lines']:,}", f"{got['seconds']:.0f}", ended])

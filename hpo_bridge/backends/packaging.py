@@ -17,7 +17,9 @@ recorded (`recording()`): `NativeBackend.compile` turns each into a note saying 
 packed (files, bytes, what .hpoignore left out) and the warning if any, so every cloud
 plugin reports it without code of its own.
 
-The archive is streamed (to the hash and to gzip), never held whole in memory.
+The archive is streamed (to the hash and to gzip), never held whole in memory. A cloud
+whose own SDK uploads the code folder (Azure ML) takes `code_digest`: the same limits and
+note, without .hpoignore (that SDK reads its own ignore files).
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ class Packed:
 
     def note(self) -> str:
         text = f"packed {self.files:,} file(s), {_size(self.size)}, from {self.root}"
+        if self.archive_size is None:
+            text = f"code {self.files:,} file(s), {_size(self.size)}, from {self.root}"
         if self.archive_size is not None:
             text += f" ({_size(self.archive_size)} compressed)"
         if self.ignored:
@@ -110,9 +114,10 @@ def _ignore_spec(root: Path) -> pathspec.PathSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def _walk(root: Path, limits: PackLimits | None) -> tuple[list[Path], int, int]:
+def _walk(root: Path, limits: PackLimits | None,
+          ignore_file: bool = True) -> tuple[list[Path], int, int]:
     """(files in a fixed order, their total size, files left out by .hpoignore)."""
-    ignore = _ignore_spec(root)
+    ignore = _ignore_spec(root) if ignore_file else None
     found: list[Path] = []
     total = ignored = 0
     for folder, dirs, files in os.walk(root):
@@ -220,6 +225,17 @@ def content_digest(path: Path) -> str:
         return sha.hexdigest()
     hashing = _Hashing()
     _write_tar(path, code_files(path), hashing)  # type: ignore[arg-type]
+    return hashing.sha.hexdigest()
+
+
+def code_digest(root: Path, limits: PackLimits = DEFAULT_LIMITS) -> str:
+    """The digest of a code folder a cloud's own SDK uploads (no archive made here, and
+    .hpoignore not applied: the SDK has its own ignore files): sha256 of its
+    deterministic tar, within `limits`, recorded like a pack."""
+    files, total, ignored = _walk(root, limits, ignore_file=False)
+    hashing = _Hashing()
+    _write_tar(root, files, hashing)  # type: ignore[arg-type]
+    _record(Packed(root, len(files), total, ignored, None, limits))
     return hashing.sha.hexdigest()
 
 
