@@ -83,10 +83,14 @@ def _readonly_cause(path: Path) -> str:
     return "the file system is read-only"
 
 
+def _is_write(sql: str) -> bool:
+    return not sql.lstrip()[:8].upper().startswith(_READS)
+
+
 def translate(exc: sqlite3.Error, path: Path, sql: str = "") -> StoreError:
     """`exc` (raised running `sql` on the journal at `path`) as a one-line StoreError."""
     name = getattr(exc, "sqlite_errorname", "") or ""
-    writing = not sql.lstrip()[:8].upper().startswith(_READS)
+    writing = _is_write(sql)
     verb = "cannot write" if writing else "cannot read"
     if writing and (name.startswith("SQLITE_FULL") or name.startswith("SQLITE_IOERR")):
         full, room = _room(path)
@@ -158,15 +162,15 @@ class GuardedCursor(sqlite3.Cursor):
 
 class GuardedConnection(sqlite3.Connection):
     """The journal's connection: every SQLite error comes out as a one-line StoreError
-    naming the file; `failed_write` keeps the first write that failed (the store then
-    rolls back instead of committing on close)."""
+    naming the file; `failed_write` keeps the first write that failed, whatever the cause
+    (the store then rolls back instead of committing on close)."""
 
     path: Path = Path("study.db")
     failed_write: StoreError | None = None
 
     def fault(self, exc: sqlite3.Error, sql: str) -> StoreError:
         error = translate(exc, self.path, sql)
-        if isinstance(error, StoreUnwritable) and self.failed_write is None:
+        if self.failed_write is None and _is_write(sql):
             self.failed_write = error
         return error
 
