@@ -226,6 +226,8 @@ def parse_yaml(text: str, source: str = "<string>") -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
         what = exc.problem or exc.context or "invalid YAML"
+        if what == "exceeded maximum nesting depth":  # libyaml's own limit (1,000 levels),
+            what = f"nested more than {MAX_DEPTH} levels deep"  # met before the composer's
         raise _refuse(source, f"YAML error at {where}: {what}") from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else "?"
