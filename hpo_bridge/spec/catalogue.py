@@ -100,5 +100,10 @@ def check_name(
         return value
     known = [*extra, *getattr(catalogue, kind)]
     if value not in known:
-        raise ValueError(f"unknown {label} {shown(value)} (available: {', '.join(known)})")
+        import difflib
+
+        close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ValueError(f"unknown {label} {shown(value)}{hint} (available:"
+                         f" {', '.join(known)})")
     return value

@@ -130,7 +130,7 @@ def _resource(view: SpecView) -> Iterator[Problem]:
         return
     name = view.spec.trial.resource.name
     if name in view.spec.search_space:
-        yield Problem("trial.resource.name", f"{name!r} is also a parameter of search_space"
+        yield Problem("trial.resource.name", f"{shown(name)} is also a parameter of search_space"
                       " (the budget is passed to the trial under this name)")
 
 
