@@ -95,6 +95,15 @@ class TrialContract(ABC):
     #: The options the script accepts, read from its --help (trial.check_args), else None.
     accepted_args: frozenset[str] | None = None
 
+    @classmethod
+    def spec_problems(cls, spec: TuningSpec) -> list[tuple[str, str]]:
+        """What this contract can tell is wrong from the spec alone, as (dotted path,
+        message) pairs: above all, names that become file or folder names in a trial's
+        folder. Spec validation reports them (the catalogue carries this check), so
+        `validate` says what `run` would trip over. Reads only `trial`, `objective(s)`
+        and `metrics`; never the machine (that is `setup`)."""
+        return []
+
     def setup(self, spec: TuningSpec, study_dir: Path) -> None:
         """Check the spec against this contract and prepare the study; raise ContractError."""
         command = resolve_command(spec)
