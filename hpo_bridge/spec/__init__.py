@@ -5,7 +5,13 @@ Validation checks component names against the catalogue it is given
 """
 
 from hpo_bridge.spec.catalogue import Catalogue
-from hpo_bridge.spec.documents import parse_document, parse_json, parse_yaml, read_document
+from hpo_bridge.spec.documents import (
+    is_json_path,
+    parse_document,
+    parse_json,
+    parse_yaml,
+    read_document,
+)
 from hpo_bridge.spec.domains import (
     BoolDomain,
     CategoricalDomain,
@@ -62,5 +68,6 @@ __all__ = [
     "parse_json",
     "parse_yaml",
     "read_document",
+    "is_json_path",
     "validate_spec",
 ]
