@@ -32,8 +32,11 @@ randint one with rounding "floor", the normal family Gaussians, and
 categorical/discrete/bool Choices.
 
 A parameter with a `condition` is active only when its parent is active and
-takes one of the condition's values; inactive parameters are absent from the
-configuration. Parents are drawn before their children (`ordered_names`).
+its value passes the condition (`op`: in, not_in, ==, !=, range); inactive
+parameters are absent from the configuration. Parents are drawn before their
+children (`ordered_names`). A configuration that assigns every parameter of
+one of the spec's `forbidden` partial assignments its value is forbidden
+(`is_forbidden`): every searcher draws again instead of proposing it.
 Values are plain JSON types: int, float, str, bool.
 """
 
@@ -65,6 +68,9 @@ _STD_NORMAL = NormalDist()
 _U_MIN = 1e-12
 _U_MAX = 1.0 - 1e-12
 _REVERSE_LOG_OFFSET = 0.01  # c = width / 100 when low <= 0 (see module docstring)
+# Draws in a row a searcher makes before it concludes that (nearly) every configuration is
+# forbidden and it has nothing left to propose.
+MAX_FORBIDDEN_DRAWS = 1000
 
 
 def space_of(spec_or_space: Any) -> Space:
@@ -102,12 +108,50 @@ def value_matches(value: Any, allowed: Sequence[Any]) -> bool:
     return any(same_value(value, a) for a in allowed)
 
 
+def condition_holds(cond: Any, value: Any) -> bool:
+    """Whether the parent's `value` passes a condition (`op` in, not_in, ==, !=, range;
+    a condition without `op` is `in`)."""
+    op = getattr(cond, "op", "in")
+    if op in ("in", "=="):
+        return value_matches(value, cond.values)
+    if op in ("not_in", "!="):
+        return not value_matches(value, cond.values)
+    if op == "range":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        low, high = cond.values
+        return bool(low <= value <= high)
+    raise ValueError(f"unknown condition op {op!r}")
+
+
 def is_active(domain: Any, config: Mapping[str, Any]) -> bool:
-    """True when the domain has no condition, or its parent is in `config` with a matching value."""
+    """True when the domain has no condition, or its parent is in `config` with a value that
+    passes the condition (`condition_holds`)."""
     cond = domain.condition
     if cond is None:
         return True
-    return cond.parent in config and value_matches(config[cond.parent], cond.values)
+    return cond.parent in config and condition_holds(cond, config[cond.parent])
+
+
+def is_forbidden(spec_or_forbidden: Any, config: Mapping[str, Any]) -> bool:
+    """Whether `config` assigns every parameter of one of the spec's `forbidden` partial
+    assignments its forbidden value (an inactive parameter matches no value)."""
+    entries = getattr(spec_or_forbidden, "forbidden", spec_or_forbidden) or ()
+    return any(
+        all(name in config and same_value(config[name], value) for name, value in entry.items())
+        for entry in entries
+    )
+
+
+def sample_allowed(spec: Any, rng: np.random.Generator,
+                   tries: int = MAX_FORBIDDEN_DRAWS) -> dict[str, Any] | None:
+    """`sample` until a configuration is not forbidden (`is_forbidden`), drawing on from the
+    same generator; None when `tries` draws in a row were all forbidden."""
+    for _ in range(tries):
+        config = sample(spec, rng)
+        if not is_forbidden(spec, config):
+            return config
+    return None
 
 
 def active_params(spec_or_space: Any, config: Mapping[str, Any]) -> list[str]:
@@ -203,6 +247,63 @@ def from_unit(domain: Any, u: float) -> Any:
             return _gaussian_value(r, u)
         case NumericRange():
             return _numeric_value(r, u)
+
+
+def _unscaled(low: float, high: float, scale: str, x: float) -> float:
+    """The inverse of `_scaled`: a real in [low, high] -> u in [0, 1]."""
+    if high <= low:
+        return 0.5
+    x = min(max(float(x), low), high)
+    if scale == "log":
+        u = (math.log(x) - math.log(low)) / (math.log(high) - math.log(low))
+    elif scale == "reverse_log":
+        width = high - low
+        c = low if low > 0 else width * _REVERSE_LOG_OFFSET
+        top = width + c
+        u = (math.log(top) - math.log(high + c - x)) / (math.log(top) - math.log(c))
+    else:
+        u = (x - low) / (high - low)
+    return min(max(u, 0.0), 1.0)
+
+
+def to_unit(domain: Any, value: Any) -> float:
+    """A quantile u whose `from_unit` gives `value` back (the middle of its share for
+    finite domains): how a searcher places an earlier trial's value in its model."""
+    r: ParamRange = as_range(domain)
+    match r:
+        case Choice(values=values):
+            index = next(i for i, v in enumerate(values) if same_value(v, value))
+            return (index + 0.5) / len(values)
+        case Gaussian():
+            x = math.log(value) if r.log else float(value)
+            return _clip_unit(_STD_NORMAL.cdf((x - r.mu) / r.sigma))
+        case NumericRange():
+            if r.rounding == "floor":
+                count = int(r.high - r.low) + 1
+                return (int(value) - int(r.low) + 0.5) / count
+            if r.rounding == "grid" and r.integer:
+                return _unscaled(r.low - 0.5, r.high + 0.5, r.scale, value)
+            return _unscaled(r.low, r.high, r.scale, value)
+    raise TypeError(f"unknown range {r!r}")
+
+
+def units_from_config(spec_or_space: Any, config: Mapping[str, Any]) -> list[float]:
+    """One unit number per parameter (`ordered_names` order) for a configuration: the
+    inverse of `config_from_units` (an inactive parameter takes 0.5)."""
+    space = space_of(spec_or_space)
+    return [to_unit(space[name], config[name]) if name in config else 0.5
+            for name in ordered_names(space)]
+
+
+def in_space(spec_or_space: Any, config: Mapping[str, Any]) -> bool:
+    """True when `config` is a configuration of the space: every active parameter there
+    with a value its domain can produce, and no other."""
+    space = space_of(spec_or_space)
+    if any(name not in space for name in config):
+        return False
+    active = active_params(space, config)
+    return set(active) == set(config) and all(
+        contains(space[name], config[name]) for name in active)
 
 
 def config_from_units(spec_or_space: Any, units: Sequence[float]) -> dict[str, Any]:

@@ -98,7 +98,12 @@ def test_failure_rule_exits_1(app, tmp_path):
         (["--simulate", "nope"], "--simulate nope: neither a built-in benchmark"),
         (["--simulate", "branin"], "--simulate branin: the search space needs parameter(s)"),
         (["--backend", "nope"], "--backend: unknown backend 'nope'"),
-        (["--sim-speed", "2"], "--sim-speed applies only with --simulate"),
+        (["--sim-speed", "2"], "--sim-speed: not taken by executor process"),
+        (["--ray-address", "h:1"], "--ray-address: not taken by executor process"),
+        (["--executor", "nope"], "--executor: unknown executor 'nope' (installed: process,"),
+        (["--executor", "simulator"], "--simulate: the simulator executor needs a benchmark"),
+        (["--executor", "ray", "--simulate", "branin"],
+         "--simulate: not taken by executor ray"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(app, tmp_path, args, message):
@@ -121,8 +126,9 @@ def test_directory_errors_exit_2(app, tmp_path):
     assert again.exit_code == 2
     assert "already holds a study; continue it with `hpo-bridge resume" in again.output
     done = invoke(app, "resume", tmp_path)
-    assert (done.exit_code, done.stdout.strip()) == (
+    assert (done.exit_code, done.stdout.splitlines()[0]) == (
         0, "study already finished: max_trials (30) reached")
+    assert done.stdout.splitlines()[1].startswith("best: trial ")
 
 
 def test_bad_spec_exits_2(app, tmp_path):

@@ -17,7 +17,7 @@ from hpo_bridge.spec import dump_spec, dump_spec_json, parse_yaml
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "specs").glob("*.yaml"))
 STYLES = {
     "rich-local", "azure-median", "vega-bool-log", "aiplatform-conditional", "sagemaker-mnist",
-    "multi-objective", "grid", "hyperband",
+    "multi-objective", "grid", "hyperband", "forbidden-conditions",
 }
 
 
@@ -115,7 +115,7 @@ def test_schema_accepts_example(validator, path):
 @pytest.mark.parametrize(
     ("change", "where"),
     [
-        ({"name": "bad_name"}, ["name"]),
+        ({"name": "bad name"}, ["name"]),
         ({"objectiv": {}}, []),
         ({"strategy": {"algorithm": "pbt"}}, ["strategy", "algorithm"]),
         ({"search_space": {"x": {"low": 1, "high": 2}}}, ["search_space", "x"]),

@@ -139,7 +139,10 @@ def test_run_follows_to_completed_and_collects_what_the_script_printed(emu, tmp_
     status = run_native(example_spec(), study, poll_interval=0.05,
                         backend=backend, echo=lines.append)
     assert status.state == "completed" and status.native_state == "Completed"
-    assert lines[0].startswith("submitted sagemaker job sagemaker-style-")
+    # What the code package holds, then the submission.
+    assert re.fullmatch(rf"note: packed \d+ file\(s\), [0-9.]+ KiB, from {re.escape(str(EXAMPLE))}"
+                        r" \([0-9.]+ (KiB|B) compressed\)", lines[0]), lines[0]
+    assert lines[1].startswith("submitted sagemaker job sagemaker-style-")
     store = Store.open(study)
     trials = store.trials()
     handle = store.get_meta("native_handle")
@@ -178,6 +181,8 @@ def test_detach_then_sync_brings_the_trials_in(emu, tmp_path):
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert status.state == "completed"
+    # The job may have ended between the refresh and the status read: one more refresh.
+    sync_native(study)
     store = Store.open(study)
     assert len(store.trials()) == 3 and store.study_status().status == "finished"
     store.close()
