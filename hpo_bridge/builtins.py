@@ -36,6 +36,12 @@ STOPPING_RULES = {
                   "ASHA rung decisions"),
     "auto": ("hpo_bridge.core.stopping.median:auto_rule",
              "median with evaluation_interval 1 and delay_evaluation 5"),
+    "vertex_median": ("hpo_bridge.core.stopping.vertex_median:VertexMedianRule",
+                      "Vertex AI's median: below the median running average of completed"
+                      " trials"),
+    "decay_curve": ("hpo_bridge.core.stopping.decay_curve:DecayCurveRule",
+                    "Vertex AI's decay curve: a Gaussian process predicts the final value"
+                    " (scikit-learn)"),
     "previous_median": ("hpo_bridge.core.stopping.previous_median:PreviousMedianRule",
                         "SageMaker's Auto: stop below the median of earlier trials'"
                         " running averages at the same interval"),

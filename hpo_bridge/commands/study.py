@@ -80,6 +80,11 @@ def _print_best(directory: Path) -> bool:
     elif out.get("best") is not None:
         t = out["best"]
         typer.echo(f"best: trial {t['id']} {_fmt_obj(t['objective'])} {_fmt_params(t['params'])}")
+        if out.get("ties"):
+            others = ", ".join(str(i) for i in out["ties"])
+            typer.echo(f"tied: trial(s) {others} reached the same objective; trial {t['id']} is"
+                       " listed first for fewer intervals (then the earlier id): prefer the"
+                       " cheaper configuration")
     else:
         typer.echo("best: no trial has a result")
         return False

@@ -107,6 +107,7 @@ class TrialContract(ABC):
     def setup(self, spec: TuningSpec, study_dir: Path) -> None:
         """Check the spec against this contract and prepare the study; raise ContractError."""
         command = resolve_command(spec)
+        check_summary_reader(spec)
         if spec.trial.check_args:
             self.accepted_args = _accepted(spec, command)
 
@@ -124,7 +125,7 @@ class TrialContract(ABC):
             argv=self.command(ctx),
             env=self.environment(ctx),
             line_parsers=self.line_parsers(ctx),
-            sources=self.sources(ctx),
+            sources=self.sources(ctx) + summary_sources(ctx),
         )
 
     def command(self, ctx: TrialContext) -> list[str]:
@@ -155,6 +156,17 @@ class TrialContract(ABC):
 
 
 # -- shared helpers ------------------------------------------------------------------------
+def summary_sources(ctx: TrialContext) -> list[MetricSource]:
+    """`trial.summary_dir`'s TensorFlow event files, whatever the contract (the user asked
+    for them, as for the regexes)."""
+    folder = ctx.spec.trial.summary_dir
+    if folder is None:
+        return []
+    from hpo_bridge.metrics.tf_events import SummarySource
+
+    return [SummarySource(ctx.trial_dir / folder)]
+
+
 def format_value(value: Any) -> str:
     """A hyperparameter as text: booleans lower-case (as in trial.env), floats shortest repr."""
     if isinstance(value, bool):
@@ -210,6 +222,18 @@ def equals_args(values: Mapping[str, Any]) -> list[str]:
 def env_name(name: str) -> str:
     """`learning-rate` -> `LEARNING_RATE`: what a shell accepts as a variable name."""
     return re.sub(r"[^A-Za-z0-9_]", "_", name).upper()
+
+
+def check_summary_reader(spec: TuningSpec) -> None:
+    """`trial.summary_dir` needs the tensorboard package: refused before any trial runs."""
+    if spec.trial.summary_dir is None:
+        return
+    from hpo_bridge.metrics.tf_events import require_reader
+
+    try:
+        require_reader()
+    except ImportError as exc:
+        raise ContractError(f"trial.summary_dir: {exc}") from None
 
 
 def check_script(spec: TuningSpec) -> None:

@@ -44,6 +44,17 @@ def ranked(spec: TuningSpec, trials: Iterable[Trial]) -> list[Trial]:
     return [trial for trial, _ in scored]
 
 
+def tied_with_best(spec: TuningSpec, trials: Iterable[Trial]) -> list[Trial]:
+    """The other trials whose first objective equals the best one's, in ranking order: a
+    tie is shown as one (AI Platform's advice is to prefer the cheaper configuration, which
+    only the user can judge), not decided silently."""
+    order = ranked(spec, trials)
+    if not order:
+        return []
+    top = objective_values(spec, order[0])
+    return [t for t in order[1:] if objective_values(spec, t)[0] == top[0]]  # type: ignore[index]
+
+
 def best_trial(spec: TuningSpec, trials: Iterable[Trial]) -> Trial | None:
     """The best trial by the first objective."""
     order = ranked(spec, trials)

@@ -84,7 +84,7 @@ class ResumeReplay:
             elif replay and self.rule is not None:
                 for interval, value in enumerate(trial.values, start=1):
                     self.rule.report(trial.id, interval, value)
-                self.rule.finished(trial.id)
+                self.rule.ended(trial.id, trial.status)
         ended = sorted(
             (t for t in self.trials.values()
              if t.status.final and not is_legacy_interrupted(t) and t.stage != FULLYTRAIN),

@@ -512,7 +512,7 @@ class Tuner(ResumeReplay, FullytrainStage):
             return  # nothing learns from an interrupted attempt: the trial runs again
         self.resource_budget.ended(trial)
         if self.rule is not None:
-            self.rule.finished(trial.id)
+            self.rule.ended(trial.id, status)
         value = self._result(trial) if status.counts_as_result else None
         self.searcher.tell(trial.id, status, value)
         self.searcher_changed = True

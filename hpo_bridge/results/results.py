@@ -20,7 +20,7 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
-from hpo_bridge.core.ranking import best_trial, pareto_set
+from hpo_bridge.core.ranking import best_trial, pareto_set, tied_with_best
 from hpo_bridge.core.trial import HPO, Trial, is_interrupted
 
 if TYPE_CHECKING:
@@ -69,7 +69,11 @@ def best_dict(spec: TuningSpec, trials: list[Trial]) -> dict[str, Any]:
     if spec.multi_objective:
         return {"pareto": [trial_dict(spec, t) for t in pareto_set(spec, trials)]}
     best = best_trial(spec, trials)
-    return {"best": trial_dict(spec, best) if best is not None else None}
+    out: dict[str, Any] = {"best": trial_dict(spec, best) if best is not None else None}
+    ties = tied_with_best(spec, trials)
+    if ties:  # equal objectives: said, not decided silently
+        out["ties"] = [t.id for t in ties]
+    return out
 
 
 def _cell(value: Any) -> Any:

@@ -85,6 +85,9 @@ class TrialSpec(Section):
     share_devices: bool = False
     python: str | None = None
     inputs: dict[str, str] = Field(default_factory=dict)
+    # A folder (relative to the trial's folder) of TensorFlow summary event files whose
+    # scalars are metrics, tag = metric name, under any contract (AI Platform's TF channel).
+    summary_dir: str | None = Field(default=None, min_length=1)
     kill_grace: Duration = 10.0
     fullytrain: Fullytrain | None = None
     # Pass only the arguments the script accepts (Vega's enable_arg_check), as its --help lists.

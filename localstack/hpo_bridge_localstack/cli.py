@@ -32,7 +32,7 @@ def emulate(
     port: Annotated[
         int | None,
         typer.Option(help="Port to listen on (0: any free port; default: the emulator's own,"
-                     " 4566 for sagemaker)."),
+                     " 4566 for sagemaker, 8090 for vertex)."),
     ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     fault: Annotated[
@@ -50,7 +50,8 @@ def emulate(
     ] = None,
     verbose: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
-    """Run an offline emulator of a cloud's API (sagemaker: SageMaker, S3 and Logs)."""
+    """Run an offline emulator of a cloud's API (sagemaker: SageMaker, S3 and Logs; vertex:
+    Vertex AI, AI Platform Training, Cloud Storage and the GCE metadata server)."""
     from hpo_bridge_localstack.framework import registry
 
     if name is None:

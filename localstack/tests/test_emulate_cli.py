@@ -52,4 +52,7 @@ def test_bad_fault_is_one_line_and_exit_code_2():
 def test_unknown_emulator_is_one_line_and_exit_code_2():
     result = run_cli("emulate", "gcp", "--port", "0")
     assert result.returncode == 2
-    assert result.stderr.strip() == "NAME: unknown emulator 'gcp' (available: azure, sagemaker)"
+    from hpo_bridge_localstack.framework import registry
+
+    names = ", ".join(sorted(entry.name for entry in registry.BUILTIN))  # vertex among them
+    assert result.stderr.strip() == f"NAME: unknown emulator 'gcp' (available: {names})"

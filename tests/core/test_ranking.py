@@ -48,3 +48,30 @@ def test_best_trial_ties_go_to_the_cheaper_then_earlier(goal, best):
         trial(5, acc=[0.05]),  # ties 4 with as many intervals: the earlier wins
     ]
     assert best_trial(spec, trials).id == best
+
+
+def test_ties_with_the_best_are_named_not_decided_silently() -> None:
+    """AI Platform: equal objectives -> prefer the cheaper configuration; the ranking puts
+    the one with fewer intervals first and lists the others as ties."""
+    from hpo_bridge.core.ranking import tied_with_best
+    from hpo_bridge.results.results import best_dict
+
+    spec = _tie_spec()
+    trials = [Trial(1, {"x": 8}, TrialStatus.COMPLETED, values=[0.5, 0.9],
+                    metrics={"m": [0.5, 0.9]}),
+              Trial(2, {"x": 20}, TrialStatus.COMPLETED, values=[0.9], metrics={"m": [0.9]}),
+              Trial(3, {"x": 4}, TrialStatus.COMPLETED, values=[0.7], metrics={"m": [0.7]}),
+              Trial(4, {"x": 9}, TrialStatus.COMPLETED, values=[0.1, 0.2, 0.9],
+                    metrics={"m": [0.1, 0.2, 0.9]})]
+    assert [t.id for t in tied_with_best(spec, trials)] == [1, 4]
+    out = best_dict(spec, trials)
+    assert (out["best"]["id"], out["ties"]) == (2, [1, 4])
+    assert "ties" not in best_dict(spec, trials[:1] + trials[2:3])
+
+
+def _tie_spec():
+    from hpo_bridge.spec import TuningSpec
+
+    return TuningSpec.model_validate({
+        "name": "t", "objective": {"metric": "m", "goal": "maximize"},
+        "search_space": {"x": {"type": "int", "low": 1, "high": 30}}})

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from hpo_bridge.core.trial import TrialStatus
     from hpo_bridge.spec import TuningSpec
 
 
@@ -43,3 +44,9 @@ class StoppingRule(ABC):
 
     def finished(self, trial_id: int) -> None:  # noqa: B027
         """The trial ended (completed, stopped, failed)."""
+
+    def ended(self, trial_id: int, status: TrialStatus) -> None:
+        """The trial ended with `status` (what the tuner calls). Rules whose reference set
+        depends on how trials ended (Vertex's median: completed trials only) override it;
+        the default is `finished`."""
+        self.finished(trial_id)

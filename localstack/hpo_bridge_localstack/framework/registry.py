@@ -45,6 +45,9 @@ BUILTIN = (
                   "Azure ML sweep jobs over HTTPS (ARM, run history, MLflow), blobs in Azurite"),
     EmulatorEntry("sagemaker", "hpo_bridge_localstack.aws.frontend:SageMakerFrontEnd",
                   "Amazon SageMaker tuning, with moto's S3 and CloudWatch Logs"),
+    EmulatorEntry("vertex", "hpo_bridge_localstack.gcp.frontend:VertexFrontEnd",
+                  "Google Vertex AI and AI Platform Training tuning, with"
+                  " gcp-storage-emulator and the GCE metadata routes"),
 )
 
 _lock = threading.Lock()

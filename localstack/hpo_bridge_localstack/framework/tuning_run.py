@@ -91,6 +91,11 @@ class TuningHost(Protocol):
         """The job is over (called once, last)."""
         ...
 
+    def tuner_options(self) -> dict[str, Any]:
+        """What the tuner continues from (a job that resumes an earlier one): `previous`
+        trials, `searcher_state`, `backlog` (see `hpo_bridge.tuning.build_tuner`)."""
+        return {}
+
 
 STUDY_STATUS = {"finished": FINISHED, "failed": FAILED, "cancelled": STOPPED}
 
@@ -119,6 +124,7 @@ class EmulatedTuningRun:
         self._stop_reason: str | None = None
         self._trial_stops: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
         self._tail = OutputTail(self.study_dir)
+        self.searcher_state: dict[str, Any] | None = None  # the searcher's, once ended
         self._open: set[int] = set()  # trials whose output may still grow
         self._seen: list[int] = []
 
@@ -175,14 +181,17 @@ class EmulatedTuningRun:
         except (RunRejected, SpecError, ContractError) as exc:  # the request or code is wrong
             return _client_error(exc)
         try:
+            options = {"prior": self.host.prior_trials(),
+                       **getattr(self.host, "tuner_options", dict)()}
             tuner = build_tuner(spec, executor, sink=self._sink, poll_interval=self.poll_interval,
-                                prior=self.host.prior_trials())
+                                **options)
         except (SpecError, ContractError) as exc:
             executor.close()
             return _client_error(exc)
         try:
             self._drive(tuner)
         finally:
+            self.searcher_state = tuner.searcher.state_dict()
             executor.close()
             self._forward_output(self._seen, final=True)
             self.host.on_step()
