@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -283,7 +283,7 @@ def compile_spec(spec: TuningSpec, backend: str, approximate: bool = False) -> C
 
 
 def import_file(path: Path, source: str,
-                options: dict[str, str] | None = None) -> TuningSpec | None:
+                options: Mapping[str, str | None] | None = None) -> TuningSpec | None:
     """A unified spec from a native file that backend `source` reads itself (see
     `NativeBackend.import_file`); None when the file is plain data for `import_job`."""
     from hpo_bridge.loading import validate_spec

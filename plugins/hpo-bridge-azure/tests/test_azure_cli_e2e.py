@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,18 +30,45 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
                            *args], env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_run_the_example_sweep_to_completion(azure_env, tmp_path):
+def test_run_the_example_sweep_to_completion_then_each_trials_logs(azure_env, tmp_path):
     study = tmp_path / "study"
     done = cli(azure_env, "run", str(EXAMPLE), "--backend", "azure", "--study-dir", str(study),
                "--poll-interval", "0.2")
     assert done.returncode == 0, done.stderr[-3000:]
     results = cli(azure_env, "results", str(study), "--json")
     trials = json.loads(results.stdout)["trials"]
-    assert len(trials) == 6
+    assert len(trials) == 6, (done.stdout, done.stderr[-2000:], results.stderr[-2000:])
     assert all(t["status"] in ("completed", "stopped") for t in trials)
     for trial in trials:
         assert set(trial["params"]) == {"learning_rate", "batch_size"}
         assert 1 <= len(trial["metrics"]["accuracy"]) <= 3  # the curve, from MLflow
+
+    # `logs`: the child run's user_logs/std_log.txt, read back through MLflow's artifacts.
+    samples = sum(1 for line in (EXAMPLE.parent / "data" / "train.csv").open() if line.strip())
+    job = json.loads((study / "native-request.json").read_text())["name"]
+    shown_lines = {}
+    for trial in trials:
+        shown = cli(azure_env, "logs", str(study), str(trial["id"]))
+        assert shown.returncode == 0, shown.stderr[-3000:]
+        lines = shown.stdout.splitlines()
+        # what train.py printed (stdout), then what its mlflow printed ending the run (stderr)
+        printed = re.fullmatch(r"(\d+) samples; sweep value (\S+)", lines[0])
+        assert printed, lines
+        assert int(printed[1]) == samples
+        assert float(printed[2]) == trial["params"]["learning_rate"]
+        child = f"{job}_{trial['id'] - 1}"
+        if trial["status"] == "completed" or len(lines) > 1:  # mlflow ended the run
+            assert len(lines) == 3 and lines[1].startswith(f"🏃 View run {child} at: https://")
+            assert lines[2].startswith("🧪 View experiment at: https://")
+        else:  # stopped by the bandit policy before its run ended
+            assert trial["status"] == "stopped" and len(lines) == 1
+        assert shown.stderr == ""  # no progress bars, no SDK chatter
+        shown_lines[trial["id"]] = lines
+    tail = cli(azure_env, "logs", str(study), "1", "--tail", "1")
+    assert tail.stdout.splitlines() == shown_lines[1][-1:]
+    missing = cli(azure_env, "logs", str(study), "42")
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [f"TRIAL: azure: no trial 42 in {job}"]
 
 
 def test_detach_then_cancel(azure_env, tmp_path):
