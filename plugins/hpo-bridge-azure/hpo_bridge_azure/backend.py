@@ -253,6 +253,7 @@ class AzureBackend(NativeBackend):
         if handle not in self._handles:  # a job of another workspace: ask with the defaults
             self._handles[handle] = self._default_workspace()
         job = self._job(handle)
+        self._remember(handle, job)
         native = _status_text(job.status) or "Unknown"
         tags, props = dict(job.tags or {}), dict(job.properties or {})
         best = props.get("best_child_run_id")
@@ -311,11 +312,15 @@ class AzureBackend(NativeBackend):
 
     def facts(self, handle: str) -> SweepFacts:
         if handle not in self._facts:
-            job = self._job(handle)
+            self._remember(handle, self._job(handle))
+        return self._facts[handle]
+
+    def _remember(self, handle: str, job: Any) -> None:
+        """The sweep's facts from any description of it (the first status call's)."""
+        if handle not in self._facts:
             self._facts[handle] = SweepFacts(
                 primary_metric=getattr(job.objective, "primary_metric", None),
                 experiment_name=str(job.experiment_name))
-        return self._facts[handle]
 
     def _experiments(self, handle: str) -> list[str]:
         facts = self.facts(handle)
