@@ -4,8 +4,10 @@ A sweep of N no-op trials runs on `hpo-bridge emulate azure` (in this process; i
 every call by operation). The plugin's real azure-ai-ml / MLflow path submits it and follows
 it to the end; a snapshot of the counts at every pause between polls gives each poll's calls.
 Next to it, the naive way of following a sweep, with the same real clients: describe the
-sweep, list every child (`jobs.list(parent_job_name=...)`) and read each child's metric
-history (`MlflowClient.get_metric_history`).
+sweep, list every child and read each child's metric history
+(`MlflowClient.get_metric_history`). The children are listed with MLflow's paged search:
+`jobs.list(parent_job_name=...)` in azure-ai-ml 1.35 returns the first page of children only
+(its run-history pager never follows `nextLink`).
 
 Counted: the ARM, run history and MLflow calls of the follower. Not counted: the trials' own
 calls (their metric reports), and the cloud metadata document and managed-identity token,
@@ -101,9 +103,17 @@ def _naive_clients() -> tuple[Any, Any]:
 
 def _naive_poll(ml: Any, tracking: Any, name: str) -> None:
     """One poll the naive way: the sweep, its children, every child's metric history."""
-    ml.jobs.get(name)
-    for child in ml.jobs.list(parent_job_name=name):
-        tracking.get_metric_history(child.name, "loss")
+    job = ml.jobs.get(name)
+    experiment = tracking.get_experiment_by_name(job.experiment_name).experiment_id
+    token = None
+    while True:
+        page = tracking.search_runs([experiment], f"tags.mlflow.parentRunId = '{name}'",
+                                    max_results=100, page_token=token)
+        for child in page:
+            tracking.get_metric_history(child.info.run_id, "loss")
+        token = page.token
+        if not token:
+            return
 
 
 def measure(bench: Benchmark, trials: int, poll_interval: float) -> Table:

@@ -162,3 +162,33 @@ def test_the_command_prints_the_environment_a_user_exports(azure_process):
     status, clouds = _get(env["ARM_CLOUD_METADATA_URL"], env)
     assert status == 200 and clouds[0]["resourceManager"] == proc.url + "/"
     assert proc.stats()["calls"]["metadata"] == 1
+
+
+def test_mlflow_run_search_pages_through_every_child(azure, tmp_path, monkeypatch):
+    """A sweep's children 100 at a time, with the real MlflowClient (page tokens)."""
+    from hpo_bridge_localstack.azure.mlflow_api import RunLink, experiment_id
+    from hpo_bridge_localstack.azure.service import workspace_path
+    from mlflow.store.tracking.file_store import FileStore
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", azure.env()["REQUESTS_CA_BUNDLE"])
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # the emulator's own store
+    store = FileStore(str(tmp_path / "mlruns"))
+    service = azure.frontend.service
+    for number in range(150):
+        run = store.create_run("0", "emulator", 0, [], f"r{number}")
+        service.mlflow.link(RunLink(f"pager_{number}", "paging", str(tmp_path / "mlruns"),
+                                    run.info.run_id, parent="pager"))
+    client = MlflowClient(tracking_uri=service.mlflow_uri(workspace_path("s", "r", "w")))
+    pages, token = [], None
+    while True:
+        page = client.search_runs([experiment_id("paging")], max_results=100,
+                                  filter_string="tags.mlflow.parentRunId = 'pager'",
+                                  page_token=token)
+        pages.append([run.info.run_id for run in page])
+        token = page.token
+        if not token:
+            break
+    assert [len(p) for p in pages] == [100, 50]
+    assert sorted(sum(pages, []), key=lambda r: int(r.split("_")[1])) == [
+        f"pager_{n}" for n in range(150)]

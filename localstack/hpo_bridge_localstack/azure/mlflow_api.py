@@ -286,8 +286,8 @@ class MlflowRuns:
         limit = min(int(body.get("max_results") or MAX_RESULTS), 50000)
         page, token = SearchUtils.paginate(runs, body.get("page_token"), limit)
         out: dict[str, Any] = {"runs": [json.loads(message_to_json(r.to_proto())) for r in page]}
-        if token:
-            out["next_page_token"] = token
+        if token:  # mlflow makes it as base64 bytes; on the wire it is a string
+            out["next_page_token"] = token.decode() if isinstance(token, bytes) else token
         return out
 
 

@@ -312,8 +312,8 @@ class AzureMLService:
         sweep = self.sweep(path, run_id)
         with self.lock:
             ids = sorted(sweep.children)
-        start = int(request.args.get("continuationtoken") or request.args.get(
-            "$continuationToken") or 0)
+        start = int(request.args.get("$continuationtoken") or request.args.get(
+            "continuationtoken") or 0)
         limit = request.args.get("$top") or request.args.get("top")
         if limit:
             ids = ids[:int(limit)]
@@ -321,8 +321,9 @@ class AzureMLService:
         out: dict[str, Any] = {"value": [self.run(path, sweep.children[i].run_id)
                                          for i in page]}
         if start + PAGE < len(ids):
+            out["continuationToken"] = str(start + PAGE)
             out["nextLink"] = (f"{self.url}/history/v1.0{path}/runs/{quote(run_id)}/children"
-                               f"?continuationtoken={start + PAGE}")
+                               f"?$continuationtoken={start + PAGE}")
         return out
 
     def details(self, path: str, run_id: str) -> dict[str, Any]:

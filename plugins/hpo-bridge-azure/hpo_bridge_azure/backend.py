@@ -350,7 +350,9 @@ class AzureBackend(NativeBackend):
 
     def final_trials(self, handle: str) -> list[Trial]:
         """Once the sweep has ended: the children's own statuses (`jobs.list`) and every
-        metric's whole history (one MLflow call per child and metric, once)."""
+        metric's whole history (one MLflow call per child and metric, once). azure-ai-ml
+        1.35's `jobs.list(parent_job_name=...)` returns the first page of children only; a
+        child it leaves out keeps the status its MLflow run gave."""
         trials = self._search_trials(handle)
         ml = self._client_of(handle)
         children = {c.name: c for c in self.call(
