@@ -280,8 +280,9 @@ class NativeBackend(Backend):
             if store is not None:
                 store.close()
 
-    def resume(self, study_dir: Path, view: StudyView) -> Outcome:
-        return self.run(Store.open(study_dir).spec, study_dir, RunOptions(), view)
+    def resume(self, study_dir: Path, view: StudyView,
+               options: RunOptions | None = None) -> Outcome:
+        return self.run(Store.open(study_dir).spec, study_dir, options or RunOptions(), view)
 
     def refresh(self, study_dir: Path) -> list[str]:
         """Bring a (detached) study's trials and status up to date, once."""
