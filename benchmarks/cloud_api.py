@@ -1,10 +1,12 @@
-"""6. Cloud API efficiency: SageMaker API calls per poll cycle for a large tuning job.
+"""6. Cloud API efficiency: API calls per poll for a large tuning job, per cloud.
 
-A tuning job of N no-op trials runs on the offline SageMaker emulator (it counts
+SageMaker: a tuning job of N no-op trials runs on the offline SageMaker emulator (it counts
 every API call by operation). The plugin's real boto3 path submits it and
 follows it to the end (`run_native`); then one poll cycle (job status + trial
 listing) is measured alone against the finished N-trial job, next to the naive
 way of following a job: list the training jobs and describe each one.
+
+Azure ML: the same for an N-trial sweep on the Azure emulator (benchmarks/azure_api.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from benchmarks import azure_api
 from benchmarks.common import (
     HPO,
     Benchmark,
@@ -28,7 +31,7 @@ from benchmarks.common import (
 )
 
 NAME = "cloud_api"
-TITLE = "6. Cloud API efficiency (SageMaker emulator)"
+TITLE = "6. Cloud API efficiency (SageMaker and Azure ML emulators)"
 BUCKET = "hpo-bench"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:1.8.0-cpu-py3"
@@ -160,7 +163,9 @@ def run(quick: bool) -> Benchmark:
     bench = Benchmark(NAME, TITLE)
     trials = 120 if quick else 500
     bench.settings = {"trials": trials, "parallel training jobs": PARALLEL,
-                      "trial": "a script printing one SageMaker-style metric line"}
+                      "trial": "a script printing one SageMaker-style metric line",
+                      "azure trial": "a script logging one metric with MLflow's REST call",
+                      "azure parallel trials": azure_api.PARALLEL}
     try:
         bench.tables.append(_measure(bench, trials, poll_interval=0.5))
     except Exception as exc:  # noqa: BLE001 - reported as the table's status
@@ -169,8 +174,16 @@ def run(quick: bool) -> Benchmark:
             f"API calls for a {trials}-trial tuning job",
             "SageMaker API calls per poll cycle, counted by the emulator.",
             [], status=kind, notes=[f"{kind}: {why}"]))
+    try:
+        bench.tables.append(azure_api.measure(bench, trials, poll_interval=0.5))
+    except Exception as exc:  # noqa: BLE001 - reported as the table's status
+        kind, why = unavailable(exc)
+        bench.tables.append(Table(
+            f"Azure ML API calls for a {trials}-trial sweep",
+            "Azure ML API calls per poll, counted by the Azure emulator.",
+            [], status=kind, notes=[f"{kind}: {why}"]))
     if quick:
-        bench.notes.append("Quick mode runs a 120-trial job (the full run: 500); the calls per "
+        bench.notes.append("Quick mode runs 120-trial jobs (the full run: 500); the calls per "
                            "poll cycle grow by one per 100 trials.")
     return bench
 

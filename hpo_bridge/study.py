@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -460,21 +460,18 @@ def import_format_file(path: str | Path, source: str) -> tuple[TuningSpec, list[
     """A unified spec from a file in the registered format `source` (e.g. a Vega
     hpo.yml), with one line per thing the format says that the spec cannot hold."""
     from hpo_bridge.loading import convert_document, spec_format
-    from hpo_bridge.spec import parse_yaml
+    from hpo_bridge.spec import parse_yaml, read_document
 
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise StudyError(f"{file}: cannot read: {exc.strerror}") from None
     with user_errors():
+        text = read_document(file)  # within the document limits, as any spec file
         loaded = convert_document(spec_format(source), parse_yaml(text, str(file)), text,
                                   file)
     return loaded.spec, loaded.notes
 
 
 def import_file(path: Path, source: str,
-                options: dict[str, str | None] | None = None) -> TuningSpec | None:
+                options: Mapping[str, str | None] | None = None) -> TuningSpec | None:
     """A unified spec from a native file that backend `source` reads itself (see
     `NativeBackend.import_file`); None when the file is plain data for `import_job`."""
     from hpo_bridge.loading import validate_spec

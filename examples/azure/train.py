@@ -28,7 +28,9 @@ def main() -> None:
 
     with open(os.path.join(args.data, "train.csv")) as fh:
         samples = sum(1 for line in fh if line.strip())
-    print(f"{samples} samples; sweep value {os.environ.get('AZUREML_SWEEP_learning_rate')}")  # noqa: SIM112 - Azure's own name
+    # flush: the line reaches the run's log even when the sweep's policy ends the run early
+    print(f"{samples} samples; sweep value {os.environ.get('AZUREML_SWEEP_learning_rate')}",  # noqa: SIM112 - Azure's own name
+          flush=True)
     for epoch in range(1, args.epochs + 1):
         value = accuracy(args.learning_rate, args.batch_size, epoch)
         mlflow.log_metric("accuracy", value, step=epoch)

@@ -16,6 +16,13 @@ As a subprocess, exactly what a user runs (`hpo-bridge emulate NAME --port 0`)::
         proc.url, proc.env(), proc.stats()
         proc.inject_fault("CreateHyperParameterTuningJob", "deny"); proc.reset_stats()
 
+Once per pytest session, for every test folder that asks (an emulator with helper programs,
+such as Azure's Azurite, is worth starting once)::
+
+    @pytest.fixture(scope="session")
+    def azure(pytestconfig):
+        return session_emulator(pytestconfig, "azure")      # or session_process(...)
+
 `sagemaker_emulator()`, `upload_code()` and `code_tarball()` are the AWS helpers of
 `hpo_bridge_localstack.aws.testing`, reachable from here as before.
 """
@@ -32,13 +39,16 @@ import sys
 import threading
 import urllib.request
 from collections import deque
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
 
 from hpo_bridge_localstack.framework.server import Emulator
 
-__all__ = ["Emulator", "EmulatorProcess", "emulator", "environ_with", "fetch_stats"]
+__all__ = ["Emulator", "EmulatorProcess", "emulator", "environ_with", "fetch_stats",
+           "session_emulator", "session_process"]
 
+T = TypeVar("T")
 READY_MARK = ": listening on "  # the line `hpo-bridge emulate` writes after its env lines
 _AWS_ALIASES = ("sagemaker_emulator", "upload_code", "code_tarball")
 
@@ -186,3 +196,36 @@ class EmulatorProcess:
 def environ_with(env: Mapping[str, str]) -> dict[str, str]:
     """os.environ plus `env` (e.g. for a subprocess that runs the plugin's CLI)."""
     return {**os.environ, **env}
+
+
+_SESSION_KEY: Any = None  # pytest.StashKey, made when first needed (no pytest import here)
+
+
+def _shared(config: Any, key: str, opener: Callable[[], AbstractContextManager[T]]) -> T:
+    """`opener()` entered once per pytest session under `key`, exited when the session
+    ends. `config` is pytest's Config (the `pytestconfig` fixture)."""
+    global _SESSION_KEY
+    import pytest
+
+    if _SESSION_KEY is None:
+        _SESSION_KEY = pytest.StashKey[tuple[contextlib.ExitStack, dict[str, Any]]]()
+    if _SESSION_KEY not in config.stash:
+        stack = contextlib.ExitStack()
+        config.stash[_SESSION_KEY] = (stack, {})
+        config.add_cleanup(stack.close)
+    stack, opened = config.stash[_SESSION_KEY]
+    if key not in opened:
+        opened[key] = stack.enter_context(opener())
+    found: T = opened[key]
+    return found
+
+
+def session_emulator(config: Any, name: str) -> Emulator:
+    """The in-process emulator `name` shared by the whole pytest session. Tests that inject
+    faults or read call counts reset them first (`faults.clear()`, `reset_stats()`)."""
+    return _shared(config, f"emulator:{name}", lambda: emulator(name))
+
+
+def session_process(config: Any, name: str) -> EmulatorProcess:
+    """`hpo-bridge emulate NAME --port 0` shared by the whole pytest session."""
+    return _shared(config, f"process:{name}", lambda: EmulatorProcess(name))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from emulate_requests import BASE_REQUEST
 from hpo_bridge_localstack.framework import Emulator
-from hpo_bridge_localstack.testing import sagemaker_emulator
+from hpo_bridge_localstack.testing import sagemaker_emulator, session_emulator, session_process
 
 _names = itertools.count(1)
 
@@ -43,3 +43,15 @@ def emulator() -> Iterator[Emulator]:
     """An emulator that runs tuning jobs (its trials end with it)."""
     with sagemaker_emulator() as emu:
         yield emu
+
+
+@pytest.fixture(scope="session")
+def azure(pytestconfig: pytest.Config) -> Emulator:
+    """The Azure emulator and its Azurite, once per session (the plugin's tests share it)."""
+    return session_emulator(pytestconfig, "azure")
+
+
+@pytest.fixture(scope="session")
+def azure_process(pytestconfig: pytest.Config) -> Any:
+    """`hpo-bridge emulate azure --port 0`, as a user starts it (shared likewise)."""
+    return session_process(pytestconfig, "azure")

@@ -13,18 +13,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import pytest
-from hpo_bridge_localstack.testing import EmulatorProcess, emulator
-
 CLIENTS = Path(__file__).parent / "azure_clients"
 # azure-ai-ml reads these when it is imported: jobs.stream polls every second.
 POLLING = {"AZUREML_RUN_POLLING_INTERVAL_MIN": "1", "AZUREML_RUN_POLLING_INTERVAL_MAX": "1"}
-
-
-@pytest.fixture(scope="module")
-def azure():
-    with emulator("azure") as emu:
-        yield emu
 
 
 def client_env(env: dict[str, str]) -> dict[str, str]:
@@ -56,9 +47,14 @@ def expected_history(params: dict[str, str]) -> list[list[float]]:
     return [[step, round(lr * 100 + bs / 1000 + step / 10, 9)] for step in range(3)]
 
 
-def test_a_sweep_runs_to_completion_with_the_real_clients(azure, tmp_path):
-    result, _ = run_client(azure.env(), "complete", code_folder(tmp_path, "train.py"))
+def test_a_sweep_runs_to_completion_with_the_real_clients_and_streams_its_log(azure, tmp_path):
+    azure.reset_stats()
+    result, stdout = run_client(azure.env(), "stream", code_folder(tmp_path, "train.py"))
     name = result["name"]
+    # jobs.stream printed the sweep's log (azureml-logs/hyperdrive.txt) until it ended
+    assert f"RunId: {name}" in stdout
+    assert f"Sweep {name} started" in stdout
+    assert f"Trial {name}_0 generated" in stdout
     assert result["status"] == "Completed"
     assert sorted(result["children"]) == [f"{name}_{i}" for i in range(3)]
     assert set(result["children"].values()) == {"Completed"}
@@ -66,6 +62,17 @@ def test_a_sweep_runs_to_completion_with_the_real_clients(azure, tmp_path):
         assert history == expected_history(result["params"][child])
     best = max(result["history"], key=lambda c: result["history"][c][-1][1])
     assert result["best"] == best
+    # each child's artifacts through MLflow's artifact routes: the file the script logged,
+    # and its output as the run's user_logs/std_log.txt
+    for child, params in result["params"].items():
+        assert result["artifacts"][child] == ["outputs", "user_logs"]
+        files = result["files"][child]
+        assert files["outputs/args.txt"] == f"{float(params['lr'])} {int(params['bs'])}"
+        log = files["user_logs/std_log.txt"].splitlines()
+        # stdout and stderr in the order the emulator saw them (a round of reading apart)
+        assert f"trained lr={float(params['lr'])} bs={int(params['bs'])}" in log
+        assert sum(line.startswith(f"🏃 View run {child} at: https://") for line in log) == 1
+        assert len(log) == 3  # the print, and mlflow's two lines as the run ends
     calls = azure.stats()["calls"]
     # code went through the asset API (blobs in Azurite), metrics through MLflow
     assert calls["codes.startPendingUpload"] >= 1 and calls["mlflow:runs/log-metric"] >= 9
@@ -90,14 +97,6 @@ def test_the_seed_bandit_example_cancels_exactly_the_trials_below_0667(azure, tm
     assert sorted(result["children"]) == [f"{name}_{i}" for i in range(4)]
 
 
-def test_jobs_stream_prints_the_sweep_log(azure, tmp_path):
-    result, stdout = run_client(azure.env(), "stream", code_folder(tmp_path, "train.py"))
-    name = result["name"]
-    assert f"RunId: {name}" in stdout
-    assert f"Sweep {name} started" in stdout
-    assert f"Trial {name}_0 generated" in stdout
-
-
 def _get(url: str, env: dict[str, str]) -> Any:
     import ssl
 
@@ -110,6 +109,7 @@ def _get(url: str, env: dict[str, str]) -> Any:
 
 
 def test_errors_are_arm_shaped_and_faults_answer_as_arm(azure):
+    azure.faults.clear()
     env = azure.env()
     workspace = (f"{azure.url}/subscriptions/s/resourceGroups/r/providers/"
                  "Microsoft.MachineLearningServices/workspaces/w")
@@ -151,13 +151,44 @@ def test_the_service_refuses_what_load_job_lets_through(azure):
         assert any(expected in p for p in problems), (expected, problems)
 
 
-def test_the_command_prints_the_environment_a_user_exports():
-    with EmulatorProcess("azure") as proc:
-        env = proc.env()
-        assert proc.url.startswith("https://127.0.0.1:")
-        assert set(env) >= {"ARM_CLOUD_METADATA_URL", "REQUESTS_CA_BUNDLE",
-                            "IDENTITY_ENDPOINT", "IDENTITY_HEADER"}
-        assert env["ARM_CLOUD_METADATA_URL"].startswith(proc.url + "/metadata/endpoints")
-        status, clouds = _get(env["ARM_CLOUD_METADATA_URL"], env)
-        assert status == 200 and clouds[0]["resourceManager"] == proc.url + "/"
-        assert proc.stats()["calls"]["metadata"] == 1
+def test_the_command_prints_the_environment_a_user_exports(azure_process):
+    proc = azure_process
+    proc.reset_stats()
+    env = proc.env()
+    assert proc.url.startswith("https://127.0.0.1:")
+    assert set(env) >= {"ARM_CLOUD_METADATA_URL", "REQUESTS_CA_BUNDLE",
+                        "IDENTITY_ENDPOINT", "IDENTITY_HEADER"}
+    assert env["ARM_CLOUD_METADATA_URL"].startswith(proc.url + "/metadata/endpoints")
+    status, clouds = _get(env["ARM_CLOUD_METADATA_URL"], env)
+    assert status == 200 and clouds[0]["resourceManager"] == proc.url + "/"
+    assert proc.stats()["calls"]["metadata"] == 1
+
+
+def test_mlflow_run_search_pages_through_every_child(azure, tmp_path, monkeypatch):
+    """A sweep's children 100 at a time, with the real MlflowClient (page tokens)."""
+    from hpo_bridge_localstack.azure.mlflow_api import RunLink, experiment_id
+    from hpo_bridge_localstack.azure.service import workspace_path
+    from mlflow.store.tracking.file_store import FileStore
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", azure.env()["REQUESTS_CA_BUNDLE"])
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # the emulator's own store
+    store = FileStore(str(tmp_path / "mlruns"))
+    service = azure.frontend.service
+    for number in range(150):
+        run = store.create_run("0", "emulator", 0, [], f"r{number}")
+        service.mlflow.link(RunLink(f"pager_{number}", "paging", str(tmp_path / "mlruns"),
+                                    run.info.run_id, parent="pager"))
+    client = MlflowClient(tracking_uri=service.mlflow_uri(workspace_path("s", "r", "w")))
+    pages, token = [], None
+    while True:
+        page = client.search_runs([experiment_id("paging")], max_results=100,
+                                  filter_string="tags.mlflow.parentRunId = 'pager'",
+                                  page_token=token)
+        pages.append([run.info.run_id for run in page])
+        token = page.token
+        if not token:
+            break
+    assert [len(p) for p in pages] == [100, 50]
+    assert sorted(sum(pages, []), key=lambda r: int(r.split("_")[1])) == [
+        f"pager_{n}" for n in range(150)]

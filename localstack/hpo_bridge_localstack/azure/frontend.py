@@ -16,11 +16,14 @@ Operations (for stats and faults): `metadata`, `msi`, `workspaces.get`, `discove
 `codes.list`, `codes.startPendingUpload`, `codes.createOrUpdate`, `codes.get`,
 `environments.*`, `jobs.createOrUpdate`, `jobs.get`, `jobs.cancel`, `operations.get`,
 `runs.get`, `runs.details`, `runs.children`, `logs.get`, `mlflow:<route>` (e.g.
-`mlflow:runs/search`).
+`mlflow:runs/search`), `mlflow:artifacts/list`, `mlflow:artifacts/get`,
+`mlflow:artifacts/put`.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import ssl
 import time
 from collections.abc import Callable
@@ -43,12 +46,30 @@ from hpo_bridge_localstack.framework.routing import Call
 from hpo_bridge_localstack.framework.tls import LocalTls, local_tls
 
 CLOUD = "HpoBridgeLocal"
+TENANT = "72f988bf-0000-4000-8000-00000000e1a7"  # the emulator's one tenant
+IDENTITY = "5e1f0000-0000-4000-8000-00000000e1a7"  # its managed identity's object id
 W = (f"/subscriptions/<sub>/resourceGroups/<rg>/providers/{PROVIDER}/workspaces/<ws>")
 DEFAULTS = {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000",
             "AZURE_RESOURCE_GROUP": "hpo-bridge", "AZUREML_WORKSPACE_NAME": "local"}
 MLFLOW_ROUTES = ("runs/get", "runs/update", "runs/log-metric", "runs/log-parameter",
                  "runs/log-batch", "runs/set-tag", "metrics/get-history", "runs/search",
                  "experiments/get-by-name", "experiments/get")
+
+
+def _b64(data: dict[str, Any] | bytes) -> str:
+    raw = data if isinstance(data, bytes) else json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def access_token(url: str, resource: str, now: int) -> str:
+    """A token shaped as Entra ID issues them: a JWT whose claims clients read (azure-ai-ml
+    reads `tid` for the studio URL of every job it describes). Its signature is not a real
+    one: nothing here verifies tokens."""
+    claims = {"aud": resource, "iss": f"{url}/{TENANT}/", "iat": now, "nbf": now,
+              "exp": now + 3600, "tid": TENANT, "oid": IDENTITY, "sub": IDENTITY,
+              "appid": IDENTITY, "idtyp": "app"}
+    return ".".join((_b64({"alg": "RS256", "typ": "JWT"}), _b64(claims),
+                     _b64(b"hpo-bridge-emulator")))
 
 
 class AzureFrontEnd(FrontEnd):
@@ -147,6 +168,15 @@ class AzureFrontEnd(FrontEnd):
                 r.route(f"/mlflow/{version}{W}/api/2.0/mlflow/{route}",
                         self._mlflow(route), methods=("GET", "POST"),
                         operation=f"mlflow:{route}")
+            artifacts = f"/mlflow/{version}{W}/api/2.0/mlflow-artifacts/artifacts"
+            r.route(artifacts, lambda q, **v: s.mlflow.list_artifacts(q),
+                    operation="mlflow:artifacts/list")
+            r.route(f"{artifacts}/<path:artifact>",
+                    lambda q, artifact, **v: s.mlflow.get_artifact(q, artifact),
+                    operation="mlflow:artifacts/get")
+            r.route(f"{artifacts}/<path:artifact>",
+                    lambda q, artifact, **v: s.mlflow.put_artifact(q, artifact),
+                    methods=("PUT",), operation="mlflow:artifacts/put")
 
     def _mlflow(self, route: str) -> Callable[..., Response]:
         def handler(request: Request, **values: Any) -> Response:
@@ -177,8 +207,9 @@ class AzureFrontEnd(FrontEnd):
             return json_response({"error": "invalid_request",
                                   "error_description": "X-IDENTITY-HEADER is missing"}, 400)
         resource = request.args.get("resource", f"{self.url}/")
-        return json_response({"access_token": f"emulator-token-{int(time.time())}",
-                              "expires_on": str(int(time.time()) + 3600),
+        now = int(time.time())
+        return json_response({"access_token": access_token(self.url, resource, now),
+                              "expires_on": str(now + 3600),
                               "resource": resource, "token_type": "Bearer"})
 
     def put_job(self, request: Request, sub: str, rg: str, ws: str, name: str) -> Response:

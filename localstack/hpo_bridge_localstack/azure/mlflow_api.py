@@ -7,20 +7,33 @@ contract's own store, which hpo-bridge's core reads the metrics from), so a tria
 module maps Azure's run ids to (store, run uuid) and answers with mlflow's own entities and
 protobuf JSON: runs/get, runs/update, runs/log-metric, runs/log-parameter, runs/log-batch,
 runs/set-tag, metrics/get-history, runs/search, experiments/get-by-name, experiments/get.
+
+Artifacts: a run's `artifact_uri` is `mlflow-artifacts:/<experiment>/<run>/artifacts`, which
+plain mlflow resolves against the tracking URI and reads through MLflow's artifact proxy
+routes (`mlflow-artifacts/artifacts`: list with `?path=`, GET a file, PUT a file). On Azure
+the URI is `azureml://...` and needs the azureml-mlflow plugin, as the tracking URI does (the
+emulator plays the plain-MLflow flavour of both). A run's artifacts are the files it logged
+(the file store's artifact folder) and what the service writes for it: a child run's
+`user_logs/std_log.txt`.
 """
 
 from __future__ import annotations
 
 import json
+import posixpath
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from hpo_bridge_localstack.framework.http import Request, Response, json_response, read_json
 
 PARENT_TAG = "mlflow.parentRunId"
 MAX_RESULTS = 1000
+ARTIFACTS = "artifacts"  # the folder under <experiment>/<run>/ in mlflow-artifacts paths
 
 
 class MlflowError(Exception):
@@ -47,12 +60,25 @@ class RunLink:
 
 
 class MlflowRuns:
-    """Azure run id -> file-store run, and the REST handlers over them."""
+    """Azure run id -> file-store run, and the REST handlers over them.
 
-    def __init__(self) -> None:
+    `service_files(run_id)`: the files the service itself writes for a run (its logs), as
+    artifact path -> content."""
+
+    def __init__(self, service_files: Callable[[str], dict[str, bytes]] | None = None) -> None:
         self.lock = threading.Lock()
         self.links: dict[str, RunLink] = {}
         self._stores: dict[str, Any] = {}
+        self.service_files = service_files or (lambda run_id: {})
+        self.experiments: set[str] = set()  # names; a job's experiment exists once it is
+
+    def add_experiment(self, name: str) -> None:
+        with self.lock:
+            self.experiments.add(name)
+
+    def _experiment_names(self) -> set[str]:
+        with self.lock:
+            return self.experiments | {link.experiment for link in self.links.values()}
 
     def link(self, link: RunLink) -> None:
         with self.lock:
@@ -86,11 +112,85 @@ class MlflowRuns:
             RunInfo(run_id=link.run_id, experiment_id=experiment_id(link.experiment),
                     user_id=info.user_id, status=info.status, start_time=info.start_time,
                     end_time=info.end_time, lifecycle_stage=info.lifecycle_stage,
-                    artifact_uri=info.artifact_uri, run_name=link.run_id),
+                    artifact_uri=artifact_uri(link), run_name=link.run_id),
             RunData(metrics=list(stored.data._metric_objs),
                     params=_params(stored.data.params),
                     tags=[RunTag(k, v) for k, v in tags.items()]),
         )
+
+    # -- artifacts -------------------------------------------------------------------------
+    def _artifact_folder(self, link: RunLink) -> Path:
+        """The file store's artifact folder of the run (what the trial logged)."""
+        uri = str(self.store(link.store_root).get_run(link.store_run).info.artifact_uri)
+        return Path(unquote(uri[len("file://"):]) if uri.startswith("file://") else uri)
+
+    def _files(self, link: RunLink) -> dict[str, Callable[[], bytes]]:
+        """Every artifact of the run: path -> its content (read when asked)."""
+        files: dict[str, Callable[[], bytes]] = {}
+        folder = self._artifact_folder(link)
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    files[path.relative_to(folder).as_posix()] = path.read_bytes
+        for name, content in self.service_files(link.run_id).items():
+            files[name] = (lambda data: lambda: data)(content)
+        return files
+
+    def _artifact_place(self, path: str) -> tuple[RunLink, str]:
+        """`<experiment>/<run>/artifacts/<relative>` -> the run and the relative path."""
+        parts = [p for p in path.strip("/").split("/") if p]
+        if len(parts) < 3 or parts[2] != ARTIFACTS or any(p in (".", "..") for p in parts):
+            raise MlflowError("INVALID_PARAMETER_VALUE", f"not a run's artifact path: {path}",
+                              400)
+        link = self._link(parts[1])
+        if experiment_id(link.experiment) != parts[0]:
+            raise MlflowError("RESOURCE_DOES_NOT_EXIST",
+                              f"Run '{parts[1]}' is not in experiment {parts[0]}.", 404)
+        return link, "/".join(parts[3:])
+
+    def list_artifacts(self, request: Request) -> Response:
+        """`GET .../mlflow-artifacts/artifacts?path=` -> the folder's entries (names only)."""
+        try:
+            link, folder = self._artifact_place(request.args.get("path", ""))
+        except MlflowError as exc:
+            return _error(exc)
+        prefix = f"{folder}/" if folder else ""
+        entries: dict[str, dict[str, Any]] = {}
+        for name, content in self._files(link).items():
+            if not name.startswith(prefix):
+                continue
+            head, _, rest = name[len(prefix):].partition("/")
+            if rest:
+                entries.setdefault(head, {"path": head, "is_dir": True})
+            else:
+                entries[head] = {"path": head, "is_dir": False,
+                                 "file_size": str(len(content()))}
+        return json_response({"files": [entries[k] for k in sorted(entries)]})
+
+    def get_artifact(self, request: Request, path: str) -> Response:
+        try:
+            link, name = self._artifact_place(path)
+            found = self._files(link).get(name)
+            if found is None:
+                raise MlflowError("RESOURCE_DOES_NOT_EXIST", f"No artifact {name} in run"
+                                  f" {link.run_id}", 404)
+        except MlflowError as exc:
+            return _error(exc)
+        return Response(found(), content_type="application/octet-stream")
+
+    def put_artifact(self, request: Request, path: str) -> Response:
+        """A file a run logs (mlflow.log_artifact), into its artifact folder."""
+        try:
+            link, name = self._artifact_place(path)
+            if not name or name.endswith("/"):
+                raise MlflowError("INVALID_PARAMETER_VALUE", "an artifact needs a file name",
+                                  400)
+        except MlflowError as exc:
+            return _error(exc)
+        target = self._artifact_folder(link) / posixpath.normpath(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(request.get_data())
+        return json_response({})
 
     # -- REST ------------------------------------------------------------------------------
     def handle(self, request: Request, operation: str) -> Response:
@@ -100,7 +200,7 @@ class MlflowRuns:
             answer = self._dispatch(operation, request, body)
             return json_response(answer)
         except MlflowError as exc:
-            return json_response({"error_code": exc.code, "message": str(exc)}, exc.status)
+            return _error(exc)
         except (ValueError, KeyError, TypeError) as exc:
             return json_response({"error_code": "INVALID_PARAMETER_VALUE",
                                   "message": f"{type(exc).__name__}: {exc}"}, 400)
@@ -161,15 +261,15 @@ class MlflowRuns:
             return self._search(body)
         if operation == "experiments/get-by-name":
             name = body.get("experiment_name")
-            if not any(link.experiment == name for link in list(self.links.values())):
+            if name not in self._experiment_names():
                 raise MlflowError("RESOURCE_DOES_NOT_EXIST",
                                   f"Could not find experiment with name '{name}'", 404)
             return {"experiment": _experiment(str(name))}
         if operation == "experiments/get":
             wanted = body.get("experiment_id")
-            for link in list(self.links.values()):
-                if experiment_id(link.experiment) == wanted:
-                    return {"experiment": _experiment(link.experiment)}
+            for name in sorted(self._experiment_names()):
+                if experiment_id(name) == wanted:
+                    return {"experiment": _experiment(name)}
             raise MlflowError("RESOURCE_DOES_NOT_EXIST", f"No experiment {wanted}", 404)
         raise MlflowError("ENDPOINT_NOT_FOUND", f"the emulator does not serve {operation}", 404)
 
@@ -186,9 +286,18 @@ class MlflowRuns:
         limit = min(int(body.get("max_results") or MAX_RESULTS), 50000)
         page, token = SearchUtils.paginate(runs, body.get("page_token"), limit)
         out: dict[str, Any] = {"runs": [json.loads(message_to_json(r.to_proto())) for r in page]}
-        if token:
-            out["next_page_token"] = token
+        if token:  # mlflow makes it as base64 bytes; on the wire it is a string
+            out["next_page_token"] = token.decode() if isinstance(token, bytes) else token
         return out
+
+
+def artifact_uri(link: RunLink) -> str:
+    """Where plain mlflow reads and writes the run's artifacts (the tracking server's proxy)."""
+    return f"mlflow-artifacts:/{experiment_id(link.experiment)}/{link.run_id}/{ARTIFACTS}"
+
+
+def _error(exc: MlflowError) -> Response:
+    return json_response({"error_code": exc.code, "message": str(exc)}, exc.status)
 
 
 def _order(link: RunLink) -> tuple[str, int]:

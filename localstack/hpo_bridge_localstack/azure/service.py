@@ -28,6 +28,8 @@ PROVIDER = "Microsoft.MachineLearningServices"
 LOCATION = "local"
 PAGE = 100  # children per run-history page
 TERMINAL = ("Completed", "Failed", "Canceled")
+SWEEP_LOG = "azureml-logs/hyperdrive.txt"  # a sweep's log file (jobs.stream reads it)
+CHILD_LOG = "user_logs/std_log.txt"  # what a child's command printed
 
 
 class ArmError(Exception):
@@ -61,7 +63,7 @@ class AzureMLService:
         self.ca_file = ca_file
         self.run_jobs = run_jobs
         self.lock = threading.RLock()
-        self.mlflow = MlflowRuns()
+        self.mlflow = MlflowRuns(service_files=self.service_files)
         self.codes: dict[str, dict[str, Any]] = {}  # ARM id -> code version resource
         self.environments: dict[str, dict[str, Any]] = {}
         self.sweeps: dict[tuple[str, str], Sweep] = {}  # (workspace, name)
@@ -213,6 +215,7 @@ class AzureMLService:
                                + " ".join(str(exc).split())) from None
             sweep = Sweep(name, path, {"properties": dict(props)})
             self.sweeps[key] = sweep
+            self.mlflow.add_experiment(sweep.experiment)  # created with its first job
             if self.run_jobs:
                 host = SweepHost(self, sweep)
                 run = EmulatedTuningRun(host, self.work_dir / "jobs" / _safe(name),
@@ -309,8 +312,8 @@ class AzureMLService:
         sweep = self.sweep(path, run_id)
         with self.lock:
             ids = sorted(sweep.children)
-        start = int(request.args.get("continuationtoken") or request.args.get(
-            "$continuationToken") or 0)
+        start = int(request.args.get("$continuationtoken") or request.args.get(
+            "continuationtoken") or 0)
         limit = request.args.get("$top") or request.args.get("top")
         if limit:
             ids = ids[:int(limit)]
@@ -318,17 +321,30 @@ class AzureMLService:
         out: dict[str, Any] = {"value": [self.run(path, sweep.children[i].run_id)
                                          for i in page]}
         if start + PAGE < len(ids):
+            out["continuationToken"] = str(start + PAGE)
             out["nextLink"] = (f"{self.url}/history/v1.0{path}/runs/{quote(run_id)}/children"
-                               f"?continuationtoken={start + PAGE}")
+                               f"?$continuationtoken={start + PAGE}")
         return out
 
     def details(self, path: str, run_id: str) -> dict[str, Any]:
         sweep, child = self._run(path, run_id)
         run = self.run(path, run_id)
-        log = "azureml-logs/hyperdrive.txt" if child is None else "user_logs/std_log.txt"
+        log = SWEEP_LOG if child is None else CHILD_LOG
         run["logFiles"] = {log: f"{self.url}/logs{path}/{quote(run_id)}/{log}"}
         run["warnings"] = []
         return run
+
+    def service_files(self, run_id: str) -> dict[str, bytes]:
+        """The artifacts the service writes for a run: a child's `user_logs/std_log.txt`
+        (what its command printed), as Azure keeps it with the run's outputs."""
+        sweep_name, _, number = run_id.rpartition("_")
+        with self.lock:
+            for (_, name), sweep in self.sweeps.items():
+                child = sweep.children.get(int(number) + 1) if number.isdigit() else None
+                if name == sweep_name and child is not None:
+                    text = "".join(f"{line}\n" for line in child.log)
+                    return {CHILD_LOG: text.encode()}
+        return {}
 
     def log_text(self, path: str, run_id: str) -> str:
         sweep, child = self._run(path, run_id)

@@ -8,7 +8,9 @@ Prints one JSON document: what the real clients saw.
 import json
 import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from azure.ai.ml import MLClient, command
 from azure.ai.ml.sweep import Choice, LogUniform
@@ -71,4 +73,11 @@ else:
             tracking.get_metric_history(c.name, "accuracy"), key=lambda m: m.step)]
         for c in children}
     out["params"] = {c.name: tracking.get_run(c.name).data.params for c in children}
+    # artifacts: what the trial logged, and the log the service keeps with the run
+    out["artifacts"] = {c.name: sorted(f.path for f in tracking.list_artifacts(c.name))
+                        for c in children}
+    out["files"] = {} if mode == "bandit" else {
+        c.name: {path: Path(tracking.download_artifacts(c.name, path, tempfile.mkdtemp()))
+                 .read_text() for path in ("user_logs/std_log.txt", "outputs/args.txt")}
+        for c in children}
 print("RESULT " + json.dumps(out))

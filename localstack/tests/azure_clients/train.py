@@ -15,5 +15,6 @@ with mlflow.start_run():
     for step in range(3):
         mlflow.log_metric("accuracy", round(args.lr * 100 + args.bs / 1000 + step / 10, 9),
                           step=step)
+    mlflow.log_text(f"{args.lr} {args.bs}", "outputs/args.txt")  # an artifact of its own
 print(f"trained lr={args.lr} bs={args.bs}", flush=True)
 time.sleep(300 if args.slow else 0)

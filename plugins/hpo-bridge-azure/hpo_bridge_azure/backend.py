@@ -8,13 +8,22 @@ same code reaches Azure or the offline emulator. Trials are the sweep's child ru
   parameters, latest metrics) after one `jobs.get` (the sweep's status and progress tags);
 - once it has ended, `jobs.list(parent_job_name=...)` for the children's own statuses and
   every child's metric history (`MlflowClient.get_metric_history`) for the curves.
+The trial's code goes up inside `jobs.create_or_update`, the SDK's one public way to upload
+code (azure-ai-ml 1.35 has no public code-asset API: `MLClient._code` and the `Code` entity
+are private): its code-asset requests (lookup by content hash, startPendingUpload, blob
+upload, version PUT) all come before the job's PUT, so a failed upload leaves no job. A
+trial's logs are the log files among its child run's MLflow artifacts
+(`user_logs/std_log.txt`). Only public API: MLClient's operations and MlflowClient.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +48,8 @@ from hpo_bridge_azure.errors import classify
 from hpo_bridge_azure.translate import DIGEST_TAG, native_sampling, settings_of, translate
 
 PAGE_SIZE = 100  # MLflow runs per search page while polling
+LOG_FOLDERS = ("user_logs", "azureml-logs")  # a run's log files among its artifacts
+Workspace = tuple[str, str, str]  # subscription, resource group, workspace name
 JOB_STATES = {
     "NotStarted": JobState.RUNNING, "Queued": JobState.RUNNING, "Preparing": JobState.RUNNING,
     "Provisioning": JobState.RUNNING, "Starting": JobState.RUNNING,
@@ -75,6 +86,16 @@ def parse_value(text: str) -> Any:
     return {"True": True, "False": False, "true": True, "false": False}.get(text, text)
 
 
+@dataclass
+class SweepFacts:
+    """What a sweep never changes once created, read once per job."""
+
+    primary_metric: str | None
+    experiment_name: str
+    experiment_ids: list[str] | None = None  # MLflow's ids for experiment_name
+    children: dict[int, str] = field(default_factory=dict)  # trial id -> child run
+
+
 class AzureBackend(NativeBackend):
     name = "azure"
     capabilities = CAPABILITIES
@@ -88,13 +109,13 @@ class AzureBackend(NativeBackend):
                  on_retry: Callable[[BaseException], None] | None = None, **kwargs: Any):
         super().__init__(retry=retry, on_retry=on_retry, **kwargs)
         self._credential = credential
-        self._clients: dict[tuple[str, str, str], Any] = {}
-        self._handles: dict[str, tuple[str, str, str]] = {}  # job name -> workspace
+        self._clients: dict[Workspace, Any] = {}  # MLClient per workspace
+        self._trackers: dict[Workspace, Any] = {}  # MlflowClient per workspace
+        self._handles: dict[str, Workspace] = {}  # job name -> workspace
         self._pending: dict[str, dict[str, Any]] = {}  # job name -> request being submitted
         self._progress: dict[str, tuple[Any, ...]] = {}  # job name -> last listed progress
         self._trials: dict[str, list[Trial]] = {}
-        self._sweeps: dict[str, Any] = {}  # job name -> SweepJob with its code uploaded
-        self._children: dict[str, dict[int, str]] = {}  # job name -> trial id -> child run
+        self._facts: dict[str, SweepFacts] = {}
 
     # -- translation and import -------------------------------------------------------
     def translate(self, spec: TuningSpec, issues: Issues) -> Compiled:
@@ -117,7 +138,7 @@ class AzureBackend(NativeBackend):
         return classify(exc)
 
     # -- the workspace ----------------------------------------------------------------
-    def workspace(self, spec: TuningSpec) -> tuple[str, str, str]:
+    def workspace(self, spec: TuningSpec) -> Workspace:
         """(subscription, resource group, workspace) from the spec's settings or the
         environment; every missing one is a line."""
         settings = settings_of(spec)
@@ -142,7 +163,7 @@ class AzureBackend(NativeBackend):
             self._credential = DefaultAzureCredential()
         return self._credential
 
-    def client(self, workspace: tuple[str, str, str]) -> Any:
+    def client(self, workspace: Workspace) -> Any:
         if workspace not in self._clients:
             from azure.ai.ml import MLClient
 
@@ -163,14 +184,13 @@ class AzureBackend(NativeBackend):
     def mlflow(self, handle: str) -> Any:
         """An MlflowClient on the workspace's tracking URI (asked once per workspace)."""
         workspace = self._handles[handle]
-        key = ("mlflow", *workspace)
-        if key not in self._clients:
+        if workspace not in self._trackers:
             ml = self.client(workspace)
             found = self.call("workspaces.get", ml.workspaces.get, workspace[2])
             from mlflow.tracking import MlflowClient
 
-            self._clients[key] = MlflowClient(tracking_uri=found.mlflow_tracking_uri)
-        return self._clients[key]
+            self._trackers[workspace] = MlflowClient(tracking_uri=found.mlflow_tracking_uri)
+        return self._trackers[workspace]
 
     # -- the job ------------------------------------------------------------------------
     def job_handle(self, spec: TuningSpec, compiled: Compiled) -> str:
@@ -178,20 +198,14 @@ class AzureBackend(NativeBackend):
         self.remember(spec, handle)
         return handle
 
-    def upload(self, spec: TuningSpec, compiled: Compiled) -> None:
-        """The SDK's own dependency step (code asset lookup by hash, startPendingUpload,
-        blob upload, code version PUT), ahead of the job: a failed upload leaves no job.
-        The resolved sweep is kept, so creating it is the job PUT only."""
+    def sweep_job(self, spec: TuningSpec, compiled: Compiled) -> Any:
+        """The compiled sweep as azure-ai-ml's SweepJob (its trial's code a local folder)."""
         import yaml
 
         from hpo_bridge_azure.translate import load_sweep
 
-        handle = self.job_handle(spec, compiled)
         assert compiled.document is not None
-        sweep = load_sweep(yaml.safe_load(compiled.document), spec.base_dir)
-        jobs = self._client_of(handle).jobs
-        self.call("code upload", jobs._resolve_arm_id_or_upload_dependencies, sweep)
-        self._sweeps[handle] = sweep
+        return load_sweep(yaml.safe_load(compiled.document), spec.base_dir)
 
     def create_job(self, spec: TuningSpec, compiled: Compiled) -> str:
         from azure.core.exceptions import ResourceNotFoundError
@@ -208,10 +222,11 @@ class AzureBackend(NativeBackend):
         else:
             self._pending[handle] = compiled.request
             raise CloudCallError(ErrorKind.CONFLICT, "Conflict", f"job {handle} exists")
-        if handle not in self._sweeps:
-            self.upload(spec, compiled)
-        # The same resolved object on every retry: a retry is the PUT only.
-        self.call("jobs.create_or_update", ml.jobs.create_or_update, self._sweeps[handle])
+        # Uploads the code (a folder already uploaded is found by its content hash), then
+        # PUTs the job. The SDK resolves the references of the object it is given in place,
+        # so a retry after a failed PUT is the PUT alone.
+        self.call("jobs.create_or_update", ml.jobs.create_or_update,
+                  self.sweep_job(spec, compiled))
         return handle
 
     def existing_request(self, handle: str) -> dict[str, Any]:
@@ -238,6 +253,7 @@ class AzureBackend(NativeBackend):
         if handle not in self._handles:  # a job of another workspace: ask with the defaults
             self._handles[handle] = self._default_workspace()
         job = self._job(handle)
+        self._remember(handle, job)
         native = _status_text(job.status) or "Unknown"
         tags, props = dict(job.tags or {}), dict(job.properties or {})
         best = props.get("best_child_run_id")
@@ -258,7 +274,7 @@ class AzureBackend(NativeBackend):
             best_trial=best, best_value=float(score) if score not in (None, "") else None,
         )
 
-    def _default_workspace(self) -> tuple[str, str, str]:
+    def _default_workspace(self) -> Workspace:
         values = tuple(os.environ.get(v, "") for v in SETTING_VARS.values())
         return values[0], values[1], values[2]
 
@@ -276,7 +292,8 @@ class AzureBackend(NativeBackend):
 
     def _search_trials(self, handle: str) -> list[Trial]:
         client = self.mlflow(handle)
-        objective = self._objective(handle)
+        facts = self.facts(handle)
+        objective = facts.primary_metric
         runs: list[Any] = []
         token = None
         while True:
@@ -293,31 +310,34 @@ class AzureBackend(NativeBackend):
         self._trials[handle] = trials
         return trials
 
-    def _objective(self, handle: str) -> str | None:
-        key = ("objective", handle)
-        if key not in self._clients:
-            job = self._job(handle)
-            self._clients[key] = getattr(job.objective, "primary_metric", None)
-            self._clients[("experiment", handle)] = job.experiment_name
-        objective: str | None = self._clients[key]
-        return objective
+    def facts(self, handle: str) -> SweepFacts:
+        if handle not in self._facts:
+            self._remember(handle, self._job(handle))
+        return self._facts[handle]
+
+    def _remember(self, handle: str, job: Any) -> None:
+        """The sweep's facts from any description of it (the first status call's)."""
+        if handle not in self._facts:
+            self._facts[handle] = SweepFacts(
+                primary_metric=getattr(job.objective, "primary_metric", None),
+                experiment_name=str(job.experiment_name))
 
     def _experiments(self, handle: str) -> list[str]:
-        key = ("experiment-ids", handle)
-        if key not in self._clients:
-            self._objective(handle)
-            name = self._clients[("experiment", handle)]
+        facts = self.facts(handle)
+        if facts.experiment_ids is None:
             found = self.call("mlflow experiments/get-by-name",
-                              self.mlflow(handle).get_experiment_by_name, name)
-            self._clients[key] = [found.experiment_id] if found is not None else []
-        ids: list[str] = self._clients[key]
-        return ids
+                              self.mlflow(handle).get_experiment_by_name,
+                              facts.experiment_name)
+            if found is None:  # not visible yet: ask again next time, remember nothing
+                return []
+            facts.experiment_ids = [found.experiment_id]
+        return facts.experiment_ids
 
     def _trial_from_run(self, handle: str, run: Any, objective: str | None,
                         fallback: int) -> Trial:
         child = run.info.run_id
         trial_id = trial_number(child, fallback)
-        self._children.setdefault(handle, {})[trial_id] = child
+        self.facts(handle).children[trial_id] = child
         metrics = {k: [float(v)] for k, v in run.data.metrics.items()}
         values = list(metrics.get(objective or "", []))
         status = MLFLOW_STATES.get(run.info.status)
@@ -330,15 +350,17 @@ class AzureBackend(NativeBackend):
 
     def final_trials(self, handle: str) -> list[Trial]:
         """Once the sweep has ended: the children's own statuses (`jobs.list`) and every
-        metric's whole history (one MLflow call per child and metric, once)."""
+        metric's whole history (one MLflow call per child and metric, once). azure-ai-ml
+        1.35's `jobs.list(parent_job_name=...)` returns the first page of children only; a
+        child it leaves out keeps the status its MLflow run gave."""
         trials = self._search_trials(handle)
         ml = self._client_of(handle)
         children = {c.name: c for c in self.call(
             "jobs.list", lambda: list(ml.jobs.list(parent_job_name=handle)))}
         client = self.mlflow(handle)
-        objective = self._objective(handle)
+        facts = self.facts(handle)
         for trial in trials:
-            child = self._children[handle][trial.id]
+            child = facts.children[trial.id]
             found = children.get(child)
             native = _status_text(getattr(found, "status", None))
             if native in CHILD_STATES:
@@ -350,42 +372,61 @@ class AzureBackend(NativeBackend):
                                     child, key)
                 ordered = sorted(history, key=lambda m: (m.step, m.timestamp))
                 trial.metrics[key] = [float(m.value) for m in ordered]
-            trial.values = list(trial.metrics.get(objective or "", []))
+            trial.values = list(trial.metrics.get(facts.primary_metric or "", []))
         return trials
 
     # -- logs ---------------------------------------------------------------------------
     def child_name(self, handle: str, trial: str) -> str:
         if not trial.isdigit():
             return trial
-        if int(trial) not in self._children.get(handle, {}):
+        children = self.facts(handle).children
+        if int(trial) not in children:
             self._search_trials(handle)
-        child = self._children.get(handle, {}).get(int(trial))
+        child = children.get(int(trial))
         if child is None:
             raise UnknownTrial(f"{self.name}: no trial {trial} in {handle}")
         return child
 
     def trial_logs(self, handle: str, trial: str) -> Iterator[str]:
-        """The child run's log files (user_logs/std_log.txt...), from its run details."""
-        import requests
-
+        """What the trial printed: the log files among its child run's MLflow artifacts
+        (`user_logs/std_log.txt`; one per process for distributed trials), each under a
+        `== path` header when there are several."""
         child = self.child_name(handle, trial)
-        runs = self._client_of(handle).jobs._runs_operations  # run history: the log files
-        details = self.call("run history details", runs.get_run_details, child)
-        for name, url in sorted((details.log_files or {}).items()):
-            text = self.call("log file", _download, requests, url)
-            yield f"== {name}"
-            yield from text.splitlines()
+        client = self.mlflow(handle)
+        top = self.call("mlflow artifacts list", client.list_artifacts, child)
+        folders = [f.path for f in top if f.is_dir and f.path in LOG_FOLDERS]
+        with tempfile.TemporaryDirectory(prefix="hpo-bridge-logs-") as tmp, \
+                _no_progress_bars():
+            files: list[tuple[str, Path]] = []
+            for folder in sorted(folders, key=LOG_FOLDERS.index):
+                local = Path(self.call("mlflow artifacts download", client.download_artifacts,
+                                       child, folder, tmp))
+                files += [(f"{folder}/{p.relative_to(local).as_posix()}", p)
+                          for p in sorted(local.rglob("*")) if p.is_file()]
+            for name, path in files:
+                if len(files) > 1:
+                    yield f"== {name}"
+                yield from path.read_text(encoding="utf-8", errors="replace").splitlines()
+
+
+@contextlib.contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """MLflow draws a progress bar on stderr for every download unless told otherwise (its
+    own setting, read at each download); a user's explicit choice stays."""
+    name = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    given = os.environ.get(name)
+    if given is None:
+        os.environ[name] = "false"
+    try:
+        yield
+    finally:
+        if given is None:
+            os.environ.pop(name, None)
 
 
 def _status_text(status: Any) -> str:
     """azure-ai-ml gives statuses as a str enum (JobStatus.COMPLETED) or a plain string."""
     return str(getattr(status, "value", status) or "")
-
-
-def _download(requests: Any, url: str) -> str:
-    response = requests.get(url, timeout=60)
-    response.raise_for_status()
-    return str(response.text)
 
 
 def _copy(trial: Trial) -> Trial:

@@ -70,4 +70,9 @@ CAPABILITIES: dict[str, Gap] = {
     "trial.resource": Gap("a multi-fidelity resource", "a fixed budget in trial.args",
                           "dropped: every trial runs its full budget"),
     "trial.args.bare_flag": Gap("a bare flag (no value)", "a literal input with a value"),
+    # v1 HyperDrive had resume_from / resume_child_runs; a v2 sweep job has no form of it.
+    "warm_start": Gap("warm start from {value}",
+                      "a new sweep without earlier trials (v2 sweep jobs have no warm start),"
+                      " or the study on the local backend",
+                      "the earlier trials are not used"),
 }

@@ -321,7 +321,9 @@ class HyperDrive:
         script, folder, arguments = "train.py", None, []
         if run is not None:
             found = self.r.keywords(run)
-            script = found.get("script") if isinstance(found.get("script"), str) else script
+            given_script = found.get("script")
+            if isinstance(given_script, str):
+                script = given_script
             source = found.get("source_directory")
             folder = source if isinstance(source, str) else None
             given = found.get("arguments")

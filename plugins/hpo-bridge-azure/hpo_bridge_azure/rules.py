@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 REFERENCE = re.compile(r"\$\{\{\s*(\w+)\.([^}\s]+)\s*\}\}")
 GRID_TYPES = frozenset({"choice"})
@@ -34,7 +34,7 @@ def sampling_type(job: Mapping[str, Any]) -> str:
     return str(sampling).lower()
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -41,6 +41,13 @@ def _number(value: float, as_int: bool) -> int | float:
     return int(value) if as_int and float(value).is_integer() else value
 
 
+def _bounds(d: DistributionDomain) -> tuple[float, float]:
+    """A range distribution's low and high (the spec's validator requires both)."""
+    if d.low is None or d.high is None:
+        raise ValueError(f"distribution {d.distribution} without low and high")
+    return d.low, d.high
+
+
 class SpaceTranslator:
     """One domain at a time -> a distribution dict; gaps go to `issues`."""
 
@@ -117,11 +124,12 @@ class SpaceTranslator:
         if kind == "randint":
             return {"type": "randint", "upper": d.upper}
         if kind in ("uniform", "quniform"):
-            out: dict[str, Any] = {"type": kind, "min_value": _number(d.low, d.is_int),
-                                   "max_value": _number(d.high, d.is_int)}
+            low, high = _bounds(d)
+            out: dict[str, Any] = {"type": kind, "min_value": _number(low, d.is_int),
+                                   "max_value": _number(high, d.is_int)}
         elif kind in LOG_BOUNDED:
-            assert d.low is not None and d.high is not None
-            out = {"type": kind, "min_value": exponent(d.low), "max_value": exponent(d.high)}
+            low, high = _bounds(d)
+            out = {"type": kind, "min_value": exponent(low), "max_value": exponent(high)}
         else:  # normal, lognormal and their q-forms: mu and sigma as they are
             out = {"type": kind, "mu": d.mu, "sigma": d.sigma}
         if d.q is not None:

@@ -111,6 +111,17 @@ def test_capability_gaps_are_named_with_the_nearest_option(tmp_path):
     assert job["search_space"]["lr"]["type"] == "uniform"
 
 
+def test_warm_start_is_a_gap_with_its_nearest_option(tmp_path):
+    s = spec(tmp_path, warm_start={"from": ["studies/nightly-41"]})
+    with pytest.raises(UnsupportedFeatures) as info:
+        AzureBackend().compile(s)
+    assert [item.path for item in info.value.items] == ["warm_start.from"]
+    assert "v2 sweep jobs have no warm start" in str(info.value)
+    compiled = AzureBackend().compile(s, approximate=True)
+    assert any("the earlier trials are not used" in w for w in compiled.warnings)
+    assert "warm_start" not in compiled.document
+
+
 @pytest.mark.parametrize("job,expected", [
     ({"sampling_algorithm": "bayesian", "early_termination": {"type": "median_stopping"}},
      "bayesian sampling takes no early termination"),

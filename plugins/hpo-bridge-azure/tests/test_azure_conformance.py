@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -9,13 +10,14 @@ import pytest
 from azure_helpers import SETTINGS, azure_env
 from hpo_bridge_azure.backend import AzureBackend
 
-from hpo_bridge.backends import RetryPolicy
+from hpo_bridge.backends import BackendError, QuietView, RetryPolicy, RunOptions
 from hpo_bridge.backends.testing import BackendConformance
 from hpo_bridge.spec import TuningSpec, validate_spec
 
-emulator_testing = pytest.importorskip("hpo_bridge_localstack.testing")
+pytest.importorskip("hpo_bridge_localstack.testing")  # the emulator runs the jobs
 
 GOLDEN = Path(__file__).parent / "data" / "conformance-golden.json"
+WORKSPACES = (f"conformance-{i}" for i in itertools.count(1))
 OPERATIONS = {
     "create": "jobs.createOrUpdate",
     "status": "jobs.get",
@@ -76,14 +78,33 @@ class AzureHarness:
         self.emulator.reset_stats()
 
 
-@pytest.fixture(scope="module")
-def azure_emulator():
-    with emulator_testing.emulator("azure") as emu:
-        yield emu
-
-
 class TestAzureConformance(BackendConformance):
     @pytest.fixture
     def harness(self, azure_emulator, tmp_path) -> Any:
-        with azure_env(azure_emulator.env()):
+        # Each test in a workspace of its own: a job another test left behind under the same
+        # name (same request) would be attached to, not created (the emulator makes any
+        # workspace it is asked for).
+        with azure_env({**azure_emulator.env(), "AZUREML_WORKSPACE_NAME": next(WORKSPACES)}):
             yield AzureHarness(azure_emulator, tmp_path)
+
+
+@pytest.mark.parametrize("step", ["codes.startPendingUpload", "codes.createOrUpdate"])
+def test_a_failed_upload_step_leaves_no_job_and_no_study(azure_emulator, tmp_path, step):
+    """The code goes up inside jobs.create_or_update: every upload request comes before the
+    job's PUT, so a failure at any step leaves no job (and the kit, no study)."""
+    with azure_env({**azure_emulator.env(), "AZUREML_WORKSPACE_NAME": next(WORKSPACES)}):
+        harness = AzureHarness(azure_emulator, tmp_path)
+        harness.reset()
+        azure_emulator.inject_fault(step, "deny", 1)  # 403: never retried
+        study = tmp_path / "study"
+        try:
+            with pytest.raises(BackendError) as info:
+                harness.backend.run(harness.spec(trials=1), study, RunOptions(), QuietView())
+            calls = azure_emulator.stats()["calls"]
+        finally:
+            harness.reset()
+    assert str(info.value).startswith("azure: access denied for jobs.create_or_update")
+    assert len(str(info.value).splitlines()) == 1
+    assert calls["codes.list"] == 1 and calls[step] == 1
+    assert "jobs.createOrUpdate" not in calls
+    assert not study.exists()
