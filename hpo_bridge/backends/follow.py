@@ -8,6 +8,7 @@ gets shorter than `poll_interval`. Ctrl-C stops the job and records it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,8 +20,11 @@ MAX_INTERVAL_FACTOR = 8  # ...up to this many times the poll interval
 
 
 def save_trials(store: Any, trials: Iterable[Trial]) -> None:
+    """Keep the cloud's trials; their wall-clock times become study seconds."""
+    clock = store.clock()
     for trial in trials:
-        store.upsert_trial(trial)
+        store.upsert_trial(replace(trial, started_at=clock.study(trial.started_at),
+                                   ended_at=clock.study(trial.ended_at)))
     store.commit()
 
 

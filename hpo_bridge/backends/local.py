@@ -174,6 +174,7 @@ class LocalBackend(Backend):
                 view(event)
 
         try:
+            store.set_meta("clock", _clock_kind(executor))
             elapsed = store.elapsed()
             previous = store.trials()
             store.set_status("running", time=elapsed,
@@ -221,6 +222,14 @@ class LocalBackend(Backend):
         finally:
             executor.close()
             store.close()
+
+
+def _clock_kind(executor: Any) -> str:
+    """Whether the executor's seconds are the wall clock's (store/timing.py)."""
+    from hpo_bridge.core.clock import ManualClock
+    from hpo_bridge.store.timing import SIMULATED, WALL
+
+    return SIMULATED if isinstance(executor.clock, ManualClock) else WALL
 
 
 def _remove_created(directory: Path, before: set[Path] | None) -> None:

@@ -151,7 +151,9 @@ class NativeBackend(Backend):
 
     @abstractmethod
     def list_trials(self, handle: str) -> list[Trial]:
-        """Every trial of the job with params, status, objective values and metrics."""
+        """Every trial of the job with params, status, objective values and metrics;
+        `started_at`/`ended_at` on the wall clock (seconds since the epoch, as the cloud
+        reports them: the kit turns them into study seconds)."""
 
     def final_trials(self, handle: str) -> list[Trial]:
         """Every trial once the job has ended, with all the detail the cloud has (may cost
@@ -348,7 +350,8 @@ class NativeBackend(Backend):
             raise
         store.set_meta(META_BACKEND, self.name)
         store.set_meta(META_HANDLE, submission.handle)
-        store.set_status("running", f"{self.name} job {submission.handle}")
+        # Time 0 of the study is its submission (the anchor of its trials' times).
+        store.set_status("running", f"{self.name} job {submission.handle}", time=0.0)
         store.commit()
         for note in submission.notes:
             view.note(f"note: {note}")
