@@ -77,9 +77,10 @@ def thin(ticks: list[tuple[float, str]], length: float,
 
 
 def x_ticks(axis: Axis, length: float, limit: int = 12) -> list[tuple[float, str]]:
-    """Labels along a horizontal axis: cut to the room a category has, then thinned."""
+    """Labels along a horizontal axis: categories cut to the room each has (numbers never
+    are), then thinned."""
     ticks = axis.ticks()
-    if ticks:
+    if ticks and axis.kind == "categorical":
         room = max(4, int(length / len(ticks) / CHAR) - 1)
         ticks = [(f, short(label, min(limit, room))) for f, label in ticks]
     return thin(ticks, length, text_width)
@@ -133,8 +134,9 @@ class Frame:
         for f, label in y_ticks(self.y, self.height):
             y = self.py(f)
             out.append(line(self.left, y, right, y, "grid"))
-            labels.append(text(self.left - 5, y + 3.5, short(label, min(12, room)), "tick",
-                               "end"))
+            if self.y.kind == "categorical":
+                label = short(label, min(12, room))
+            labels.append(text(self.left - 5, y + 3.5, label, "tick", "end"))
         out.append('<g class="ticks y">' + "".join(labels) + "</g>")
         labels = []
         for f, label in x_ticks(self.x, self.width):
@@ -235,8 +237,12 @@ def parallel_coordinates(spec: TuningSpec, trials: list[Trial], best: set[int]) 
         if any(axis.pos(v) is None for v in values):
             labels.append(text(x - 5, bottom + NA_GAP + 3.5, "n/a", "tick", "end"))
         body.append('<g class="ticks">' + "".join(labels) + "</g>")
-    return svg(width, bottom + NA_GAP + 14, "chart parcoords",
-               "parallel coordinates: hyperparameters and objective, one line per trial", body)
+    chart = svg(width, bottom + NA_GAP + 14, "chart parcoords",
+                "parallel coordinates: hyperparameters and objective, one line per trial", body)
+    # Narrower than this its labels get too small to read: its own box scrolls instead.
+    return ('<div class="scroll">' + chart.replace(
+        'style="max-width:', f'style="min-width:{coord(width * 0.72)}px;max-width:', 1)
+        + "</div>")
 
 
 # -- objective against each hyperparameter -----------------------------------------------
@@ -250,7 +256,7 @@ def scatter_grid(spec: TuningSpec, trials: list[Trial], best: set[int]) -> str:
             continue
         for name in names:
             x = param_axis(spec.search_space.get(name), [t.params.get(name) for t in trials])
-            frame = Frame(58, 8, 180, 150, x, y)
+            frame = Frame(64, 8, 180, 150, x, y)
             body = frame.draw(axis_title(name, x), objective_title(objective, y))
             ranked = sorted(zip(trials, values, strict=True),
                             key=lambda tv: (tv[0].id in best, tv[0].id))
@@ -260,8 +266,8 @@ def scatter_grid(spec: TuningSpec, trials: list[Trial], best: set[int]) -> str:
                     continue
                 cls = _trial_class(trial, "p", best, "best")
                 body.append(f'<circle class="{cls}" data-t="{trial.id}" cx="{coord(p[0])}"'
-                            f' cy="{coord(p[1])}" r="{3.5 if trial.id in best else 2.5}"/>')
-            panels.append(svg(254, 202, "chart scatter",
+                            f' cy="{coord(p[1])}"/>')  # r: the stylesheet's
+            panels.append(svg(260, 202, "chart scatter",
                               f"{objective.metric} against {name}", body,
                               param=name, metric=objective.metric))
     if not panels:
@@ -289,7 +295,7 @@ def pareto_chart(spec: TuningSpec, trials: list[Trial], front: set[int]) -> str:
             continue
         cls = _trial_class(trial, "p", front, "front")
         body.append(f'<circle class="{cls}" data-t="{trial.id}" cx="{coord(p[0])}"'
-                    f' cy="{coord(p[1])}" r="{4 if trial.id in front else 2.5}"/>')
+                    f' cy="{coord(p[1])}"/>')
     return svg(frame.left + frame.width + 16, frame.top + frame.height + 44, "chart pareto",
                f"{first.metric} against {second.metric}, the Pareto front marked", body,
                x_metric=first.metric, y_metric=second.metric)

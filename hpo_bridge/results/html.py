@@ -304,9 +304,11 @@ def _importance(spec: TuningSpec, trials: list[Trial]) -> str:
         head = f"<h3>{esc(objective.metric)}</h3>" if spec.multi_objective else ""
         note = ""
         if not isinstance(found, str):
-            note = (f'<p class="note">{found.trials} trials with a result; each evaluator\'s'
-                    " shares add up to 1." + "".join(f" {esc(m)}." for m in found.missing)
-                    + "</p>")
+            sample = "".join(f" {label} on an even sample of {n} of them."
+                             for label, n in found.sampled.items())
+            note = (f'<p class="note">{found.trials} trials with a result;{sample} each'
+                    " evaluator's shares add up to 1."
+                    + "".join(f" {esc(m)}." for m in found.missing) + "</p>")
         charts.append(f"<div>{head}{note}{importance_chart(found)}</div>")
     return '<div class="grid2">' + "".join(charts) + "</div>"
 
@@ -329,7 +331,11 @@ def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int], live: 
                  else [f"objective ({spec.primary.metric})"])
     heads = ["id", "status", "intervals", *obj_heads, *names, "duration", "started", "reason"]
     head = "<tr>" + "".join(f"<th>{esc(h)}</th>" for h in heads) + "</tr>"
-    numeric = {0, 2, *range(3, 3 + len(obj_heads))}
+    numeric = [0, 2, *range(3, 3 + len(obj_heads)), len(heads) - 3]
+    numeric += [3 + len(obj_heads) + i for i, n in enumerate(names)
+                if all(_is_number(fmt_value(t.params[n])) for t in trials if n in t.params)]
+    # Numbers right-aligned by column (one rule, not a class on every cell).
+    align = ",".join(f"table.trials td:nth-child({i + 1})" for i in sorted(numeric))
     rows = []
     for t in trials:
         shown = shown_status(t, live)
@@ -339,14 +345,10 @@ def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int], live: 
         cells = [str(t.id), shown, str(t.intervals),
                  *(fmt_value(objective_value(t, o)) for o in objectives),
                  *(fmt_value(t.params[n]) if n in t.params else "" for n in names)]
-        tds = [f'<td class="num">{esc(c)}</td>' if i in numeric else f"<td>{esc(c)}</td>"
-               for i, c in enumerate(cells)]
-        tds.append("<td></td>" if spent is None else
-                   f'<td class="num" data-v="{spent:.3f}">{seconds_text(spent)}</td>')
-        tds.append(f"<td>{esc(started[:19].replace('T', ' ')) if started else ''}</td>")
-        tds.append(f"<td>{esc(t.reason or '')}</td>")
-        rows.append(f'<tr class="{cls}" data-t="{t.id}" data-s="{shown}">' + "".join(tds)
-                    + "</tr>")
+        cells += [seconds_text(spent) if spent is not None else "",
+                  started[:19].replace("T", " ") if started else "", t.reason or ""]
+        rows.append(f'<tr class="{cls}" data-t="{t.id}">'
+                    + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
     statuses = sorted({shown_status(t, live) for t in trials})
     options = "".join(f'<option value="{s}">{s}</option>' for s in statuses)
     controls = ('<div class="controls"><input type="search" id="filter"'
@@ -354,9 +356,18 @@ def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int], live: 
                 f'<label>status <select id="status-filter"><option value="">any</option>'
                 f'{options}</select></label><span id="shown" class="note"></span>'
                 '<span class="note">click a column to sort</span></div>')
-    body = (f'{controls}<div class="scroll"><table class="trials"><thead>{head}</thead><tbody>\n'
+    body = (f"<style>{align}{{text-align:right}}</style>"
+            f'{controls}<div class="scroll"><table class="trials"><thead>{head}</thead><tbody>\n'
             + "\n".join(rows) + "\n</tbody></table></div>")
     return _section("trials", f"Trials ({len(trials)})", body)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() == text and text != ""
 
 
 @cache

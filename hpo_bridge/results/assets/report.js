@@ -35,7 +35,7 @@
   // -- which metric's curves ------------------------------------------------------------
   var pick = $('#metric-pick');
   if (pick) pick.addEventListener('change', function () {
-    $$('svg.metric-chart').forEach(function (s) { s.hidden = s.getAttribute('data-metric') !== pick.value; });
+    $$('svg.metric-chart').forEach(function (s) { s.toggleAttribute('hidden', s.getAttribute('data-metric') !== pick.value); });
   });
 
   // -- the trial table: sort and filter ---------------------------------------------------
@@ -43,14 +43,20 @@
   if (table) {
     var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
     var count = $('#shown');
-    var numeric = function (text) { var v = parseFloat(text); return text !== '' && isFinite(text) ? v : null; };
+    // A cell's number: plain, or a duration as the table writes it (0.4s, 3m29s, 1h02m, 2d03h).
+    var UNIT = { d: 86400, h: 3600, m: 60, s: 1 };
+    var numeric = function (text) {
+      if (text !== '' && isFinite(text)) return parseFloat(text);
+      var parts = text.match(/^(\d+(?:\.\d+)?[dhms])+$/) && text.match(/\d+(?:\.\d+)?[dhms]/g);
+      return parts ? parts.reduce(function (sum, p) { return sum + parseFloat(p) * UNIT[p.slice(-1)]; }, 0) : null;
+    };
     $$('thead th', table).forEach(function (th, col) {
       th.addEventListener('click', function () {
         var down = th.getAttribute('aria-sort') === 'ascending';
         $$('thead th', table).forEach(function (h) { h.removeAttribute('aria-sort'); });
         th.setAttribute('aria-sort', down ? 'descending' : 'ascending');
         var keyed = rows.map(function (r, i) {
-          var text = r.cells[col].getAttribute('data-v') || r.cells[col].textContent;
+          var text = r.cells[col].textContent;
           return { r: r, n: numeric(text), s: text, i: i };
         });
         keyed.sort(function (a, b) {
@@ -67,7 +73,7 @@
       var words = text.value.toLowerCase().split(/\s+/).filter(Boolean), st = status.value, shown = 0;
       rows.forEach(function (r) {
         var hay = r.textContent.toLowerCase();
-        var ok = (!st || r.getAttribute('data-s') === st) && words.every(function (w) { return hay.indexOf(w) >= 0; });
+        var ok = (!st || r.cells[1].textContent === st) && words.every(function (w) { return hay.indexOf(w) >= 0; });
         r.hidden = !ok;
         shown += ok ? 1 : 0;
       });
@@ -90,7 +96,14 @@
     if (parent) parent.appendChild(n);
     return n;
   }
-  function fmt(v) { return Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1).replace('e+', 'e') : String(+v.toPrecision(4)); }
+  // A tick's number, short and never cut: 0.001, 1e-5, 2.5e5.
+  function fmt(v) {
+    if (v !== 0 && (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-4)) {
+      var p = v.toExponential(3).split('e');
+      return p[0].replace(/\.?0+$/, '') + 'e' + (+p[1]);
+    }
+    return String(+v.toPrecision(4));
+  }
   function catLabel(c) { var v = JSON.parse(c); return typeof v === 'string' ? v : JSON.stringify(v); }
   function cut(s, n) { return s.length <= n ? s : s.slice(0, n - 1) + '\u2026'; }
 
@@ -188,7 +201,7 @@
     clear(s3);
     var keys = [ax3.value, ay3.value, az3.value], axes = keys.map(function (k) { return axisOf(dims[k]); });
     if (axes.some(function (a) { return !a; })) { el('text', { x: 20, y: 30, 'class': 'title' }, s3, 'no values to plot'); return; }
-    var cx = 280, cy = 200, R = 130;
+    var cx = 280, cy = 205, R = 100;
     var cyw = Math.cos(yaw), syw = Math.sin(yaw), cp = Math.cos(pitch), sp = Math.sin(pitch);
     // x right, y up (the z of the data is height), z toward the reader.
     function project(p) {
