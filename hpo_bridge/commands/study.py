@@ -237,8 +237,9 @@ def results(
         return
     from hpo_bridge.results.table import results_table
 
-    table = results_table(snap.spec, snap.trials, study_runs=snap.live, width=_width())
-    for line in table.lines():
+    width = _width()
+    table = results_table(snap.spec, snap.trials, study_runs=snap.live, width=width)
+    for line in table.lines(width):
         typer.echo(line)
     _print_best(directory)
 

@@ -169,7 +169,8 @@ class ProgressView:
 
     def _line(self, text: str) -> None:
         if self._live is not None:
-            self._live.console.print(text, markup=False, highlight=False)
+            # soft_wrap: the terminal wraps a long line itself (copied, it stays one line)
+            self._live.console.print(text, markup=False, highlight=False, soft_wrap=True)
         else:  # plain lines: rich's rendering per line would cost more than the trial
             self.console.file.write(text + "\n")
             self.console.file.flush()

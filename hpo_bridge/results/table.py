@@ -12,12 +12,14 @@ Fitting a width (a terminal's, or `COLUMNS`), in this order until the table fits
    width of its longest number;
 3. parameter columns are left out, the last first (a note under the table names them);
 4. metric headers are abbreviated (their values never), then the reason is left out,
-   then the time.
+   then the time, then the "intervals" header is abbreviated.
 id, status, intervals and the objective(s) always stay, whole: a number is never cut.
+The reason column shows only when some trial has a reason.
 """
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +85,7 @@ def is_number_text(text: str) -> bool:
 class Column:
     header: str
     cells: list[str]
-    kind: str  # "key" (always kept), "param", "metric", "reason", "time"
+    kind: str  # "key" (always kept), "count", "param", "metric", "reason", "time"
     right: bool = True  # right-aligned (numbers)
     width: int = 0
     floor: int = 0  # the narrowest this column may get
@@ -97,6 +99,8 @@ class Column:
             self.floor = min(self.width, MIN_REASON)
         elif self.kind == "metric":  # the header may be abbreviated, never a value
             self.floor = max([min(self.width, MIN_PARAM), *(len(c) for c in self.cells)])
+        elif self.kind == "count":  # "intervals", as a last resort "in…"
+            self.floor = max([3, *(len(c) for c in self.cells)])
         else:
             self.floor = self.width
 
@@ -115,14 +119,16 @@ class FittedTable:
     def width(self) -> int:
         return sum(c.width for c in self.columns) + GAP * (len(self.columns) - 1)
 
-    def lines(self) -> list[str]:
+    def lines(self, width: int | None = None) -> list[str]:
+        """The table's lines; the note naming left-out columns wrapped to `width`."""
         sep = " " * GAP
         out = [sep.join(c.fit(c.header) for c in self.columns).rstrip(), "─" * self.width]
         for i in range(self.rows):
             out.append(sep.join(c.fit(c.cells[i]) for c in self.columns).rstrip())
         if self.left_out:
-            out.append(f"(left out for width: {', '.join(self.left_out)};"
-                       " `results --json` or a wider terminal shows them)")
+            note = (f"(left out for width: {', '.join(self.left_out)};"
+                    " `results --json` or a wider terminal shows them)")
+            out += textwrap.wrap(note, width) if width else [note]
         return out
 
 
@@ -154,13 +160,14 @@ def results_table(spec: TuningSpec, trials: list[Trial], study_runs: bool = True
         columns.append(Column(name, cells, "param", right=numeric))
     columns += [
         Column("status", [shown_status(t, study_runs) for t in trials], "key", right=False),
-        Column("intervals", [str(t.intervals) for t in trials], "key"),
+        Column("intervals", [str(t.intervals) for t in trials], "count"),
         Column("time", [seconds_text(duration(t)) for t in trials], "time"),
         *(Column(name, [compact(v[k], 6) for v in values], "metric")
           for k, name in enumerate(objectives)),
-        Column("reason", [shorten(t.reason or "", MAX_REASON) for t in trials], "reason",
-               right=False),
     ]
+    if any(t.reason for t in trials):
+        columns.append(Column("reason", [shorten(t.reason or "", MAX_REASON) for t in trials],
+                              "reason", right=False))
     table = FittedTable(columns, len(trials))
     if width is not None:
         _fit(table, width)
@@ -169,9 +176,9 @@ def results_table(spec: TuningSpec, trials: list[Trial], study_runs: bool = True
 
 def _fit(table: FittedTable, width: int) -> None:
     cols = table.columns
-    reason = next(c for c in cols if c.kind == "reason")
     # 1. the reason narrower
-    reason.width = max(reason.floor, reason.width - (table.width - width))
+    for reason in (c for c in cols if c.kind == "reason"):
+        reason.width = max(reason.floor, reason.width - (table.width - width))
     # 2. parameter columns narrower, the widest first
     _narrow(table, "param", width)
     # 3. parameters left out, the last first
@@ -183,6 +190,7 @@ def _fit(table: FittedTable, width: int) -> None:
     for kind in ("reason", "time"):
         if table.width > width:
             cols[:] = [c for c in cols if c.kind != kind]
+    _narrow(table, "count", width)
 
 
 def _narrow(table: FittedTable, kind: str, width: int) -> None:
