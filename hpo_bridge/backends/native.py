@@ -168,6 +168,19 @@ class NativeBackend(Backend):
         """The lines a trial printed (e.g. its CloudWatch stream)."""
         raise BackendError(f"{self.name}: no log access")
 
+    def trial_curves(self, handle: str, trial: Trial) -> dict[str, list[float]]:
+        """Every value of each metric an ended trial reported (metric -> values in order),
+        where the cloud lists only final values: e.g. read from its log with the job's
+        metric definitions. Called once per ended trial (the kit remembers). Default:
+        none (the listing's values are all there is)."""
+        return {}
+
+    def curves_of(self, handle: str) -> Callable[[Trial], dict[str, list[float]]] | None:
+        """`trial_curves` for `handle`, or None when the backend has none to read."""
+        if type(self).trial_curves is NativeBackend.trial_curves:
+            return None
+        return lambda trial: self.trial_curves(handle, trial)
+
     @abstractmethod
     def classify(self, exc: BaseException) -> CloudError | None:
         """What an exception of the cloud's SDK means; None for anything else."""
@@ -283,9 +296,9 @@ class NativeBackend(Backend):
             try:
                 status = self.job_status(handle)
                 trials = self.final_trials(handle) if status.done else self.list_trials(handle)
+                save_trials(store, trials, self.curves_of(handle))
             except BackendError as exc:
                 return [f"cannot reach {self.name}: {exc}"]
-            save_trials(store, trials)
             if status.done:
                 store.set_status(status.state.study_status, status.message)
                 store.commit()
