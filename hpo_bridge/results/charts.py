@@ -230,12 +230,15 @@ def parallel_coordinates(spec: TuningSpec, trials: list[Trial], best: set[int]) 
         body.append(line(x, top, x, bottom, "axis"))
         body.append(text(x, top - 14, short(title, min(20, title_room)), "title", "middle"))
         labels = []
+        # The last axis (an objective) is labelled on its right, away from the lines.
+        last = c == len(columns) - 1
+        tx, anchor = (x + 5, "start") if last else (x - 5, "end")
         for f, label in y_ticks(axis, height):
             y = top + (1 - f) * height
-            body.append(line(x - 3, y, x, y, "axis"))
-            labels.append(text(x - 5, y + 3.5, short(label, label_room), "tick", "end"))
+            body.append(line(x, y, x + 3, y, "axis") if last else line(x - 3, y, x, y, "axis"))
+            labels.append(text(tx, y + 3.5, short(label, label_room), "tick", anchor))
         if any(axis.pos(v) is None for v in values):
-            labels.append(text(x - 5, bottom + NA_GAP + 3.5, "n/a", "tick", "end"))
+            labels.append(text(tx, bottom + NA_GAP + 3.5, "n/a", "tick", anchor))
         body.append('<g class="ticks">' + "".join(labels) + "</g>")
     chart = svg(width, bottom + NA_GAP + 14, "chart parcoords",
                 "parallel coordinates: hyperparameters and objective, one line per trial", body)

@@ -68,18 +68,18 @@ def explorer_data(spec: TuningSpec, trials: list[Trial], marked: set[int],
                     [duration(t) for t in trials]))
     primary = spec.primary
     scores = [objective_value(t, primary) for t in trials]
-    axis = metric_axis(scores)
+    ramp = metric_axis(scores)
     rows = []
     for i, trial in enumerate(trials):
-        f = axis.pos(scores[i]) if axis is not None else None
+        f = ramp.pos(scores[i]) if ramp is not None else None
         colour = None if f is None else ramp_color(f if primary.goal == "maximize" else 1 - f)
-        values = {}
+        shown: dict[str, Any] = {}
         for dim, column in columns:
             v = column[i]
             if v is None:
                 continue
-            values[dim["key"]] = json.dumps(v) if "cats" in dim else _number(v)
-        row: dict[str, Any] = {"id": trial.id, "s": shown_status(trial, live), "v": values}
+            shown[dim["key"]] = json.dumps(v) if "cats" in dim else _number(v)
+        row: dict[str, Any] = {"id": trial.id, "s": shown_status(trial, live), "v": shown}
         if colour:
             row["c"] = colour
         if trial.id in marked:

@@ -141,10 +141,10 @@ def importance_chart(result: Importances | str) -> str:
     top = 8.0 + 16.0 * ((len(evaluators) + 1) // 2)
     body: list[str] = []
     for k, label in enumerate(evaluators):  # the legend, two per line
-        x, y = LEFT + (k % 2) * 190, 10 + 16 * (k // 2)
-        body.append(f'<rect class="bar e{k}" x="{coord(x)}" y="{coord(y)}" width="10"'
+        kx, ky = LEFT + (k % 2) * 190, 10.0 + 16 * (k // 2)
+        body.append(f'<rect class="bar e{k}" x="{coord(kx)}" y="{coord(ky)}" width="10"'
                     f' height="8"/>')
-        body.append(text(x + 14, y + 8, label, "lbl"))
+        body.append(text(kx + 14, ky + 8, label, "lbl"))
     ticks = []
     for i, name in enumerate(names):
         y0 = top + i * group + BAR_GAP
