@@ -329,9 +329,15 @@ def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int], live: 
     objectives = spec.all_objectives
     obj_heads = ([o.metric for o in objectives] if spec.multi_objective
                  else [f"objective ({spec.primary.metric})"])
-    heads = ["id", "status", "intervals", *obj_heads, *names, "duration", "started", "reason"]
+    starts = {t.id: iso(clock.wall(t.started_at)) if clock is not None else None
+              for t in trials}
+    # Columns no trial has a value for are left out (a simulated study has no wall clock).
+    timed = any(starts.values())
+    reasons = any(t.reason for t in trials)
+    heads = ["id", "status", "intervals", *obj_heads, *names, "duration",
+             *(["started"] if timed else []), *(["reason"] if reasons else [])]
     head = "<tr>" + "".join(f"<th>{esc(h)}</th>" for h in heads) + "</tr>"
-    numeric = [0, 2, *range(3, 3 + len(obj_heads)), len(heads) - 3]
+    numeric = [0, 2, *range(3, 3 + len(obj_heads)), heads.index("duration")]
     numeric += [3 + len(obj_heads) + i for i, n in enumerate(names)
                 if all(_is_number(fmt_value(t.params[n])) for t in trials if n in t.params)]
     # Numbers right-aligned by column (one rule, not a class on every cell).
@@ -341,12 +347,15 @@ def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int], live: 
         shown = shown_status(t, live)
         cls = f"st-{shown}" + (" best" if t.id in marked else "")
         spent = duration(t)
-        started = iso(clock.wall(t.started_at)) if clock is not None else None
+        started = starts[t.id]
         cells = [str(t.id), shown, str(t.intervals),
                  *(fmt_value(objective_value(t, o)) for o in objectives),
-                 *(fmt_value(t.params[n]) if n in t.params else "" for n in names)]
-        cells += [seconds_text(spent) if spent is not None else "",
-                  started[:19].replace("T", " ") if started else "", t.reason or ""]
+                 *(fmt_value(t.params[n]) if n in t.params else "" for n in names),
+                 seconds_text(spent) if spent is not None else ""]
+        if timed:
+            cells.append(started[:19].replace("T", " ") if started else "")
+        if reasons:
+            cells.append(t.reason or "")
         rows.append(f'<tr class="{cls}" data-t="{t.id}">'
                     + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
     statuses = sorted({shown_status(t, live) for t in trials})
@@ -356,7 +365,9 @@ def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int], live: 
                 f'<label>status <select id="status-filter"><option value="">any</option>'
                 f'{options}</select></label><span id="shown" class="note"></span>'
                 '<span class="note">click a column to sort</span></div>')
-    body = (f"<style>{align}{{text-align:right}}</style>"
+    wrap = (f"table.trials td:nth-child({len(heads)}){{white-space:normal;min-width:18em}}"
+            if reasons else "")  # the reason wraps; every other cell stays on one line
+    body = (f"<style>{align}{{text-align:right}}{wrap}</style>"
             f'{controls}<div class="scroll"><table class="trials"><thead>{head}</thead><tbody>\n'
             + "\n".join(rows) + "\n</tbody></table></div>")
     return _section("trials", f"Trials ({len(trials)})", body)

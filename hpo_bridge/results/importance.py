@@ -8,7 +8,9 @@ mean decrease in impurity (scikit-learn) where scikit-learn is installed, PED-AN
 a share of 1 per evaluator (optuna's normalisation).
 
 Numeric parameters enter as floats over their observed range (log when their domain is
-log), anything else as a categorical over the values' text, so any spec works.
+log), anything else as a categorical over the values' text (past MAX_ONE_HOT values, as
+the value's index in the domain's order: fANOVA's cost grows steeply with one-hot
+columns), so any spec works.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hpo_bridge.core.ranges import NumericRange, as_range
+from hpo_bridge.core.ranges import Choice, NumericRange, as_range
 from hpo_bridge.core.trial import Trial
 from hpo_bridge.results.axes import is_number
 from hpo_bridge.results.charts import empty, objective_value, param_names
@@ -36,6 +38,8 @@ N_TREES = 32  # optuna's default is 64; half keeps thousands of trials fast, sti
 # optuna's fANOVA is pure Python and grows faster than linearly with the trials (about 2 s
 # for 300, 25 s for 1,200 here): past this many it runs on an even sample (every k-th).
 FANOVA_MAX = 300
+MAX_ONE_HOT = 8  # a categorical with more values enters as its value's index...
+MAX_ONE_HOT_COLUMNS = 16  # ...and every one does when they would make more columns
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,8 @@ def _evaluators() -> tuple[list[tuple[str, Callable[[], Any]]], tuple[str, ...]]
     return found, missing
 
 
-def _distribution(spec: TuningSpec, name: str, values: list[Any]) -> tuple[Any, list[Any]]:
+def _distribution(spec: TuningSpec, name: str, values: list[Any],
+                  one_hot: bool = True) -> tuple[Any, list[Any]]:
     from optuna.distributions import CategoricalDistribution, FloatDistribution
 
     if all(is_number(v) for v in values):
@@ -77,7 +82,17 @@ def _distribution(spec: TuningSpec, name: str, values: list[Any]) -> tuple[Any, 
         log = isinstance(r, NumericRange) and r.log and low > 0
         return FloatDistribution(low, high, log=log), numbers
     texts = [str(v) for v in values]
-    return CategoricalDistribution(sorted(set(texts))), texts
+    choices = sorted(set(texts))
+    if one_hot and len(choices) <= MAX_ONE_HOT:
+        return CategoricalDistribution(choices), texts
+    # Many categories: their index (in the domain's order), which a forest splits as well,
+    # instead of one column each (fANOVA's cost explodes with one-hot columns).
+    domain = spec.search_space.get(name)
+    r = as_range(domain) if domain is not None else None
+    order = [str(v) for v in r.values] if isinstance(r, Choice) else []
+    order += [c for c in choices if c not in order]
+    index = {c: float(i) for i, c in enumerate(order)}
+    return FloatDistribution(0.0, float(len(order) - 1)), [index[t] for t in texts]
 
 
 def param_importances(spec: TuningSpec, trials: list[Trial],
@@ -90,7 +105,11 @@ def param_importances(spec: TuningSpec, trials: list[Trial],
     names = [n for n in param_names(spec, trials) if all(n in t.params for t, _ in scored)]
     if len(scored) < MIN_TRIALS:
         return f"Parameter importance needs at least {MIN_TRIALS} trials with a result."
-    columns = {n: _distribution(spec, n, [t.params[n] for t, _ in scored]) for n in names}
+    observed = {n: [t.params[n] for t, _ in scored] for n in names}
+    categories = sum(len({str(v) for v in vs}) for vs in observed.values()
+                     if not all(is_number(v) for v in vs))
+    one_hot = categories <= MAX_ONE_HOT_COLUMNS
+    columns = {n: _distribution(spec, n, observed[n], one_hot) for n in names}
     names = [n for n in names if len(set(map(str, columns[n][1]))) > 1]  # constants: none
     if not names:
         return "No parameter varies across the trials with a result."

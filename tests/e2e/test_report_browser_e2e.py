@@ -282,6 +282,43 @@ def test_metric_picker_and_scatter_plots_respond(browser, real_report):
     assert errors == []
 
 
+# -- many long categories --------------------------------------------------------------------
+CATEGORIES = [f"tokenizer-variant-{i:02d}-with-a-long-name" for i in range(40)]
+
+
+@pytest.fixture(scope="module")
+def categories_report(cli_exe, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("categories")
+    spec = {"name": "categories", "objective": {"metric": "score", "goal": "maximize"},
+            "search_space": {"tokenizer": {"type": "categorical", "values": CATEGORIES},
+                             "dropout": {"type": "float", "low": 0.0, "high": 0.5}},
+            "strategy": {"algorithm": "grid"},
+            "limits": {"max_trials": 120, "max_parallel": 4}}
+    spec["search_space"]["dropout"] = {"type": "discrete", "values": [0.0, 0.25, 0.5]}
+    rows = [{"params": {"tokenizer": c, "dropout": d},
+             "values": [round(0.3 + 0.01 * i - d / 4, 6), round(0.5 + 0.01 * i - d / 4, 6)]}
+            for i, c in enumerate(CATEGORIES) for d in (0.0, 0.25, 0.5)]
+    (folder / "table.json").write_text(json.dumps({"metric": "score", "rows": rows}))
+    (folder / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    run(cli_exe, "run", folder / "spec.yaml", "--simulate", folder / "table.json",
+        "--study-dir", folder / "study")
+    run(cli_exe, "report", folder / "study", "-o", folder / "report.html")
+    return folder / "report.html"
+
+
+def test_forty_long_categories_never_overlap(browser, categories_report, tmp_path):
+    """40 categories of 35 characters on a parallel-coordinates axis, a scatter's x axis
+    and the 2-D scatter: labels are cut and thinned until none overlap, at both widths."""
+    states = check_layout(browser, categories_report, tmp_path, "categories")
+    assert any("parcoords" in c["cls"] for c in states[700]["charts"])
+    page, errors = open_page(browser, categories_report, 700)
+    page.select_option("#sx", label="tokenizer")
+    assert page.evaluate(CHECKS)["overlaps"] == []
+    ticks = page.locator("#scatter2d g.ticks.x text").all_text_contents()
+    assert 1 < len(ticks) < len(CATEGORIES)  # thinned, some shown
+    assert errors == []
+
+
 # -- the two-objective study -------------------------------------------------------------------
 def test_pareto_study_report_in_a_browser(browser, pareto_report, tmp_path):
     states = check_layout(browser, pareto_report, tmp_path, "pareto")
