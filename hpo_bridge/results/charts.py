@@ -16,6 +16,7 @@ is a one-line note instead of an empty frame. Each axis's tick labels sit in a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -76,13 +77,25 @@ def thin(ticks: list[tuple[float, str]], length: float,
     return ticks[:1]
 
 
+def distinct(labels: list[str], room: int) -> list[str]:
+    """Labels cut to `room` characters keeping what tells them apart: a prefix they all
+    share (tokenizer-v1, tokenizer-v2) becomes an ellipsis (…v1, …v2)."""
+    if all(len(label) <= room for label in labels):
+        return labels
+    prefix = len(os.path.commonprefix(labels)) if len(labels) > 1 else 0
+    if prefix < 3:
+        return [short(label, room) for label in labels]
+    return [short("\u2026" + label[prefix:], room) for label in labels]
+
+
 def x_ticks(axis: Axis, length: float, limit: int = 12) -> list[tuple[float, str]]:
     """Labels along a horizontal axis: categories cut to the room each has (numbers never
     are), then thinned."""
     ticks = axis.ticks()
     if ticks and axis.kind == "categorical":
         room = max(4, int(length / len(ticks) / CHAR) - 1)
-        ticks = [(f, short(label, min(limit, room))) for f, label in ticks]
+        labels = distinct([label for _, label in ticks], min(limit, room))
+        ticks = [(f, label) for (f, _), label in zip(ticks, labels, strict=True)]
     return thin(ticks, length, text_width)
 
 
@@ -233,10 +246,13 @@ def parallel_coordinates(spec: TuningSpec, trials: list[Trial], best: set[int]) 
         # The last axis (an objective) is labelled on its right, away from the lines.
         last = c == len(columns) - 1
         tx, anchor = (x + 5, "start") if last else (x - 5, "end")
-        for f, label in y_ticks(axis, height):
+        ticks = y_ticks(axis, height)
+        shown = (distinct([label for _, label in ticks], label_room)
+                 if axis.kind == "categorical" else [label for _, label in ticks])
+        for (f, _), label in zip(ticks, shown, strict=True):
             y = top + (1 - f) * height
             body.append(line(x, y, x + 3, y, "axis") if last else line(x - 3, y, x, y, "axis"))
-            labels.append(text(tx, y + 3.5, short(label, label_room), "tick", anchor))
+            labels.append(text(tx, y + 3.5, label, "tick", anchor))
         if any(axis.pos(v) is None for v in values):
             labels.append(text(tx, bottom + NA_GAP + 3.5, "n/a", "tick", anchor))
         body.append('<g class="ticks">' + "".join(labels) + "</g>")

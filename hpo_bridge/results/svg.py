@@ -52,8 +52,9 @@ CHAR = 6.2  # the widest a 10px tick label's average character gets (system-ui)
 
 
 def text_width(label: str, size: float = 10.0) -> float:
-    """A generous estimate of a label's width in px at font `size`."""
-    return len(label) * CHAR * size / 10.0
+    """A generous estimate of a label's width in px at font `size` (an ellipsis is about
+    as wide as two narrow characters)."""
+    return (len(label) + 0.7 * label.count("\u2026")) * CHAR * size / 10.0
 
 
 def short(text: str, width: int = 18) -> str:

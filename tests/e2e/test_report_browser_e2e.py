@@ -139,8 +139,9 @@ CHECKS = """() => {
   const overlaps = [];
   const groups = [...document.querySelectorAll('g.ticks')]
       .map(g => [...g.querySelectorAll('text')]);
-  // parallel coordinates' axis titles and the importance chart's labels are labels too
+  // parallel coordinates' axis titles and the 3-D cube's labels are labels too
   groups.push([...document.querySelectorAll('svg.parcoords text.title')]);
+  groups.push([...document.querySelectorAll('#scatter3d text')]);  // titles and ends
   for (const texts of groups) {
     const r = boxes(texts);
     for (let i = 0; i < r.length; i++) for (let j = i + 1; j < r.length; j++) {

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hpo_bridge.core.trial import Trial, TrialStatus
+from hpo_bridge.results.charts import distinct
 from hpo_bridge.results.html import StudyReport, render_report
 from hpo_bridge.results.importance import param_importances
 from hpo_bridge.results.svg import short
@@ -481,7 +482,14 @@ def test_any_value_and_reason_round_trips_escaped(values, reason):
     assert [cells(r)[4] for r in rows(page)] == values
     assert [cells(r)[-1] for r in rows(page)] == [reason, reason]
     ticks = [t.text() for t in page.one("svg", "parcoords").all("text", "tick")]
-    assert ticks[:2] == [short(v, 14) for v in values]
+    assert ticks[:2] == distinct(values, 14)
+
+
+def test_distinct_labels_keep_what_tells_them_apart():
+    names = [f"tokenizer-variant-{i:02d}" for i in range(3)]
+    assert distinct(names, 6) == ["\u20260", "\u20261", "\u20262"]  # prefix "…variant-0"
+    assert distinct(names, 40) == names  # room enough: as they are
+    assert distinct(["alpha-long-name", "beta-long-name"], 6) == ["alpha\u2026", "beta-\u2026"]
 
 
 # -- the views added for issue 13 ---------------------------------------------------------

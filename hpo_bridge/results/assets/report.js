@@ -105,7 +105,16 @@
     return String(+v.toPrecision(4));
   }
   function catLabel(c) { var v = JSON.parse(c); return typeof v === 'string' ? v : JSON.stringify(v); }
+  function width(s) { return (s.length + 0.7 * (s.split('\u2026').length - 1)) * CHAR; }
   function cut(s, n) { return s.length <= n ? s : s.slice(0, n - 1) + '\u2026'; }
+  // Labels cut to n characters keeping what tells them apart: a prefix they all share
+  // becomes an ellipsis (as the server-drawn charts do).
+  function distinct(labels, n) {
+    if (labels.every(function (l) { return l.length <= n; })) return labels;
+    var p = 0;
+    while (labels.length > 1 && labels.every(function (l) { return l.length > p && l[p] === labels[0][p]; })) p++;
+    return labels.map(function (l) { return cut(p >= 3 ? '\u2026' + l.slice(p) : l, n); });
+  }
 
   // An axis over a dimension: pos(value) in 0..1 (null: none) and its tick labels.
   function axisOf(dim) {
@@ -167,13 +176,15 @@
     s2.setAttribute('aria-label', dy.name + ' against ' + dx.name);
     if (!ax || !ay) { el('text', { x: L, y: T + 20, 'class': 'title' }, s2, 'no values to plot'); return; }
     var gy = el('g', { 'class': 'ticks y' }), gx = el('g', { 'class': 'ticks x' });
-    thin(ay.ticks, H, function () { return LINE; }).forEach(function (t) {
+    var yl = dy.cats ? distinct(ay.ticks.map(function (t) { return t[1]; }), 9) : null;
+    thin(ay.ticks.map(function (t, i) { return [t[0], yl ? yl[i] : t[1]]; }), H, function () { return LINE; }).forEach(function (t) {
       var y = T + (1 - t[0]) * H;
       el('line', { x1: L, x2: L + W, y1: y, y2: y, 'class': 'grid' }, s2);
-      el('text', { x: L - 5, y: y + 3.5, 'class': 'tick', 'text-anchor': 'end' }, gy, cut(t[1], 9));
+      el('text', { x: L - 5, y: y + 3.5, 'class': 'tick', 'text-anchor': 'end' }, gy, t[1]);
     });
     var room = Math.max(4, Math.floor(W / Math.max(1, ax.ticks.length) / CHAR) - 1);
-    thin(ax.ticks.map(function (t) { return [t[0], cut(t[1], Math.min(12, room))]; }), W, function (s) { return s.length * CHAR; }).forEach(function (t) {
+    var xl = dx.cats ? distinct(ax.ticks.map(function (t) { return t[1]; }), Math.min(12, room)) : null;
+    thin(ax.ticks.map(function (t, i) { return [t[0], xl ? xl[i] : t[1]]; }), W, width).forEach(function (t) {
       var x = L + t[0] * W;
       el('line', { x1: x, x2: x, y1: T + H, y2: T + H + 4, 'class': 'axis' }, s2);
       el('text', { x: x, y: T + H + 15, 'class': 'tick', 'text-anchor': 'middle' }, gx, t[1]);
@@ -221,20 +232,23 @@
       }
     }); });
     var g = el('g', { 'class': 'ticks' });
+    var placed = []; // label boxes so far: an end label never covers a title or another
+    function box(p, label) { var w = width(label); return [p[0] - w / 2, p[1] - 9, p[0] + w / 2, p[1] + 3]; }
     [[1.12, 0, 0], [0, 1.12, 0], [0, 0, 1.12]].forEach(function (end, i) {
-      var p = at(end[0], end[1], end[2]);
-      el('text', { x: p[0].toFixed(1), y: p[1].toFixed(1), 'class': 'title', 'text-anchor': 'middle' }, s3, cut(title(dims[keys[i]]), 22));
+      var p = at(end[0], end[1], end[2]), label = cut(title(dims[keys[i]]), 22);
+      el('text', { x: p[0].toFixed(1), y: p[1].toFixed(1), 'class': 'title', 'text-anchor': 'middle' }, s3, label);
+      placed.push(box(p, label));
     });
     // End labels of each axis (low and high), where they do not collide.
-    var placed = [];
     axes.forEach(function (a, i) {
       var ticks = a.ticks.length ? [a.ticks[0], a.ticks[a.ticks.length - 1]] : [];
-      ticks.forEach(function (t) {
+      var names = dims[keys[i]].cats ? distinct(ticks.map(function (t) { return t[1]; }), 10) : null;
+      ticks.forEach(function (t, k) {
         var f = [0, 0, 0]; f[i] = t[0];
-        var p = at(f[0], f[1], f[2]), label = cut(t[1], 10), w = label.length * CHAR;
-        var box = [p[0] - w / 2, p[1] - 9, p[0] + w / 2, p[1] + 3];
-        if (placed.some(function (b) { return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3]; })) return;
-        placed.push(box);
+        var p = at(f[0], f[1], f[2]), label = names ? names[k] : cut(t[1], 10);
+        var mine = box(p, label);
+        if (placed.some(function (b) { return mine[0] < b[2] && b[0] < mine[2] && mine[1] < b[3] && b[1] < mine[3]; })) return;
+        placed.push(mine);
         el('text', { x: p[0].toFixed(1), y: p[1].toFixed(1), 'class': 'tick', 'text-anchor': 'middle' }, g, label);
       });
     });

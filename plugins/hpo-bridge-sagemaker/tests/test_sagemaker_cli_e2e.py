@@ -314,3 +314,24 @@ def test_a_denied_submission_is_not_retried_and_leaves_nothing(emulator, env, tm
                            " create_hyper_parameter_tuning_job: User: ")
     assert emulator.stats()["calls"]["CreateHyperParameterTuningJob"] == 1
     assert not study.exists()
+
+
+def test_logs_follow_a_cloud_trial_until_it_ends(emulator, env, tmp_path):
+    """`logs DIR 1 --follow` on a detached SageMaker study: it waits for the training job,
+    prints its CloudWatch lines as they come and returns once the trial has ended."""
+    study = tmp_path / "study"
+    spec = holding_spec(tmp_path)
+    detached = hpo(env, "run", spec, "--backend", "sagemaker", "--study-dir", study, "--detach")
+    assert detached.returncode == 0, detached.stderr
+    follow = subprocess.Popen([str(CLI), "logs", str(study), "1", "--follow", "--interval",
+                               "0.5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env, cwd=ROOT)
+    assert follow.stdout is not None
+    first = follow.stdout.readline()  # blocks until the trial has logged its line
+    assert LOSS.search(first), first
+    assert follow.poll() is None  # the trial still runs: still following
+    assert hpo(env, "cancel", study).returncode == 0
+    (tmp_path / "release").touch()  # the trial may end now
+    rest, err = follow.communicate(timeout=90)
+    assert follow.returncode == 0, err
+    assert not LOSS.search(rest)  # each line once
