@@ -10,7 +10,12 @@ EDITABLES := -e '.[test,examples,azure,vertex]' $(foreach p,$(wildcard plugins/*
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml $(wildcard plugins/*/pyproject.toml) $(wildcard localstack/pyproject.toml)
+# Node programs the emulators start (Azurite for `hpo-bridge emulate azure`): npm ci into
+# localstack/node/node_modules, from the committed package-lock.json.
+NODE_DIR := localstack/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
+
+$(STAMP): $(BIN)/python pyproject.toml $(wildcard plugins/*/pyproject.toml) $(wildcard localstack/pyproject.toml) $(NODE_STAMP)
 	$(BIN)/pip install --quiet $(EDITABLES)
 	$(MAKE) --no-print-directory chromium
 	touch $(STAMP)
@@ -23,6 +28,10 @@ chromium:
 	{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "note: the report's browser test needs Chromium: sudo apt-get install chromium"; fi; }
+
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
 install: $(STAMP)
 

@@ -36,6 +36,9 @@ STOPPING_RULES = {
                   "ASHA rung decisions"),
     "auto": ("hpo_bridge.core.stopping.median:auto_rule",
              "median with evaluation_interval 1 and delay_evaluation 5"),
+    "previous_median": ("hpo_bridge.core.stopping.previous_median:PreviousMedianRule",
+                        "SageMaker's Auto: stop below the median of earlier trials'"
+                        " running averages at the same interval"),
 }
 
 EXECUTORS = {

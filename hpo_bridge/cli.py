@@ -21,6 +21,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help, as click writes it: no type tags (`<bool>`), no boxes that cut a
+    # default or a flag's text at 80 columns.
+    rich_markup_mode=None,
 )
 
 

@@ -42,8 +42,9 @@ ENDED = ("finished", "failed", "cancelled")
 DEFAULT_BACKEND = "local"
 
 __all__ = ["StudyError", "StudySnapshot", "best", "cancel", "compile_spec", "create_backend",
-           "default_study_dir", "import_job", "logs", "native_backend", "resume", "run",
-           "snapshot", "trial_may_write", "with_seed"]
+           "default_study_dir", "import_file", "import_job", "logs", "metric_channels",
+           "native_backend", "resume", "run", "snapshot", "trial_may_write", "with_max_trials",
+           "with_seed"]
 
 
 class StudyError(Exception):
@@ -92,6 +93,20 @@ def _open(study_dir: str | Path) -> Store:
         return Store.open(study_dir)
 
 
+def metric_channels(spec: TuningSpec) -> tuple[list[str], list[str]]:
+    """(errors, warnings) about objective metrics the spec's trial contract cannot read
+    (e.g. the sagemaker contract without a regex for it) or may not read (the local
+    contract, with regexes for other metrics only)."""
+    from hpo_bridge.contracts.base import ContractError
+    from hpo_bridge.tuning import build_contract
+
+    try:
+        found = build_contract(spec).metric_problems(spec)
+    except (KeyError, ContractError):  # an unknown contract is a spec problem, named there
+        return [], []
+    return found.errors, found.warnings
+
+
 # -- running -----------------------------------------------------------------------------
 def default_study_dir(name: str, root: Path | None = None) -> Path:
     """./studies/<name>-<YYYYmmdd-HHMMSS> (a -2, -3... suffix if that exists already)."""
@@ -111,12 +126,28 @@ def with_seed(spec: TuningSpec, seed: int) -> TuningSpec:
     return copied
 
 
+def with_max_trials(spec: TuningSpec, max_trials: int) -> TuningSpec:
+    """`spec` with limits.max_trials replaced (a smoke run, or a study extended); max_parallel
+    and max_failed are lowered to it where they exceed it."""
+    limits = spec.limits
+    update: dict[str, Any] = {"max_trials": max_trials,
+                              "max_parallel": min(limits.max_parallel, max_trials)}
+    if limits.max_failed is not None:
+        update["max_failed"] = min(limits.max_failed, max_trials)
+    copied = spec.model_copy(update={"limits": limits.model_copy(update=update)})
+    copied._base_dir = spec.base_dir
+    return copied
+
+
 def run(spec: TuningSpec, *, backend: str = DEFAULT_BACKEND, study_dir: str | Path | None = None,
-        options: RunOptions | None = None, view: StudyView | None = None) -> tuple[Outcome, Path]:
+        options: RunOptions | None = None, view: StudyView | None = None,
+        resume_if_exists: bool = False) -> tuple[Outcome, Path]:
     """Run `spec` on `backend` in `study_dir` (default: `default_study_dir`) to its end.
 
     Returns the outcome and the study directory. Ctrl-C gives the outcome "interrupted"
-    (`resume` continues the study).
+    (`resume` continues the study). With `resume_if_exists`, a study already in
+    `study_dir` is continued under `spec` when their differences allow it (see
+    spec/changes.py; a raised max_trials extends a finished study), else refused.
     """
     options = options or RunOptions()
     chosen = create_backend(backend)
@@ -126,23 +157,72 @@ def run(spec: TuningSpec, *, backend: str = DEFAULT_BACKEND, study_dir: str | Pa
     if Store.exists(directory):
         with _open(directory) as store:
             continues = chosen.continues(store)
+        if not continues and resume_if_exists:
+            return _continue_study(spec, chosen, directory, options, view), directory
         if not continues:
             raise StudyError(f"--study-dir {directory}: already holds a study; continue it"
-                             f" with `hpo-bridge resume {directory}`")
+                             f" with `hpo-bridge resume {directory}` (or run with"
+                             " --resume-if-exists)")
     return _running(lambda v: chosen.run(spec, directory, options, v), view), directory
 
 
-def resume(study_dir: str | Path, view: StudyView | None = None) -> Outcome:
-    """Continue a study that did not end (killed, crashed, stopped with Ctrl-C, or a
-    native job being followed again). A study that has ended is left as it is: its
-    outcome comes back with `ended_before` set."""
+def _continue_study(spec: TuningSpec, chosen: Backend, directory: Path, options: RunOptions,
+                    view: StudyView | None) -> Outcome:
+    """`run --resume-if-exists` on a stored study: take the new spec's limits (and folder)
+    and go on, or refuse one line per incomparable difference."""
+    from hpo_bridge.spec.changes import spec_changes
+
+    with _open(directory) as store:
+        stored_backend = store.get_meta(META_BACKEND) or DEFAULT_BACKEND
+        if stored_backend != chosen.name:
+            raise StudyError(f"--backend {chosen.name}: the study in {directory} runs on"
+                             f" {stored_backend}")
+        if chosen.is_live(store):
+            raise StudyError(f"--study-dir {directory}: the study is running"
+                             f" (pid {store.study_status().pid})")
+        changes = spec_changes(store.spec, spec)
+        refused = [c for c in changes if not c.continuable]
+        if refused:
+            raise StudyError("\n".join(
+                [f"{directory}: cannot continue the study with this spec: {c}" for c in refused]
+                + [f"(start a new study in another --study-dir, or warm-start one from"
+                   f" {directory}: warm_start: {{from: [{directory}]}})"]))
+        status = store.study_status()
+        moved = str(spec.base_dir) != str(store.spec.base_dir)
+        if changes or moved:
+            store.replace_spec(spec)
+            store.commit()
+    if status.status in ENDED and not changes:
+        return Outcome(status.status, status.reason, ended_before=True)
+    return _resumed(chosen, directory, options if options.given() else None, view)
+
+
+def resume(study_dir: str | Path, view: StudyView | None = None,
+           options: RunOptions | None = None) -> Outcome:
+    """Continue a study that did not end (killed, crashed, stopped with Ctrl-C, paused by
+    a run's time budget, or a native job being followed again). A study that has ended
+    is left as it is: its outcome comes back with `ended_before` set. `options`: this
+    run's limits (--time-budget, --max-new-trials), for backends that take them."""
     directory = Path(study_dir)
     with _open(directory) as store:
         status = store.study_status()
         backend = _backend_of(store)
     if status.status in ENDED:
         return Outcome(status.status, status.reason, ended_before=True)
-    return _running(lambda v: backend.resume(directory, v), view)
+    given = options if options is not None and options.given() else None
+    if given is not None:
+        with user_errors():
+            backend.check_options(given)
+    return _resumed(backend, directory, given, view)
+
+
+def _resumed(backend: Backend, directory: Path, options: RunOptions | None,
+             view: StudyView | None) -> Outcome:
+    # Options go only to a backend that takes them (checked): older backends' `resume`
+    # may not have the parameter.
+    if options is None:
+        return _running(lambda v: backend.resume(directory, v), view)
+    return _running(lambda v: backend.resume(directory, v, options), view)
 
 
 def _running(call: Any, view: StudyView | None) -> Outcome:
@@ -308,6 +388,31 @@ def compile_spec(spec: TuningSpec, backend: str, approximate: bool = False) -> C
         raise StudyError(f"{exc}{hint}") from None
     except BackendError as exc:
         raise StudyError(str(exc)) from None
+
+
+def import_file(path: Path, source: str,
+                options: dict[str, str] | None = None) -> TuningSpec | None:
+    """A unified spec from a native file that backend `source` reads itself (see
+    `NativeBackend.import_file`); None when the file is plain data for `import_job`."""
+    from hpo_bridge.loading import validate_spec
+    from hpo_bridge.spec import SpecError
+
+    native = native_backend(source, flag="--from")
+    given = {k: v for k, v in (options or {}).items() if v is not None}
+    refused = sorted(set(given) - native.import_options)
+    if refused:
+        raise StudyError("\n".join(f"--{name}: not taken by --from {source}"
+                                    for name in refused))
+    try:
+        spec_dict = native.import_file(path, given)
+    except BackendError as exc:
+        raise StudyError(str(exc)) from None
+    if spec_dict is None:
+        return None
+    try:
+        return validate_spec(spec_dict, source=f"{path} (imported)")
+    except SpecError as exc:
+        raise StudyError(exc.render()) from None
 
 
 def import_job(data: Any, source: str, origin: str) -> TuningSpec:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.core.executor import Executor
 from hpo_bridge.core.searchers.base import Searcher
+from hpo_bridge.core.session import SessionLimits
 from hpo_bridge.core.stopping.base import StoppingRule
 from hpo_bridge.core.tuner import Tuner
 
@@ -40,12 +41,16 @@ def _registry(registry: Registry | None) -> Registry:
 
 
 def build_searcher(spec: TuningSpec, state: dict[str, Any] | None = None, *,
-                   registry: Registry | None = None) -> Searcher:
-    """The spec's searcher, restored from its saved state when given."""
+                   prior: Sequence[Trial] = (), registry: Registry | None = None) -> Searcher:
+    """The spec's searcher, restored from its saved state when given; else a new one,
+    warm-started from the earlier trials `prior` (its saved state keeps what it learned
+    from them)."""
     searcher: Searcher = _registry(registry).require(
         "searchers", spec.strategy.algorithm).create(spec)
     if state is not None:
         searcher.load_state_dict(state)
+    elif prior:
+        searcher.warm_start(prior)
     return searcher
 
 
@@ -102,6 +107,8 @@ def build_tuner(
     elapsed: float = 0.0,
     poll_interval: float | None = None,
     durable: Callable[[], None] | None = None,
+    session: SessionLimits | None = None,
+    prior: Sequence[Trial] = (),
     registry: Registry | None = None,
 ) -> Tuner:
     """A Tuner over `executor` with the spec's searcher and stopping rule.
@@ -110,11 +117,18 @@ def build_tuner(
     core/tuner.py on resume). `poll_interval` defaults to the executor's own wake-up
     interval (`Executor.idle_poll`: a real-time executor wakes up now and then; a
     simulated one only for its events). `durable` makes the journal durable (the store's
-    commit): the tuner calls it before every trial's process starts.
+    commit): the tuner calls it before every trial's process starts. `session` limits
+    this run (core/session.py). `prior` are the earlier trials of `warm_start` (negative
+    ids): the searcher learns from them, and so does the stopping rule unless
+    `warm_start.early_stopping` is false.
     """
     reg = _registry(registry)
-    searcher = build_searcher(spec, searcher_state, registry=reg)
+    searcher = build_searcher(spec, searcher_state, prior=prior, registry=reg)
     rule = build_rule(spec, searcher, registry=reg)
     poll = poll_interval if poll_interval is not None else executor.idle_poll
+    # Earlier curves inform the stopping rule unless the spec's warm_start says not to (an
+    # emulator's warm start, with no such section, gives them like the cloud does).
+    curves = prior if spec.warm_start is None or spec.warm_start.early_stopping else ()
     return Tuner(spec, searcher, executor, rule=rule, sink=sink, previous=previous,
-                 backlog=backlog, elapsed=elapsed, poll_interval=poll, durable=durable)
+                 backlog=backlog, elapsed=elapsed, poll_interval=poll, durable=durable,
+                 session=session, prior=curves)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from hpo_bridge._version import __version__
 
 BAD = textwrap.dedent("""\
-    name: bad_name
+    name: bad/name
     objective: {metric: acc, goal: maximise}
     metrics:
       - {name: acc, regex: "acc=[0-9.]+"}
@@ -25,13 +25,15 @@ BAD = textwrap.dedent("""\
     limits: {max_trials: 2, max_parallel: 4}
 """)
 BAD_LINES = [
-    "name: must use letters, digits and hyphens, starting and ending with a letter or digit"
-    " (got 'bad_name')",
-    "objective.goal: Input should be 'maximize' or 'minimize' (got 'maximise')",
+    "name: must use letters, digits, '-', '_' and '.', starting with a letter or digit"
+    " (got 'bad/name')",
+    "objective.goal: Input should be 'maximize' or 'minimize' (got 'maximise') (did you mean"
+    " 'maximize'?)",
     "metrics.0.regex: must have exactly one capture group (the value); it has 0",
     "search_space.lr: low (0.1) must be less than high (0.01)",
     "search_space.k.sigma: required for distribution normal",
-    "strategy.algorithm: unknown algorithm 'rndom' (available: random, grid, sobol, bayesian,"
+    "strategy.algorithm: unknown algorithm 'rndom' (did you mean 'random'?) (available: random,"
+    " grid, sobol, bayesian,"
     " hyperband, bohb)",
     "limits.max_parallel: 4 exceeds max_trials (2)",
 ]

@@ -46,6 +46,8 @@ class RunOptions:
     detach: bool = False  # submit and return (native)
     poll_interval: float = 30.0  # seconds between status polls (native)
     approximate: bool = False  # map what the backend cannot express (native)
+    time_budget: float | None = None  # seconds this run may take (see core/session.py)
+    max_new_trials: int | None = None  # new trials this run may start
     extra: dict[str, Any] = field(default_factory=dict)  # options of plugin backends
 
     def given(self) -> list[str]:
@@ -69,6 +71,9 @@ class Outcome:
     reason: str | None = None
     ended_before: bool = False  # `resume` of a study that had already ended
     signal: int | None = None  # the signal that stopped the orchestrator (interrupted)
+    # Interrupted by plan: the run's --time-budget or --max-new-trials was used up; the
+    # study goes on in the next run (`run --resume-if-exists` or `resume`).
+    paused: bool = False
 
 
 class StudyView(Protocol):
@@ -131,8 +136,10 @@ class Backend(ABC):
         can tell it is the same study: a native job) and run it to its end."""
 
     @abstractmethod
-    def resume(self, study_dir: Path, view: StudyView) -> Outcome:
-        """Continue a stored study that did not end."""
+    def resume(self, study_dir: Path, view: StudyView,
+               options: RunOptions | None = None) -> Outcome:
+        """Continue a stored study (one that did not end, or one whose limits were raised).
+        `options` are this run's (the facade passes only options the backend takes)."""
 
     def continues(self, store: Store) -> bool:
         """Whether `run` may be given the directory of this stored study (it then carries on

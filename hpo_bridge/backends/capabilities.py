@@ -22,6 +22,13 @@ Feature keys are "<what>" or "<what>=<value>":
                                        max_duration, trial_timeout
     trial.contract=<name>              a trial contract
     trial.devices / trial.python / trial.fullytrain / trial.args.bare_flag / trial.resource
+    warm_start                         learning from earlier jobs or studies (`warm_start.from`)
+    warm_start.type=<type>             identical (same data and code) or transfer
+
+A cloud with a warm-start form of its own maps `warm_start` in its translator (SageMaker:
+WarmStartConfig; AI Platform: resumePreviousJobId, which takes one job and only an
+identical one); one without lists `warm_start` in its table, so a spec asking for it is
+refused with the nearest native option, the same way everywhere.
 
 A translator also meets gaps only it can see (a list longer than the service takes, a
 scale on a range the service refuses): it records them through the same `Issues`, so they
@@ -153,6 +160,11 @@ def spec_features(spec: Any) -> Iterator[UsedFeature]:
     for key, value in trial.args.items():
         if value is None:
             yield UsedFeature("trial.args.bare_flag", f"trial.args.{key}", key)
+    warm_start = getattr(spec, "warm_start", None)
+    if warm_start is not None:
+        yield UsedFeature("warm_start", "warm_start.from", ", ".join(warm_start.sources))
+        yield UsedFeature(f"warm_start.type={warm_start.type}", "warm_start.type",
+                          warm_start.type)
 
 
 def check_capabilities(spec: Any, table: CapabilityTable, issues: Issues,

@@ -69,6 +69,9 @@ class Compiled:
 
     request: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    # The request as the cloud's own job file, where it has one (Azure ML's sweep YAML for
+    # `az ml job create --file`): what `compile` prints unless asked for --json.
+    document: str | None = None
     # Files to upload before submitting (remote location -> local file or folder).
     artifacts: dict[str, Path] = field(default_factory=dict)
 

@@ -38,9 +38,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from hpo_bridge.backends.base import META_BACKEND, Backend, Outcome, RunOptions, StudyView
 from hpo_bridge.backends.errors import BackendError
 from hpo_bridge.core.events import StudyEvent, TrialStatusChanged
+from hpo_bridge.core.session import SessionLimits
 from hpo_bridge.core.trial import TrialStatus
 from hpo_bridge.store import Store
 from hpo_bridge.store.lock import StudyLock
+from hpo_bridge.store.warm_start import load_prior, save_prior, stored_prior
 from hpo_bridge.tuning import build_executor, build_tuner
 
 if TYPE_CHECKING:
@@ -83,7 +85,8 @@ class LocalBackend(Backend):
     """A driven backend: the core's Tuner over a local executor."""
 
     name = "local"
-    options: ClassVar[frozenset[str]] = frozenset({"simulate", "sim_speed"})
+    options: ClassVar[frozenset[str]] = frozenset(
+        {"simulate", "sim_speed", "time_budget", "max_new_trials"})
 
     def __init__(self, on_tuner: Callable[[Tuner], None] | None = None) -> None:
         self.on_tuner = on_tuner  # sees the tuner once built (tests, benchmarks)
@@ -93,9 +96,11 @@ class LocalBackend(Backend):
             view: StudyView) -> Outcome:
         executor, executor_options = self.executor_for(spec, options)
         return self.start(spec, study_dir, executor=executor,
-                          executor_options=executor_options, view=view)
+                          executor_options=executor_options, view=view,
+                          session=session_of(options))
 
-    def resume(self, study_dir: Path, view: StudyView) -> Outcome:
+    def resume(self, study_dir: Path, view: StudyView,
+               options: RunOptions | None = None) -> Outcome:
         from hpo_bridge.executors.procgroup import kill_leftovers
 
         lock = StudyLock(study_dir).acquire()
@@ -106,7 +111,7 @@ class LocalBackend(Backend):
             raise
         # The lock proves no orchestrator lives: what its trials left running is ours to end.
         kill_leftovers(store.directory)
-        return self._drive(store, view, lock)
+        return self._drive(store, view, lock, session=session_of(options))
 
     # -- running -------------------------------------------------------------------------
     @staticmethod
@@ -128,9 +133,13 @@ class LocalBackend(Backend):
 
     def start(self, spec: TuningSpec, study_dir: str | Path, *, executor: str = "process",
               executor_options: dict[str, Any] | None = None,
-              view: StudyView | None = None) -> Outcome:
-        """Create the study in `study_dir` and run it to its end."""
+              view: StudyView | None = None, session: SessionLimits | None = None) -> Outcome:
+        """Create the study in `study_dir` and run it to its end (or to the end of this
+        run's `session` limits)."""
         directory = Path(study_dir)
+        # Read before anything is created: a warm-start source that is no study is a user
+        # error that must leave nothing behind.
+        prior = load_prior(spec, directory)
         before = set(directory.iterdir()) if directory.is_dir() else None
         # The lock first, then the store: two `run`s at once never build one study.db.
         lock = StudyLock(directory).acquire()
@@ -141,22 +150,29 @@ class LocalBackend(Backend):
             raise
         store.set_meta(META_BACKEND, self.name)
         store.set_meta(META_EXECUTOR, {"name": executor, "options": executor_options or {}})
+        if prior.trials:
+            save_prior(store, prior.trials)
         store.commit()
-        return self._drive(store, view, lock,
+        if view is not None:
+            for note in prior.notes:
+                view.note(note)
+        return self._drive(store, view, lock, session=session,
                            on_setup_error=lambda: _remove_created(directory, before))
 
     def _drive(self, store: Store, view: StudyView | None, lock: StudyLock,
-               on_setup_error: Callable[[], None] | None = None) -> Outcome:
+               on_setup_error: Callable[[], None] | None = None,
+               session: SessionLimits | None = None) -> Outcome:
         """Build the study's tuner and run it to the end; `on_setup_error` undoes a new
         study that cannot start."""
         with StopSignals().installed() as signals:
             try:
-                return self._run_tuner(store, view, signals, on_setup_error)
+                return self._run_tuner(store, view, signals, on_setup_error, session)
             finally:
                 lock.release()
 
     def _run_tuner(self, store: Store, view: StudyView | None, signals: StopSignals,
-                   on_setup_error: Callable[[], None] | None) -> Outcome:
+                   on_setup_error: Callable[[], None] | None,
+                   session: SessionLimits | None = None) -> Outcome:
         spec = store.spec
         chosen = store.get_meta(META_EXECUTOR, {"name": "process", "options": {}})
         try:
@@ -182,7 +198,8 @@ class LocalBackend(Backend):
             tuner = build_tuner(spec, executor, sink=journal,
                                 searcher_state=store.searcher_state(), previous=previous,
                                 backlog=store.searcher_backlog(), elapsed=elapsed,
-                                durable=store.commit)
+                                durable=store.commit, session=session,
+                                prior=stored_prior(store))
             store.commit(tuner.take_searcher_state())
             if self.on_tuner is not None:
                 self.on_tuner(tuner)
@@ -200,10 +217,11 @@ class LocalBackend(Backend):
                 store.commit(state)
             store.commit(tuner.take_searcher_state())
             if tuner.interrupted:
-                why = f"stopped by {signals.received}"
+                paused = tuner.paused and signals.received is None
+                why = tuner.closing_reason if paused else f"stopped by {signals.received}"
                 store.set_status("interrupted", why, time=tuner.now())
                 store.commit()
-                return Outcome("interrupted", why, signal=signals.signum)
+                return Outcome("interrupted", why, signal=signals.signum, paused=paused)
             assert tuner.ended is not None
             return Outcome(tuner.ended.status, tuner.ended.reason)
         except KeyboardInterrupt:
@@ -242,3 +260,10 @@ def _remove_created(directory: Path, before: set[Path] | None) -> None:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
+
+
+def session_of(options: RunOptions | None) -> SessionLimits | None:
+    """This run's limits from its options (None: the run goes on to the study's end)."""
+    if options is None or (options.time_budget is None and options.max_new_trials is None):
+        return None
+    return SessionLimits(time_budget=options.time_budget, new_trials=options.max_new_trials)

@@ -124,6 +124,15 @@ class NativeBackend(Backend):
         """A unified spec (as a dict) from the cloud's native request or description."""
         raise BackendError(f"{self.name}: cannot import native jobs")
 
+    #: Options `import_file` takes (`hpo-bridge import --node NAME` -> {"node": NAME}).
+    import_options: ClassVar[frozenset[str]] = frozenset()
+
+    def import_file(self, path: Path, options: dict[str, str]) -> dict[str, Any] | None:
+        """A unified spec (as a dict) from a native file the backend reads itself: a file
+        that is not plain JSON/YAML data (a Python config), or one that refers to other
+        files next to it. None: the file is data for `import_native` (the default)."""
+        return None
+
     def check_access(self, spec: TuningSpec) -> None:  # noqa: B027 - optional
         """Raise `BackendError` (one line per problem) when the cloud cannot be reached as
         configured (no credentials, no region): checked before anything is created or
@@ -286,8 +295,9 @@ class NativeBackend(Backend):
             if store is not None:
                 store.close()
 
-    def resume(self, study_dir: Path, view: StudyView) -> Outcome:
-        return self.run(Store.open(study_dir).spec, study_dir, RunOptions(), view)
+    def resume(self, study_dir: Path, view: StudyView,
+               options: RunOptions | None = None) -> Outcome:
+        return self.run(Store.open(study_dir).spec, study_dir, options or RunOptions(), view)
 
     def refresh(self, study_dir: Path) -> list[str]:
         """Bring a (detached) study's trials and status up to date, once."""

@@ -9,4 +9,5 @@ MODULES = [
     "hpo_bridge.commands.study",
     "hpo_bridge.commands.logs",
     "hpo_bridge.commands.report",
+    "hpo_bridge.commands.ci",
 ]

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# A CI gate's conditions were not met (`check`, `run --fail-if`): distinct from a study that
+# failed (1), a user error (2) and a signal (128 + N).
+EXIT_GATE = 3
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -55,3 +58,23 @@ def exit_code(status: str, signal: int | None = None) -> int:
     if status == "interrupted":
         return 128 + signal if signal else EXIT_INTERRUPTED
     return EXIT_FAILED
+
+
+def duration_or_exit(value: str | None, flag: str) -> float | None:
+    """Seconds of a duration flag (`90s`, `30m`, `2h`, `1d`, `PT2H` or seconds), or exit 2."""
+    if value is None:
+        return None
+    from hpo_bridge.spec import parse_duration
+
+    try:
+        return parse_duration(float(value) if _is_number(value) else value)
+    except ValueError as exc:
+        fail(f"{flag} {value!r}: {exc}")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -23,8 +23,13 @@ def compile_command(
     approximate: Annotated[
         bool, typer.Option("--approximate", help="Approximate what the backend cannot express.")
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The API request body (JSON), even where the cloud"
+                           " has a job file format of its own (Azure ML's sweep YAML).")
+    ] = False,
 ) -> None:
-    """Print the native request the backend would send (JSON); warnings go to stderr."""
+    """Print the native request the backend would send (its job file, or JSON); warnings go
+    to stderr."""
     from hpo_bridge import study
 
     loaded = load_or_exit(spec)
@@ -32,7 +37,10 @@ def compile_command(
         compiled = study.compile_spec(loaded, backend, approximate=approximate)
     for warning in compiled.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    typer.echo(json.dumps(compiled.request, indent=2))
+    if compiled.document is not None and not as_json:
+        typer.echo(compiled.document, nl=not compiled.document.endswith("\n"))
+    else:
+        typer.echo(json.dumps(compiled.request, indent=2))
 
 
 def _read_native(path: Path) -> Any:
@@ -60,6 +68,10 @@ def import_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the spec here (YAML).")
     ] = None,
+    node: Annotated[
+        str | None, typer.Option("--node", help="The node to import from a pipeline job that"
+                                 " has several tuning nodes (azure).")
+    ] = None,
 ) -> None:
     """Turn a cloud's native tuning job into a unified spec (YAML)."""
     from hpo_bridge import study
@@ -67,9 +79,12 @@ def import_command(
 
     with study_errors():
         study.native_backend(source, flag="--from")  # before reading: name the flag first
-    data = _read_native(file)
-    with study_errors():
-        spec = study.import_job(data, source, str(file))
+        # A backend may read the file itself (Python, files it refers to); else it is data.
+        spec = study.import_file(file, source, {"node": node}) if file.is_file() else None
+    if spec is None:
+        data = _read_native(file)
+        with study_errors():
+            spec = study.import_job(data, source, str(file))
     text = dump_spec(spec)
     if output is None:
         typer.echo(text, nl=False)

@@ -23,8 +23,20 @@ SpecArgument = Annotated[
 
 
 def validate(spec: SpecArgument) -> None:
-    """Check a spec; print every problem, one per line, with its field path."""
+    """Check a spec; print every problem, one per line, with its field path.
+
+    Also checks that the trial contract can read each objective metric: an error when it
+    cannot (the sagemaker contract reads only the spec's regexes), a warning when only a
+    report line could (the local contract, with regexes for other metrics)."""
+    from hpo_bridge import study
+    from hpo_bridge.commands._support import fail
+
     loaded = load_or_exit(spec)
+    errors, warnings = study.metric_channels(loaded)
+    if errors:
+        fail("\n".join(f"{spec}: {line}" for line in errors))
+    for warning in warnings:
+        typer.echo(f"{spec}: warning: {warning}", err=True)
     typer.echo(f"{spec}: ok ({len(loaded.search_space)} parameters, "
                f"strategy {loaded.strategy.algorithm}, {loaded.max_trials} trials)")
 

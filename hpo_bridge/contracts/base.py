@@ -56,6 +56,31 @@ class Launch:
     on_finish: Callable[[TrialStatus], None] | None = None  # e.g. close the MLflow run
 
 
+@dataclass
+class MetricProblems:
+    """What `TrialContract.metric_problems` found: one line each, naming the field."""
+
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def unread_objectives(spec: TuningSpec) -> list[tuple[str, str]]:
+    """(objective metric, hint) for each objective metric no regex of `metrics` reads; the
+    hint names the regexes there are (and the closest name)."""
+    import difflib
+
+    defined = [m.name for m in spec.metrics]
+    out = []
+    for objective in spec.all_objectives:
+        if objective.metric in defined:
+            continue
+        close = difflib.get_close_matches(objective.metric, defined, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        listed = ", ".join(repr(n) for n in defined) if defined else "none"
+        out.append((objective.metric, f"{hint}regexes for: {listed}"))
+    return out
+
+
 class TrialContract(ABC):
     """Builds a trial's argv, environment and files, and names its metric channels.
 
@@ -68,6 +93,12 @@ class TrialContract(ABC):
     def setup(self, spec: TuningSpec, study_dir: Path) -> None:
         """Check the spec against this contract and prepare the study; raise ContractError."""
         resolve_command(spec)
+
+    def metric_problems(self, spec: TuningSpec) -> MetricProblems:
+        """Objective metrics this contract's channels cannot produce: errors refuse the
+        spec (`validate`, `run`: exit code 2), warnings are printed. Default: none, for
+        contracts whose channel takes any metric name (a metric file, MLflow)."""
+        return MetricProblems()
 
     def launch(self, ctx: TrialContext) -> Launch:
         self.prepare(ctx)

@@ -205,6 +205,63 @@ def from_unit(domain: Any, u: float) -> Any:
             return _numeric_value(r, u)
 
 
+def _unscaled(low: float, high: float, scale: str, x: float) -> float:
+    """The inverse of `_scaled`: a real in [low, high] -> u in [0, 1]."""
+    if high <= low:
+        return 0.5
+    x = min(max(float(x), low), high)
+    if scale == "log":
+        u = (math.log(x) - math.log(low)) / (math.log(high) - math.log(low))
+    elif scale == "reverse_log":
+        width = high - low
+        c = low if low > 0 else width * _REVERSE_LOG_OFFSET
+        top = width + c
+        u = (math.log(top) - math.log(high + c - x)) / (math.log(top) - math.log(c))
+    else:
+        u = (x - low) / (high - low)
+    return min(max(u, 0.0), 1.0)
+
+
+def to_unit(domain: Any, value: Any) -> float:
+    """A quantile u whose `from_unit` gives `value` back (the middle of its share for
+    finite domains): how a searcher places an earlier trial's value in its model."""
+    r: ParamRange = as_range(domain)
+    match r:
+        case Choice(values=values):
+            index = next(i for i, v in enumerate(values) if same_value(v, value))
+            return (index + 0.5) / len(values)
+        case Gaussian():
+            x = math.log(value) if r.log else float(value)
+            return _clip_unit(_STD_NORMAL.cdf((x - r.mu) / r.sigma))
+        case NumericRange():
+            if r.rounding == "floor":
+                count = int(r.high - r.low) + 1
+                return (int(value) - int(r.low) + 0.5) / count
+            if r.rounding == "grid" and r.integer:
+                return _unscaled(r.low - 0.5, r.high + 0.5, r.scale, value)
+            return _unscaled(r.low, r.high, r.scale, value)
+    raise TypeError(f"unknown range {r!r}")
+
+
+def units_from_config(spec_or_space: Any, config: Mapping[str, Any]) -> list[float]:
+    """One unit number per parameter (`ordered_names` order) for a configuration: the
+    inverse of `config_from_units` (an inactive parameter takes 0.5)."""
+    space = space_of(spec_or_space)
+    return [to_unit(space[name], config[name]) if name in config else 0.5
+            for name in ordered_names(space)]
+
+
+def in_space(spec_or_space: Any, config: Mapping[str, Any]) -> bool:
+    """True when `config` is a configuration of the space: every active parameter there
+    with a value its domain can produce, and no other."""
+    space = space_of(spec_or_space)
+    if any(name not in space for name in config):
+        return False
+    active = active_params(space, config)
+    return set(active) == set(config) and all(
+        contains(space[name], config[name]) for name in active)
+
+
 def config_from_units(spec_or_space: Any, units: Sequence[float]) -> dict[str, Any]:
     """A configuration from one unit number per parameter, in `ordered_names` order.
 

@@ -67,6 +67,7 @@ from hpo_bridge.core.limits import StudyProgress
 from hpo_bridge.core.ranking import best_trial
 from hpo_bridge.core.resume import BacklogEntry, ResumeReplay
 from hpo_bridge.core.searchers.base import Searcher
+from hpo_bridge.core.session import SessionLimits
 from hpo_bridge.core.stopping.base import StoppingRule
 from hpo_bridge.core.trial import (
     FULLYTRAIN,
@@ -105,6 +106,8 @@ class Tuner(ResumeReplay, FullytrainStage):
         elapsed: float = 0.0,
         poll_interval: float = math.inf,
         durable: Callable[[], None] | None = None,
+        session: SessionLimits | None = None,
+        prior: Sequence[Trial] = (),
     ) -> None:
         self.spec = spec
         # Makes what the sink received durable (the store's commit): called before a
@@ -144,8 +147,15 @@ class Tuner(ResumeReplay, FullytrainStage):
         self.interrupted = False  # stepped until interrupt() had every trial ended
         bounds = spec.resource_bounds()
         self._default_budget = bounds[1] if bounds is not None else None
+        self._learn_from_prior(prior)
         self._restore(previous, backlog)
         self._pending_end = self.progress.verdict()
+        # This run's own limits (CI runs of a continuing study): see core/session.py.
+        self.session = session or SessionLimits()
+        self._session_start = self.now()
+        self._created_before = self._budget_used
+        self._holding: str | None = None  # why this run launches no more trials
+        self.paused = False  # stopped by the session's limits; the study goes on next run
 
     # -- public ------------------------------------------------------------------------
     def now(self) -> float:
@@ -177,7 +187,13 @@ class Tuner(ResumeReplay, FullytrainStage):
             return self._fullytrain_step()
         self._check_duration()
         self._fill()
+        if self._session_deadline_passed():
+            self.paused = True
+            self.interrupt(f"interrupted ({self._holding})")
+            return self._closing_step()
         if self.ended is None and self._pending_end is None and not self._active:
+            if self._holding is not None and not self._search_done():
+                return self._pause()
             self._end("finished", self._why_idle())
         elif self.ended is None and self._pending_end is None:
             self._handle(self.executor.poll(self._poll_timeout()))
@@ -217,6 +233,22 @@ class Tuner(ResumeReplay, FullytrainStage):
             if not self._at_final_interval(self.trials[trial_id]):
                 self._request_end(trial_id, TrialStatus.INTERRUPTED, reason)
 
+    @property
+    def closing_reason(self) -> str | None:
+        """Why the run stopped without ending the study (interrupt() or a pause)."""
+        return self._closing
+
+    def _learn_from_prior(self, prior: Sequence[Trial]) -> None:
+        """Earlier trials (warm start) join the spec's stopping rule's history, so running
+        trials are also compared with their curves; they have negative ids and are not
+        trials of this study. A searcher's own rule (hyperband rungs) is left alone."""
+        if self.rule is None or self._searcher_rule:
+            return
+        for trial in prior:
+            for interval, value in enumerate(trial.values, start=1):
+                self.rule.report(trial.id, interval, value)
+            self.rule.finished(trial.id)
+
     def _closing_step(self) -> bool:
         if self._active:
             self._handle(self.executor.poll(self._poll_timeout()))
@@ -240,11 +272,37 @@ class Tuner(ResumeReplay, FullytrainStage):
         """The best trial so far by the first objective (see core/ranking.py)."""
         return best_trial(self.spec, self.trials.values())
 
+    # -- this run's limits (core/session.py) ----------------------------------------------
+    def _may_launch(self, new: bool = True) -> bool:
+        if self._holding is None:
+            self._holding = self.session.hold(
+                self.spec, now=self.now(), start=self._session_start,
+                created=self._budget_used - self._created_before,
+                trials=self.trials.values(), new=new)
+        return self._holding is None
+
+    def _search_done(self) -> bool:
+        """Nothing is left to launch: the study would end now were it not paused."""
+        return not self._reruns and (self.exhausted or self._budget_used >= self.max_trials)
+
+    def _session_deadline_passed(self) -> bool:
+        deadline = self.session.deadline(self.spec, self._session_start)
+        if deadline is None or self.now() < deadline or self.ended is not None:
+            return False
+        self._holding = self._holding or self.session.spent()
+        return bool(self._active)
+
+    def _pause(self) -> bool:
+        """Stop this run without ending the study (every trial has ended)."""
+        self._closing = self._holding
+        self.interrupted = self.paused = True
+        return False
+
     # -- starting trials ---------------------------------------------------------------
     def _fill(self) -> None:
         # Interrupted trials run again first (they were counted when first created).
         while (self._reruns and self.ended is None and self._pending_end is None
-               and len(self._active) < self.max_parallel):
+               and len(self._active) < self.max_parallel and self._may_launch(new=False)):
             self._relaunch(self._reruns.pop(0))
         while (
             self.ended is None
@@ -252,6 +310,7 @@ class Tuner(ResumeReplay, FullytrainStage):
             and not self.exhausted
             and len(self._active) < self.max_parallel
             and self._budget_used < self.max_trials
+            and self._may_launch()
         ):
             trial_id = self._next_id
             suggestion = self.searcher.ask(trial_id)
@@ -315,6 +374,9 @@ class Tuner(ResumeReplay, FullytrainStage):
         max_duration = self.spec.limits.max_duration
         if max_duration is not None and not self.in_fullytrain:
             timeout = min(timeout, max_duration - self.now())
+        deadline = self.session.deadline(self.spec, self._session_start)
+        if deadline is not None and self._closing is None:
+            timeout = min(timeout, deadline - self.now())
         return max(timeout, 0.0)
 
     def _study_time(self, executor_time: float) -> float:
@@ -422,7 +484,7 @@ class Tuner(ResumeReplay, FullytrainStage):
                 missing = [o.metric for o in self.objectives if not trial.metrics.get(o.metric)]
                 if missing:
                     status = TrialStatus.FAILED
-                    reason = f"no value of metric {missing[0]} reported"
+                    reason = f"no value of metric {missing[0]} reported" + _what_came(trial)
         self._finish(trial, t, status, reason, event.exit_code)
 
     def _finish(
@@ -506,3 +568,12 @@ class Tuner(ResumeReplay, FullytrainStage):
         self._over = True
         self.sink(self.ended)
         return False
+
+
+def _what_came(trial: Trial) -> str:
+    """What the trial did report, for a reason naming a metric it did not."""
+    names = sorted(trial.metrics)
+    if not names:
+        return " (it reported no metric)"
+    shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+    return f" (it reported: {shown})"

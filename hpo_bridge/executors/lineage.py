@@ -12,7 +12,8 @@ HPO_BRIDGE_TRIAL_DIR. Three things close that gap (Linux):
   ancestry leads to the trial's leader, with its start time (so a reused pid is never
   mistaken for it). When the trial ends, `end_trial()` kills what is left of them and reaps
   those that became our children. A process orphaned in the instant between two scans is
-  caught by time: it started while only that trial ran, and appeared as our child after.
+  caught by where it runs: its working folder is still the trial's. (Time alone cannot
+  tell it from a child another thread of this process started meanwhile.)
 
 Elsewhere (no /proc, no prctl) this degrades to the process group and the environment
 sweep of procgroup.py.
@@ -87,15 +88,10 @@ def read_processes() -> dict[int, ProcInfo]:
     return table
 
 
-def _now_ticks() -> int:
-    with open("/proc/uptime") as fh:
-        return int(float(fh.read().split()[0]) * os.sysconf("SC_CLK_TCK"))
-
-
 @dataclass
 class _TrialLine:
     leader: int
-    started: int  # ticks
+    folder: str  # the trial's working folder (resolved)
     members: dict[int, int] = field(default_factory=dict)  # pid -> start ticks
 
 
@@ -112,12 +108,10 @@ class Lineage:
             self._own = {(p.pid, p.start) for p in read_processes().values()
                          if p.ppid == self.me}
 
-    def trial_started(self, trial_id: int, leader: int) -> None:
+    def trial_started(self, trial_id: int, leader: int, folder: str | os.PathLike[str]) -> None:
         if not self.enabled:
             return
-        table = read_processes()
-        info = table.get(leader)
-        self._lines[trial_id] = _TrialLine(leader, info.start if info else _now_ticks())
+        self._lines[trial_id] = _TrialLine(leader, os.path.realpath(folder))
 
     def scan(self, force: bool = False) -> dict[int, ProcInfo]:
         """Remember the current descendants of every running trial (throttled)."""
@@ -151,11 +145,16 @@ class Lineage:
         return any(line.members.get(info.pid) == info.start for line in self._lines.values())
 
     def _orphan_seen(self, info: ProcInfo) -> None:
-        """A process of ours we did not see born: a trial's orphan (re-parented to us).
-        It belongs to the one trial that was running when it started."""
-        owners = [line for line in self._lines.values() if line.started <= info.start]
-        if len(owners) == 1:
-            owners[0].members[info.pid] = info.start
+        """A process of ours we did not see born, maybe a trial's orphan (re-parented to
+        us): it belongs to the trial whose folder it works in."""
+        try:
+            cwd = os.readlink(f"/proc/{info.pid}/cwd")
+        except OSError:
+            return
+        for line in self._lines.values():
+            if cwd == line.folder or cwd.startswith(line.folder + os.sep):
+                line.members[info.pid] = info.start
+                return
 
     def end_trial(self, trial_id: int) -> list[int]:
         """Kill what the trial left running and reap those re-parented to us; their pids."""

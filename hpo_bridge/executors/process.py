@@ -138,7 +138,7 @@ class ProcessExecutor(Executor):
         if pidfd is not None:
             self._selector.register(pidfd, selectors.EVENT_READ, trial.id)
         self._runs[trial.id] = _Run(trial, proc, trial_dir, sources, launch, device, pidfd)
-        self._lineage.trial_started(trial.id, proc.pid)
+        self._lineage.trial_started(trial.id, proc.pid, trial_dir)
         self._queue.append(TrialStarted(trial.id, now))
 
     def stop(self, trial_id: int, reason: str, status: TrialStatus = TrialStatus.STOPPED) -> None:

@@ -25,6 +25,7 @@ from hpo_bridge.spec.names import PYTHON_WORDS
 from hpo_bridge.spec.objective import MetricDefinition, Objective
 from hpo_bridge.spec.strategy import Strategy
 from hpo_bridge.spec.trial import Resource, TrialSpec
+from hpo_bridge.spec.warm_start import WarmStart
 
 __all__ = [
     "PYTHON_WORDS",
@@ -49,6 +50,7 @@ __all__ = [
     "Strategy",
     "TrialSpec",
     "TuningSpec",
+    "WarmStart",
     "dump_spec",
     "dump_spec_json",
     "format_duration",

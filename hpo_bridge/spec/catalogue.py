@@ -83,5 +83,9 @@ def check_name(
         return value
     known = [*extra, *getattr(catalogue, kind)]
     if value not in known:
-        raise ValueError(f"unknown {label} {value!r} (available: {', '.join(known)})")
+        import difflib
+
+        close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ValueError(f"unknown {label} {value!r}{hint} (available: {', '.join(known)})")
     return value

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 
 
 def _keys(model: type[BaseModel]) -> list[str]:
-    return list(model.model_fields)
+    """The keys a user writes: a field's alias where it has one (`warm_start.from`)."""
+    return [info.alias or name for name, info in model.model_fields.items()]
 
 
 def _domain_keys(loc: tuple[Any, ...]) -> list[str]:
@@ -51,8 +52,10 @@ def known_keys_at(loc: tuple[Any, ...], catalogue: Catalogue | None = None) -> l
     from hpo_bridge.spec.objective import MetricDefinition, Objective
     from hpo_bridge.spec.strategy import Strategy
     from hpo_bridge.spec.trial import Fullytrain, Resource, TrialSpec
+    from hpo_bridge.spec.warm_start import WarmStart
 
     sections: dict[str, type[BaseModel]] = {
+        "warm_start": WarmStart,
         "objective": Objective,
         "strategy": Strategy,
         "early_stopping": EarlyStopping,

@@ -48,6 +48,7 @@ from hpo_bridge.spec.rules import (
 )
 from hpo_bridge.spec.strategy import STRATEGY_OPTIONS, Strategy
 from hpo_bridge.spec.trial import Command, Device, Fullytrain, Resource, TrialSpec
+from hpo_bridge.spec.warm_start import WarmStart
 
 ParamName = Annotated[str, Field(pattern=PARAM_NAME_PATTERN)]
 
@@ -67,6 +68,7 @@ class TuningSpec(BaseModel):
     early_stopping: EarlyStopping = Field(default_factory=EarlyStopping)
     limits: Limits = Field(default_factory=Limits)
     trial: TrialSpec = Field(default_factory=TrialSpec)
+    warm_start: WarmStart | None = None
     backends: dict[str, Any] = Field(default_factory=dict)
 
     # Folder of the spec file: relative `trial.code` and command paths resolve against it.
@@ -183,5 +185,6 @@ __all__ = [
     "Strategy",
     "TrialSpec",
     "TuningSpec",
+    "WarmStart",
     "grid_size",
 ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
-# A study name: letters, digits and hyphens; backends shorten or map it where
-# their own limits are tighter.
-NAME_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$"
-NAME_WORDS = "letters, digits and hyphens, starting and ending with a letter or digit"
+# A study name: what any of the clouds accepts in a name - SageMaker's hyphens, Azure's and
+# AI Platform's underscores, the dots of Vertex and Azure display names - and nothing a
+# folder name (the default study directory) or a shell would trip on. Each backend maps
+# the name to its own rules (SageMaker: hyphens only, at most 32 characters).
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+NAME_WORDS = "letters, digits, '-', '_' and '.', starting with a letter or digit"
 
 # Parameter names: SageMaker's `batch-size`, Vertex's `training/hptuning/metric`
 # and Azure's `a:b`/`a.b` style names all occur in the wild.

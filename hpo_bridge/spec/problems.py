@@ -11,6 +11,7 @@ model in the catalogue).
 from __future__ import annotations
 
 import difflib
+import re
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -54,6 +55,32 @@ def _unknown_key(
     return "unknown key"
 
 
+def did_you_mean(value: Any, choices: list[str]) -> str:
+    """" (did you mean 'float'?)" when a choice is close to `value`, else ""."""
+    if not isinstance(value, str):
+        return ""
+    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _domain_type(err: Any) -> tuple[tuple[Any, ...], str] | None:
+    """A domain whose `type` is not a known one: the problem at `type`, with a hint."""
+    from hpo_bridge.spec.domains import DOMAIN_TAGS
+
+    given = err.get("input")
+    if not isinstance(given, dict) or "type" not in given or "distribution" in given:
+        return None
+    types = [t for t in DOMAIN_TAGS if t != "distribution"]
+    value = given["type"]
+    return ("type",), (f"unknown type {value!r}{did_you_mean(value, types)}"
+                       f" (types: {', '.join(types)}; or give a `distribution`)")
+
+
+def _literal_choices(err: Any) -> list[str]:
+    expected = str(err.get("ctx", {}).get("expected", ""))
+    return re.findall(r"'([^']*)'", expected)
+
+
 def _message(
     err: Any, raw_loc: tuple[Any, ...], loc: tuple[Any, ...], catalogue: Catalogue | None
 ) -> str:
@@ -71,7 +98,8 @@ def _message(
         if msg.startswith(prefix):
             msg = msg[len(prefix) :]
     if kind == "literal_error":
-        msg += f" (got {err.get('input')!r})"
+        msg += f" (got {err.get('input')!r})" + did_you_mean(err.get("input"),
+                                                             _literal_choices(err))
     return msg
 
 
@@ -84,7 +112,11 @@ def problems_from_validation(
     for err in exc.errors(include_url=False):
         raw_loc = root + tuple(err["loc"])
         loc = root + _clean_loc(tuple(err["loc"]))
-        problem = Problem(dotted(loc), _message(err, raw_loc, loc, catalogue))
+        typed = _domain_type(err) if err["type"] == "domain_type" else None
+        if typed is not None:
+            problem = Problem(dotted(loc + typed[0]), typed[1])
+        else:
+            problem = Problem(dotted(loc), _message(err, raw_loc, loc, catalogue))
         if problem not in problems:
             problems.append(problem)
     return problems

@@ -218,6 +218,13 @@ class Store:
             (key, _dumps(value)),
         )
 
+    def replace_spec(self, spec: TuningSpec) -> None:
+        """The study goes on under `spec` (a continuing run changed its limits, or the spec's
+        folder moved: a new clone); committed with the current batch."""
+        self.set_meta("spec", spec.to_dict())
+        self.set_meta("spec_dir", str(spec.base_dir))
+        self.spec = spec
+
     def get_meta(self, key: str, default: Any = None) -> Any:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])

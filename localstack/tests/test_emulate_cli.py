@@ -52,4 +52,4 @@ def test_bad_fault_is_one_line_and_exit_code_2():
 def test_unknown_emulator_is_one_line_and_exit_code_2():
     result = run_cli("emulate", "gcp", "--port", "0")
     assert result.returncode == 2
-    assert result.stderr.strip() == "NAME: unknown emulator 'gcp' (available: sagemaker)"
+    assert result.stderr.strip() == "NAME: unknown emulator 'gcp' (available: azure, sagemaker)"

@@ -275,7 +275,7 @@ def test_trial_without_objective_report_fails():
     spec = make_spec(max_failed=5)
     tuner, _, _, _ = run(spec, {"A": [], "B": [0.4]}, ["A", "B"])
     assert tuner.trials[1].status is TrialStatus.FAILED
-    assert tuner.trials[1].reason == "no value of metric accuracy reported"
+    assert tuner.trials[1].reason == "no value of metric accuracy reported (it reported no metric)"
     assert tuner.trials[1].exit_code == 0
 
 

@@ -441,13 +441,14 @@ def test_kill_loop_loses_nothing_and_leaves_nothing(cli_exe, tmp_path):
     kills = 0
     while True:  # SIGKILL at random moments 18 times, then let it finish
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        argv = [str(cli_exe), "resume", str(study)]
         try:
             proc.wait(timeout=rng.uniform(0.5, 2.0) if kills < 18 else 300)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
             kills += 1
+            if Store.exists(study):  # a kill before the study existed: `run` it again
+                argv = [str(cli_exe), "resume", str(study)]
             continue
         assert proc.returncode == 0
         break

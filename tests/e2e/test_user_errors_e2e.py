@@ -52,8 +52,8 @@ def test_every_problem_of_a_contract_is_one_line(hpo, tmp_path):
     out = hpo("run", spec, "--study-dir", tmp_path / "study")
     _user_error(
         out,
-        "metrics: no regex for objective metric 'acc' (the sagemaker contract reads metrics"
-        " only from the log)",
+        "metrics: no regex for objective metric 'acc' (regexes for: none; the sagemaker contract"
+        " reads metrics only from the log)",
         "trial.inputs.training: no-such-folder does not exist",
     )
     assert not (tmp_path / "study").exists()
@@ -95,7 +95,8 @@ def test_a_study_dir_that_holds_another_study(hpo, tmp_path):
     other.write_text(yaml.safe_dump({**SPEC, "name": "another"}))
     out = hpo("run", other, "--study-dir", study)
     _user_error(out, f"--study-dir {study}: already holds a study;"
-                     f" continue it with `hpo-bridge resume {study}`")
+                     f" continue it with `hpo-bridge resume {study}` (or run with"
+                     " --resume-if-exists)")
     assert (study / "study.db").read_bytes() == before
     with Store.open(study) as store:
         assert store.spec.name == "errors"

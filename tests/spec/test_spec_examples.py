@@ -115,7 +115,7 @@ def test_schema_accepts_example(validator, path):
 @pytest.mark.parametrize(
     ("change", "where"),
     [
-        ({"name": "bad_name"}, ["name"]),
+        ({"name": "bad name"}, ["name"]),
         ({"objectiv": {}}, []),
         ({"strategy": {"algorithm": "pbt"}}, ["strategy", "algorithm"]),
         ({"search_space": {"x": {"low": 1, "high": 2}}}, ["search_space", "x"]),

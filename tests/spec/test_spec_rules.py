@@ -22,8 +22,9 @@ def space(**domains: Any) -> dict[str, Any]:
 CASES: list[tuple[str, dict[str, Any], str, str]] = [
     # name
     ("name-hyphen-start", {"name": "-bad"}, "name",
-     "letters, digits and hyphens, starting and ending with a letter or digit"),
-    ("name-underscore", {"name": "bad_name"}, "name", "letters, digits and hyphens"),
+     "letters, digits, '-', '_' and '.', starting with a letter or digit"),
+    ("name-slash", {"name": "bad/name"}, "name", "letters, digits, '-', '_' and '.'"),
+    ("name-space", {"name": "bad name"}, "name", "letters, digits, '-', '_' and '.'"),
     ("name-empty", {"name": ""}, "name", "at least 1 character"),
     ("name-long", {"name": "a" * 129}, "name", "at most 128 characters"),
     ("name-missing", {"name": DELETE}, "name", "required"),
@@ -84,7 +85,13 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
      "unknown key (did you mean 'high'?)"),
     ("bool-extra", space(b={"type": "bool", "low": 0}), "search_space.b.low",
      "unknown key (valid keys: condition, type)"),
-    ("unknown-type", space(x={"type": "strng"}), "search_space.x", "needs `type` (float, int"),
+    ("unknown-type", space(x={"type": "strng"}), "search_space.x.type",
+     "unknown type 'strng' (types: float, int, categorical, discrete, bool; or give a"),
+    ("type-typo", space(x={"type": "flaot"}), "search_space.x.type",
+     "unknown type 'flaot' (did you mean 'float'?)"),
+    ("distribution-typo", space(x={"distribution": "unifrom", "low": 0, "high": 1}),
+     "search_space.x.distribution", "(got 'unifrom') (did you mean 'uniform'?)"),
+    ("no-type", space(x={"low": 0}), "search_space.x", "needs `type` (float, int"),
     ("not-a-mapping", space(x=[1, 2]), "search_space.x", "needs `type`"),
     ("empty-space", space(), "search_space", "at least 1 item"),
     ("float-q-too-small", space(x={"type": "float", "low": -1e300, "high": 1e300, "q": 1e-300}),
@@ -167,7 +174,8 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
      "search_space.y.condition.values.0", "is not a value of 'x'"),
     # strategy
     ("algorithm-unknown", {"strategy": {"algorithm": "rndom"}}, "strategy.algorithm",
-     "unknown algorithm 'rndom' (available: random, grid, sobol, bayesian, hyperband, bohb)"),
+     "unknown algorithm 'rndom' (did you mean 'random'?) (available: random, grid, sobol,"
+     " bayesian, hyperband, bohb)"),
     ("algorithm-pbt", {"strategy": {"algorithm": "pbt"}}, "strategy.algorithm",
      "unknown algorithm 'pbt'"),
     ("sampler-not-bayesian", {"strategy": {"sampler": "tpe"}}, "strategy.sampler",
@@ -224,7 +232,8 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("auto-delay", {"early_stopping": {"policy": "auto", "delay_evaluation": 5}},
      "early_stopping.delay_evaluation", "and delay_evaluation 5"),
     ("policy-unknown", {"early_stopping": {"policy": "medain"}}, "early_stopping.policy",
-     "unknown policy 'medain' (available: none, bandit, median, truncation, hyperband, auto)"),
+     "unknown policy 'medain' (did you mean 'median'?) (available: none, bandit, median,"
+     " truncation, hyperband, auto, previous_median)"),
     ("interval-zero", {"early_stopping": {"policy": "median", "evaluation_interval": 0}},
      "early_stopping.evaluation_interval", "greater than or equal to 1"),
     ("delay-negative", {"early_stopping": {"policy": "median", "delay_evaluation": -1}},

@@ -130,7 +130,7 @@ def test_load_spec_missing_file(tmp_path: Path):
 
 def test_every_line_names_the_source_file(tmp_path: Path):
     path = tmp_path / "bad.yaml"
-    path.write_text("name: x_y\nobjective: {metric: m, goal: up}\nsearch_space: {}\n")
+    path.write_text("name: x/y\nobjective: {metric: m, goal: up}\nsearch_space: {}\n")
     with pytest.raises(SpecError) as exc:
         load_spec(path)
     lines = str(exc.value).splitlines()

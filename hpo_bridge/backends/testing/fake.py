@@ -160,6 +160,10 @@ class FakeBackend(NativeBackend):
         "strategy.algorithm=sobol": Gap("algorithm sobol", "algorithm random",
                                         "algorithm random"),
         "objectives.multi": Gap("multi-objective optimisation", "a single objective"),
+        # A cloud without any warm start: how such a cloud reports it.
+        "warm_start": Gap("warm start from {value}",
+                          "a new job without earlier trials (or run it on the local backend)",
+                          "the earlier trials are not used"),
     }
 
     def __init__(self, cloud: FakeCloud | None = None, retry: RetryPolicy | None = None,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hpo_bridge.core.trial import TrialStatus
+from hpo_bridge.core.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
     from hpo_bridge.core.stopping.base import StoppingRule
@@ -47,6 +48,14 @@ class Searcher(ABC):
     def report(self, trial_id: int, interval: int, value: float) -> None:  # noqa: B027
         """An intermediate objective value (interval is 1-based). Optional."""
 
+    def warm_start(self, trials: Sequence[Trial]) -> None:  # noqa: B027
+        """Learn from earlier trials (the spec's `warm_start`), once, before the first ask.
+
+        They are not trials of this study: ids are negative, and they never reach
+        `tell`. The state this searcher saves afterwards must keep what it learned (a
+        resumed searcher is restored from its state, not warm-started again). Default:
+        nothing to learn (random, grid and sobol propose as they would without them)."""
+
     def stopping_rule(self) -> StoppingRule | None:
         """A rule tied to this searcher (hyperband rungs), used instead of the spec's policy."""
         return None
@@ -58,3 +67,15 @@ class Searcher(ABC):
     @abstractmethod
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore the state `state_dict` returned."""
+
+
+def result_of(spec: TuningSpec, trial: Trial) -> float | list[float] | None:
+    """A finished trial's objective per `measurement` (a list for several objectives), or
+    None when it has no valid result."""
+    if not trial.status.counts_as_result:
+        return None
+    values = [trial.metric_value(o.metric, o.goal, o.measurement) for o in spec.all_objectives]
+    if any(v is None for v in values):
+        return None
+    floats = [float(v) for v in values if v is not None]
+    return floats if spec.multi_objective else floats[0]

@@ -17,6 +17,9 @@ parameters are simply never suggested when their condition fails (see
   timed-out and cancelled trials, and any trial without a valid value,
   become FAIL, which TPE ignores. Intermediate reports are not used: optuna's
   samplers only read them through pruners, and stopping is the rule's job.
+- observe (warm start): a prior result joins optuna's history as a finished
+  trial (its parameters encoded as optuna holds them); one outside the search
+  space is skipped. It is part of the state like any trial.
 - Determinism: before every ask the sampler's random states are reseeded
   from (strategy.seed, number of asks so far), so a proposal depends only on
   the seed, the history and its index. The state is that history (optuna's
@@ -28,6 +31,7 @@ parameters are simply never suggested when their condition fails (see
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import optuna
@@ -36,9 +40,9 @@ from optuna.trial import TrialState, create_trial
 
 from hpo_bridge.core import space
 from hpo_bridge.core.searchers import _optuna
-from hpo_bridge.core.searchers.base import Searcher, Suggestion
+from hpo_bridge.core.searchers.base import Searcher, Suggestion, result_of
 from hpo_bridge.core.searchers.random_search import derived_seed, strategy_seed
-from hpo_bridge.core.trial import TrialStatus, is_valid_number
+from hpo_bridge.core.trial import Trial, TrialStatus, is_valid_number
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
@@ -147,6 +151,26 @@ class BayesianSearcher(Searcher):
         if len(values) != len(self.directions) or not all(is_valid_number(v) for v in values):
             return None
         return [float(v) for v in values]
+
+    def warm_start(self, trials: Sequence[Trial]) -> None:
+        """Earlier trials join optuna's study as completed ones (`add_trials`), ahead of
+        this study's: TPE (or GP) models them like its own history, and they count
+        towards its startup trials. Ones outside the search space or without a result
+        are left out."""
+        frozen = []
+        for trial in trials:
+            values = self._values(trial.status, result_of(self.spec, trial))
+            if values is None or not space.in_space(self.spec, trial.params):
+                continue
+            internal = {name: self.codecs[name].encode(trial.params[name])
+                        for name in self.names if name in trial.params}
+            frozen.append(create_trial(
+                params=internal,
+                distributions={name: self.codecs[name].distribution for name in internal},
+                state=TrialState.COMPLETE, values=values))
+            self._numbers[trial.id] = len(self.records)
+            self.records.append([trial.id, internal, COMPLETE, values])
+        self._study.add_trials(frozen)
 
     # -- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,7 +44,8 @@ from hpo_bridge.core import space
 from hpo_bridge.core.ranges import Choice, as_range
 from hpo_bridge.core.searchers import _optuna
 from hpo_bridge.core.searchers.hyperband import HyperbandSearcher
-from hpo_bridge.core.trial import TrialStatus
+from hpo_bridge.core.stopping.hyperband import rung_levels
+from hpo_bridge.core.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
@@ -146,6 +148,24 @@ class BOHBSearcher(HyperbandSearcher):
             state=TrialState.PRUNED, params=params, distributions=self.distributions,
             intermediate_values={pruned_at[0]: pruned_at[1]},
         )
+
+    def warm_start(self, trials: Sequence[Trial]) -> None:
+        """Earlier trials' curves join the model: each one's value at every rung level it
+        reached is an observation at that level, then it ends (so it also counts as a
+        pruned trial at deeper levels). The rungs' promotions compare this study's trials
+        only: its brackets count their own trials."""
+        levels = sorted(set(rung_levels(self.rungs.r_min, self.rungs.r_max, self.rungs.eta)))
+        for trial in trials:
+            if not trial.values or not space.in_space(self.spec, trial.params):
+                continue
+            self.units[trial.id] = space.units_from_config(self.spec, trial.params)
+            for level in levels:
+                if level <= len(trial.values) and math.isfinite(trial.values[level - 1]):
+                    self._append(level, trial.id, float(trial.values[level - 1]))
+            if trial.id in self._last:
+                self._append(END, trial.id, 0.0)
+            else:
+                del self.units[trial.id]
 
     # -- observations -------------------------------------------------------------------
     def report(self, trial_id: int, interval: int, value: float) -> None:

@@ -41,6 +41,8 @@ class EmulatorEntry:
 
 
 BUILTIN = (
+    EmulatorEntry("azure", "hpo_bridge_localstack.azure.frontend:AzureFrontEnd",
+                  "Azure ML sweep jobs over HTTPS (ARM, run history, MLflow), blobs in Azurite"),
     EmulatorEntry("sagemaker", "hpo_bridge_localstack.aws.frontend:SageMakerFrontEnd",
                   "Amazon SageMaker tuning, with moto's S3 and CloudWatch Logs"),
 )

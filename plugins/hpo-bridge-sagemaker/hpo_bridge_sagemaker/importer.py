@@ -98,6 +98,14 @@ class Importer:
             spec["early_stopping"] = {"policy": "auto"}
         spec["limits"] = self._limits()
         spec["trial"] = self._trial()
+        warm = self.data.get("WarmStartConfig")
+        if warm:
+            spec["warm_start"] = {
+                "from": [p["HyperParameterTuningJobName"]
+                         for p in warm["ParentHyperParameterTuningJobs"]],
+                "type": "transfer" if warm["WarmStartType"] == "TransferLearning"
+                else "identical",
+            }
         spec["backends"] = {"sagemaker": self._settings(algorithm)}
         return spec
 
@@ -200,13 +208,6 @@ class Importer:
                 settings["code_bucket"] = bucket
                 if prefix:
                     settings["code_prefix"] = prefix
-        warm = self.data.get("WarmStartConfig")
-        if warm:
-            settings["warm_start"] = {
-                "parents": [p["HyperParameterTuningJobName"]
-                            for p in warm["ParentHyperParameterTuningJobs"]],
-                "type": warm["WarmStartType"],
-            }
         tags = self.data.get("Tags")
         if tags:
             settings["tags"] = {t["Key"]: t["Value"] for t in tags}

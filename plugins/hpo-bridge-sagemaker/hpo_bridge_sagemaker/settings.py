@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -21,15 +21,6 @@ def _s3(value: str | None) -> str | None:
     if value is not None and not (value.startswith(S3_PREFIX) and len(value) > len(S3_PREFIX)):
         raise ValueError(f"must be an s3:// URI (got {value!r})")
     return value
-
-
-class WarmStart(BaseModel):
-    """Resume the search from earlier tuning jobs (SageMaker's WarmStartConfig)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    parents: list[str] = Field(min_length=1)
-    type: Literal["IdenticalDataAndAlgorithm", "TransferLearning"] = "IdenticalDataAndAlgorithm"
 
 
 class SageMakerSettings(BaseModel):
@@ -53,10 +44,18 @@ class SageMakerSettings(BaseModel):
     region: str | None = None
     code_bucket: str | None = None  # script mode: where the code tarball goes (default:
     code_prefix: str = ""  # the bucket of output_path)
-    warm_start: WarmStart | None = None
     early_stopping_type: Literal["Auto", "Off"] | None = None  # overrides early_stopping.policy
     job_name: str | None = None  # default: derived from the spec's name and content
     tags: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        # Warm start is the spec's own section now, for every backend.
+        if isinstance(data, dict) and "warm_start" in data:
+            raise ValueError("warm_start: moved to the spec's top level: warm_start: {from:"
+                             " [tuning job names or study directories], type: identical|transfer}")
+        return data
 
     @field_validator("output_path", "checkpoint_s3_uri")
     @classmethod

@@ -7,7 +7,16 @@ import math
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from hpo_bridge.backends import Compiled, InvalidRequest, Issues, fill_name, request_digest
+from hpo_bridge.backends import (
+    META_BACKEND,
+    META_HANDLE,
+    Compiled,
+    InvalidRequest,
+    Issues,
+    Store,
+    fill_name,
+    request_digest,
+)
 from hpo_bridge.backends import packaging as code_package
 from hpo_bridge.spec import PYTHON_WORDS, TuningSpec, grid_size
 from hpo_bridge_sagemaker.capabilities import BACKEND
@@ -29,6 +38,7 @@ DEFAULT_MAX_RUNTIME = 86400  # SageMaker Python SDK's default for a training job
 CONTAINER_LOG_LEVEL = 20  # logging.INFO, as the SDK passes it
 _JOB = "{tuning-job-name}"  # the job name, while its hash is computed
 ARCHIVE_NAME = "sourcedir.tar.gz"  # script mode's code package, as the SDK names it
+WARM_START_TYPES = {"identical": "IdenticalDataAndAlgorithm", "transfer": "TransferLearning"}
 
 
 def native_strategy(algorithm: str) -> str:
@@ -72,6 +82,7 @@ class Translator:
         if spec.strategy.seed is not None:
             config["RandomSeed"] = spec.strategy.seed
         definition = self._training_definition()
+        warm_start = self._warm_start()
         self.issues.raise_if_any()
         if self.problems:
             raise InvalidRequest(BACKEND, self.problems)
@@ -80,14 +91,8 @@ class Translator:
             "HyperParameterTuningJobConfig": config,
             "TrainingJobDefinition": definition,
         }
-        if self.settings.warm_start is not None:
-            ws = self.settings.warm_start
-            request["WarmStartConfig"] = {
-                "ParentHyperParameterTuningJobs": [
-                    {"HyperParameterTuningJobName": p} for p in ws.parents
-                ],
-                "WarmStartType": ws.type,
-            }
+        if warm_start:
+            request["WarmStartConfig"] = warm_start
         if self.settings.tags:
             request["Tags"] = [{"Key": k, "Value": v} for k, v in self.settings.tags.items()]
         request = self._named(request)
@@ -208,6 +213,38 @@ class Translator:
         ):
             return "Auto"
         return "Off"
+
+    def _warm_start(self) -> dict[str, Any] | None:
+        """The spec's warm_start as SageMaker's WarmStartConfig: each source a tuning job's
+        name, or the study directory of an earlier SageMaker study (its job)."""
+        ws = self.spec.warm_start
+        if ws is None:
+            return None
+        parents = []
+        for i, source in enumerate(ws.sources):
+            name = self._parent_job(i, source)
+            if name is not None:
+                parents.append({"HyperParameterTuningJobName": name})
+        return {"ParentHyperParameterTuningJobs": parents,
+                "WarmStartType": WARM_START_TYPES[ws.type]}
+
+    def _parent_job(self, index: int, source: str) -> str | None:
+        where = f"warm_start.from.{index}"
+        path = Path(source).expanduser()
+        folder = path if path.is_absolute() else self.spec.base_dir / path
+        if not Store.exists(folder):
+            if not is_valid_job_name(source):
+                self.problems.append(f"{where}: {source!r} is neither a study directory nor"
+                                     " a tuning job name")
+                return None
+            return source
+        with Store.open(folder) as store:
+            backend, handle = store.get_meta(META_BACKEND), store.get_meta(META_HANDLE)
+        if backend != BACKEND or not handle:
+            self.problems.append(f"{where}: {source} is a {backend or 'local'} study;"
+                                 " SageMaker warm-starts from its own tuning jobs")
+            return None
+        return str(handle).partition("@")[0]
 
     def _completion(self) -> dict[str, Any]:
         lim = self.spec.limits

@@ -173,7 +173,8 @@ def expressible_specs(draw):
     if draw(st.booleans()):
         settings_["channels"] = {"train": "s3://bucket/train"}
     if draw(st.booleans()):
-        settings_["warm_start"] = {"parents": ["parent-job"]}
+        data["warm_start"] = {"from": ["parent-job"],
+                              "type": draw(st.sampled_from(["identical", "transfer"]))}
     data["backends"] = {"sagemaker": settings_}
     return data
 

@@ -206,8 +206,8 @@ def test_training_job_definition_from_settings():
         "channels": {"train": "s3://bucket/train"}, "input_mode": "FastFile",
         "environment": {"B": "2"}, "max_runtime": "3h", "use_spot": True, "max_wait": "4h",
         "checkpoint_s3_uri": "s3://bucket/ckpt", "tags": {"team": "ml"},
-        "warm_start": {"parents": ["earlier-job"], "type": "TransferLearning"},
     })
+    data["warm_start"] = {"from": ["earlier-job"], "type": "transfer"}
     request = compile_(data).request
     definition = request["TrainingJobDefinition"]
     assert definition["AlgorithmSpecification"]["TrainingInputMode"] == "FastFile"
