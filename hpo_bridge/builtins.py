@@ -46,6 +46,12 @@ EXECUTORS = {
                 "each trial a subprocess under its contract"),
     "simulator": ("hpo_bridge.executors.simulator:SimulatorExecutor",
                   "simulated time over benchmark functions or a table"),
+    "ray": ("hpo_bridge.executors.raycluster.executor:RayExecutor",
+            "each trial on a Ray cluster node under its contract (backends.ray)"),
+}
+# Settings models of components, validated under `backends.<name>` in a spec.
+SETTINGS = {
+    ("executors", "ray"): "hpo_bridge.executors.raycluster.settings:RaySettings",
 }
 
 CONTRACTS = {
@@ -61,15 +67,24 @@ CONTRACTS = {
              "--name=value, PIPESTEP/EPOCHS/DEVICE_ID; <objective>.json"),
 }
 
+FORMATS = {
+    "vega": ("hpo_bridge.formats.vega:VegaFormat",
+             "Huawei Vega's hpo.yml (read) and task layout (export)"),
+}
+
 BACKENDS = {
     "local": ("hpo_bridge.backends.local:LocalBackend",
               "the local emulator: hpo-bridge's core drives trial processes"),
 }
 
 
-def _register_all(register: Any, table: dict[str, tuple[str, str]]) -> None:
+def _register_all(register: Any, table: dict[str, tuple[str, str]], kind: str = "") -> None:
     for name, (factory, description) in table.items():
-        register(name, factory, description=description)
+        settings = SETTINGS.get((kind, name))
+        if settings is None:
+            register(name, factory, description=description)
+        else:
+            register(name, factory, description=description, settings=settings)
 
 
 @hookimpl
@@ -84,7 +99,7 @@ def register_stopping_rules(register: Any) -> None:
 
 @hookimpl
 def register_executors(register: Any) -> None:
-    _register_all(register, EXECUTORS)
+    _register_all(register, EXECUTORS, "executors")
 
 
 @hookimpl
@@ -95,3 +110,8 @@ def register_contracts(register: Any) -> None:
 @hookimpl
 def register_backends(register: Any) -> None:
     _register_all(register, BACKENDS)
+
+
+@hookimpl
+def register_formats(register: Any) -> None:
+    _register_all(register, FORMATS)

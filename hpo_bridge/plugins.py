@@ -14,7 +14,7 @@ import pluggy
 from hpo_bridge import hookspecs
 from hpo_bridge.spec.catalogue import Catalogue
 
-KINDS = ("backends", "executors", "searchers", "stopping_rules", "contracts")
+KINDS = ("backends", "executors", "searchers", "stopping_rules", "contracts", "formats")
 ENTRY_POINT_GROUP = "hpo_bridge"
 BUILTIN_DIST = "hpo-bridge"
 
@@ -80,14 +80,22 @@ class Registry:
 
     def catalogue(self) -> Catalogue:
         """What spec validation needs to know of the installed components (names, and each
-        backend's settings model, imported only when a spec uses that backend)."""
-        backends = self.components["backends"]
+        backend's settings model, imported only when a spec uses that backend). An executor
+        with settings (ray) keeps them under `backends.<name>` too: one place for plugins'
+        settings."""
+        sections = {name: _settings_loader(comp)
+                    for name, comp in self.components["backends"].items()}
+        for name, comp in self.components["executors"].items():
+            if comp.settings_ref is not None:
+                sections.setdefault(name, _settings_loader(comp))
         return Catalogue(
             searchers=tuple(self.names("searchers")),
             stopping_rules=tuple(self.names("stopping_rules")),
             contracts=tuple(self.names("contracts")),
             executors=tuple(self.names("executors")),
-            backends={name: _settings_loader(comp) for name, comp in backends.items()},
+            backends=sections,
+            contract_checks={name: _contract_check_loader(comp)
+                             for name, comp in self.components["contracts"].items()},
         )
 
     def require(self, kind: str, name: str) -> Component:
@@ -100,6 +108,11 @@ class Registry:
 
 def _settings_loader(component: Component) -> Callable[[], Any]:
     return lambda: component.settings
+
+
+def _contract_check_loader(component: Component) -> Callable[[], Any]:
+    """The contract's `spec_problems`, imported when a spec names that contract."""
+    return lambda: getattr(component.load(), "spec_problems", None)
 
 
 _registry: Registry | None = None

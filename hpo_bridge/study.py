@@ -29,6 +29,7 @@ from hpo_bridge.backends.base import (
 )
 from hpo_bridge.backends.errors import BackendError
 from hpo_bridge.store import Store, StoreError
+from hpo_bridge.store.faults import StoreDamaged
 
 if TYPE_CHECKING:
     from hpo_bridge.backends.jobs import Compiled
@@ -42,19 +43,30 @@ ENDED = ("finished", "failed", "cancelled")
 DEFAULT_BACKEND = "local"
 
 __all__ = ["StudyError", "StudySnapshot", "best", "cancel", "compile_spec", "create_backend",
-           "default_study_dir", "import_file", "import_job", "logs", "metric_channels",
-           "native_backend", "resume", "run", "snapshot", "trial_may_write", "with_max_trials",
-           "with_seed"]
+           "default_study_dir", "export", "import_file", "import_format_file", "import_job",
+           "import_source", "logs", "metric_channels", "native_backend", "resume", "run",
+           "snapshot", "trial_may_write", "with_max_trials", "with_seed"]
 
 
 class StudyError(Exception):
-    """A problem the user can fix: one line per problem (exit code 2, no traceback)."""
+    """A problem the user can fix: one line per problem (exit code 2, no traceback).
+
+    `exit_code` is 1 when the problem stopped a running study (its journal could not be
+    written: disk full); `damaged` is the journal file when it is damaged
+    (`damage_survey` says what can still be read)."""
+
+    def __init__(self, message: str, *, exit_code: int = 2,
+                 damaged: Path | None = None) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.damaged = damaged
 
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """Every error a user can cause, as a StudyError with its own one-line text."""
     from hpo_bridge.contracts.base import ContractError
+    from hpo_bridge.core.executor import ExecutorUnavailable
     from hpo_bridge.executors.simulator import SimulationError
     from hpo_bridge.spec import SpecError
 
@@ -62,7 +74,10 @@ def user_errors() -> Iterator[None]:
         yield
     except SpecError as exc:
         raise StudyError(exc.render()) from None
-    except (StoreError, BackendError, ContractError, SimulationError) as exc:
+    except StoreError as exc:
+        raise StudyError(str(exc), exit_code=exc.exit_code,
+                         damaged=exc.path if isinstance(exc, StoreDamaged) else None) from None
+    except (BackendError, ContractError, SimulationError, ExecutorUnavailable) as exc:
         raise StudyError(str(exc)) from None
 
 
@@ -88,9 +103,30 @@ def _backend_of(store: Store) -> Backend:
                           flag=f"{store.directory}: backend")
 
 
-def _open(study_dir: str | Path) -> Store:
+@contextlib.contextmanager
+def _opened(study_dir: str | Path) -> Iterator[Store]:
+    """The study's store, open for the block; its errors (also those of reads inside the
+    block: a damaged page shows only when read) as StudyErrors."""
     with user_errors():
-        return Store.open(study_dir)
+        store = Store.open(study_dir)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+def damage_survey(path: Path) -> list[str]:
+    """What a damaged journal still holds, table by table, and the trials' folders next to
+    it, which do not depend on it (for `status`)."""
+    from hpo_bridge.store.faults import survey
+    from hpo_bridge.store.layout import TRIALS_DIR, trial_ids_on_disk
+
+    lines = survey(path).lines()
+    folders = trial_ids_on_disk(path.parent)
+    if folders:
+        lines.append(f"intact: {len(folders)} trial folder(s) in {path.parent / TRIALS_DIR}"
+                     " (each trial's output and files)")
+    return lines
 
 
 def metric_channels(spec: TuningSpec) -> tuple[list[str], list[str]]:
@@ -123,6 +159,8 @@ def with_seed(spec: TuningSpec, seed: int) -> TuningSpec:
     strategy = spec.strategy.model_copy(update={"seed": seed})
     copied = spec.model_copy(update={"strategy": strategy})
     copied._base_dir = spec.base_dir
+    copied._default_study_dir = spec.default_study_dir
+    copied._origin = spec.origin
     return copied
 
 
@@ -142,7 +180,8 @@ def with_max_trials(spec: TuningSpec, max_trials: int) -> TuningSpec:
 def run(spec: TuningSpec, *, backend: str = DEFAULT_BACKEND, study_dir: str | Path | None = None,
         options: RunOptions | None = None, view: StudyView | None = None,
         resume_if_exists: bool = False) -> tuple[Outcome, Path]:
-    """Run `spec` on `backend` in `study_dir` (default: `default_study_dir`) to its end.
+    """Run `spec` on `backend` in `study_dir` (default: the spec's own default, e.g. a Vega
+    file's task folder, else `default_study_dir`) to its end.
 
     Returns the outcome and the study directory. Ctrl-C gives the outcome "interrupted"
     (`resume` continues the study). With `resume_if_exists`, a study already in
@@ -151,11 +190,12 @@ def run(spec: TuningSpec, *, backend: str = DEFAULT_BACKEND, study_dir: str | Pa
     """
     options = options or RunOptions()
     chosen = create_backend(backend)
-    directory = Path(study_dir) if study_dir is not None else default_study_dir(spec.name)
+    directory = Path(study_dir) if study_dir is not None else (
+        spec.default_study_dir or default_study_dir(spec.name))
     with user_errors():
         chosen.check_options(options)
     if Store.exists(directory):
-        with _open(directory) as store:
+        with _opened(directory) as store:
             continues = chosen.continues(store)
         if not continues and resume_if_exists:
             return _continue_study(spec, chosen, directory, options, view), directory
@@ -172,7 +212,7 @@ def _continue_study(spec: TuningSpec, chosen: Backend, directory: Path, options:
     and go on, or refuse one line per incomparable difference."""
     from hpo_bridge.spec.changes import spec_changes
 
-    with _open(directory) as store:
+    with _opened(directory) as store:
         stored_backend = store.get_meta(META_BACKEND) or DEFAULT_BACKEND
         if stored_backend != chosen.name:
             raise StudyError(f"--backend {chosen.name}: the study in {directory} runs on"
@@ -204,7 +244,7 @@ def resume(study_dir: str | Path, view: StudyView | None = None,
     is left as it is: its outcome comes back with `ended_before` set. `options`: this
     run's limits (--time-budget, --max-new-trials), for backends that take them."""
     directory = Path(study_dir)
-    with _open(directory) as store:
+    with _opened(directory) as store:
         status = store.study_status()
         backend = _backend_of(store)
     if status.status in ENDED:
@@ -264,13 +304,13 @@ def snapshot(study_dir: str | Path, *, refresh: bool = True) -> StudySnapshot:
     """The study as it stands; with `refresh`, brought up to date first (a native study
     syncs with its cloud; if the cloud cannot be reached, `warnings` says so)."""
     directory = Path(study_dir)
-    with _open(directory) as store:
+    with _opened(directory) as store:
         backend = _backend_of(store)
     warnings: list[str] = []
     if refresh:
         with user_errors():
             warnings = backend.refresh(directory)
-    with _open(directory) as store:
+    with _opened(directory) as store:
         stored = store.study_status()
         live = backend.is_live(store)
         status, reason = stored.status, stored.reason
@@ -295,13 +335,13 @@ def best(study_dir: str | Path) -> dict[str, Any]:
     """`{"best": trial or null}`, or `{"pareto": [trials]}` for several objectives."""
     from hpo_bridge.results.results import best_dict
 
-    with _open(study_dir) as store:
+    with _opened(study_dir) as store:
         return best_dict(store.spec, store.trials())
 
 
 def cancel(study_dir: str | Path) -> str:
     """Stop the study where it runs; what was stopped (e.g. the cloud job's name)."""
-    with _open(study_dir) as store:
+    with _opened(study_dir) as store:
         backend = _backend_of(store)
     with user_errors():
         return backend.cancel(Path(study_dir))
@@ -319,6 +359,17 @@ def _checked_lines(lines: Iterable[str]) -> Iterator[str]:
         raise StudyError(str(exc)) from None
 
 
+def _where_logs_are(exc: StudyError, directory: Path, trial: int) -> str:
+    """`exc`'s line, and where a local trial's output is when its journal cannot tell."""
+    from hpo_bridge.store.layout import trial_log_files
+
+    files = trial_log_files(directory, trial)
+    if not files:
+        return str(exc)
+    folder = files[0][1].parent
+    return f"{exc}; trial {trial}'s output is in {folder} ({', '.join(p.name for _, p in files)})"
+
+
 def logs(study_dir: str | Path, trial: int) -> TrialLogs:
     """What a trial printed: its log files, or its lines from the cloud."""
     from hpo_bridge.store.layout import trial_ids_on_disk
@@ -328,9 +379,13 @@ def logs(study_dir: str | Path, trial: int) -> TrialLogs:
         raise StudyError(f"DIR: {directory} is not a directory")
     backend, known = create_backend(DEFAULT_BACKEND), []
     if Store.exists(directory):  # (a folder of trial logs without a journal is read too)
-        with _open(directory) as store:
-            backend = _backend_of(store)
-            known = sorted(t.id for t in store.trials())
+        try:
+            with _opened(directory) as store:
+                backend = _backend_of(store)
+                known = sorted(t.id for t in store.trials())
+        except StudyError as exc:  # the journal cannot say: where the trial's output is
+            raise StudyError(_where_logs_are(exc, directory, trial),
+                             exit_code=exc.exit_code) from None
     with user_errors():
         found = backend.logs(directory, trial)
     if found.lines is not None:
@@ -352,16 +407,38 @@ def trial_may_write(study_dir: str | Path, trial: int, refresh: bool = False) ->
     directory = Path(study_dir)
     if not Store.exists(directory):
         return False
-    with _open(directory) as store:
+    with _opened(directory) as store:
         backend = _backend_of(store)
     if refresh:
         with user_errors():
             backend.refresh(directory)
-    with _open(directory) as store:
+    with _opened(directory) as store:
         if not backend.is_live(store):
             return False
         status = store.trial_status(trial)
     return status is None or not status.terminal
+
+
+def export(study_dir: str | Path, fmt: str, out_dir: str | Path | None = None) -> list[str]:
+    """Write the study in the registered format `fmt`'s layout (Vega's task folder) into
+    `out_dir` (default: the study directory itself); the format's summary lines."""
+    from hpo_bridge.loading import spec_format
+    from hpo_bridge.plugins import registry
+
+    directory = Path(study_dir)
+    with _opened(directory):
+        pass  # a StudyError (one line) when there is no study here
+    if registry().get("formats", fmt) is None:
+        raise StudyError(f"--format: unknown format {fmt!r} (installed:"
+                         f" {', '.join(registry().names('formats')) or 'none'})")
+    chosen = spec_format(fmt)
+    if not chosen.exports:
+        raise StudyError(f"--format: format {fmt!r} reads files only; it has no layout")
+    target = Path(out_dir) if out_dir is not None else directory
+    try:
+        return chosen.export(directory, target)
+    except OSError as exc:
+        raise StudyError(f"--output {target}: cannot write: {exc.strerror or exc}") from None
 
 
 # -- native requests ---------------------------------------------------------------------------
@@ -390,8 +467,42 @@ def compile_spec(spec: TuningSpec, backend: str, approximate: bool = False) -> C
         raise StudyError(str(exc)) from None
 
 
+def import_source(name: str) -> str:
+    """"format" when `name` is a registered configuration format (Vega's hpo.yml...),
+    "backend" when it is a native backend; else a StudyError naming what is installed."""
+    from hpo_bridge.plugins import registry
+
+    reg = registry()
+    if reg.get("formats", name) is not None:
+        return "format"
+    if reg.get("backends", name) is not None:
+        native_backend(name, flag="--from")
+        return "backend"
+    formats = ", ".join(reg.names("formats")) or "none"
+    backends = ", ".join(reg.names("backends")) or "none"
+    raise StudyError(f"--from: unknown source {name!r} (formats: {formats};"
+                     f" backends: {backends})")
+
+
+def import_format_file(path: str | Path, source: str) -> tuple[TuningSpec, list[str]]:
+    """A unified spec from a file in the registered format `source` (e.g. a Vega
+    hpo.yml), with one line per thing the format says that the spec cannot hold."""
+    from hpo_bridge.loading import convert_document, spec_format
+    from hpo_bridge.spec import parse_yaml
+
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StudyError(f"{file}: cannot read: {exc.strerror}") from None
+    with user_errors():
+        loaded = convert_document(spec_format(source), parse_yaml(text, str(file)), text,
+                                  file)
+    return loaded.spec, loaded.notes
+
+
 def import_file(path: Path, source: str,
-                options: dict[str, str] | None = None) -> TuningSpec | None:
+                options: dict[str, str | None] | None = None) -> TuningSpec | None:
     """A unified spec from a native file that backend `source` reads itself (see
     `NativeBackend.import_file`); None when the file is plain data for `import_job`."""
     from hpo_bridge.loading import validate_spec

@@ -37,6 +37,8 @@ def compile_command(
         compiled = study.compile_spec(loaded, backend, approximate=approximate)
     for warning in compiled.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    for note in compiled.notes:
+        typer.echo(f"note: {note}", err=True)
     if compiled.document is not None and not as_json:
         typer.echo(compiled.document, nl=not compiled.document.endswith("\n"))
     else:
@@ -44,27 +46,29 @@ def compile_command(
 
 
 def _read_native(path: Path) -> Any:
-    from hpo_bridge.spec import SpecError, parse_yaml
+    """The job file as data: a .json file is JSON (JSON's own complaint names a problem);
+    anything else JSON if it is, else YAML (hand-written jobs). Read within the limits of
+    spec documents (a regular file of at most 1 MiB, bounded nesting and aliases)."""
+    from hpo_bridge.spec import SpecError, parse_json, parse_yaml, read_document
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        fail(f"{path}: cannot read: {exc.strerror}")
-    try:
-        return json.loads(text)
-    except ValueError as exc:
+        text = read_document(path, what="job")
         if path.suffix.lower() == ".json":
-            # A .json file is JSON: name JSON's own complaint, not YAML's.
-            fail(f"{path}: not valid JSON: {exc}")
-    try:  # YAML is accepted too (a superset of JSON, for hand-written jobs)
-        return parse_yaml(text, str(path))
+            return parse_json(text, str(path))
+        try:
+            return parse_json(text, str(path))
+        except SpecError:
+            return parse_yaml(text, str(path))
     except SpecError as exc:
         fail(exc.render())
 
 
 def import_command(
-    file: Annotated[Path, typer.Argument(help="A native job: request or description (JSON).")],
-    source: Annotated[str, typer.Option("--from", help="The backend the job comes from.")],
+    file: Annotated[Path, typer.Argument(
+        help="A native job (request or description, JSON) or another tool's configuration"
+             " file (e.g. a Vega hpo.yml).")],
+    source: Annotated[str, typer.Option(
+        "--from", help="The backend the job comes from, or the file's format (vega).")],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the spec here (YAML).")
     ] = None,
@@ -73,14 +77,23 @@ def import_command(
                                  " has several tuning nodes (azure).")
     ] = None,
 ) -> None:
-    """Turn a cloud's native tuning job into a unified spec (YAML)."""
+    """Turn a cloud's native tuning job, or another tool's configuration, into a unified
+    spec (YAML); what cannot be mapped is one warning each, naming its place in the file."""
     from hpo_bridge import study
     from hpo_bridge.spec import dump_spec
 
     with study_errors():
-        study.native_backend(source, flag="--from")  # before reading: name the flag first
-        # A backend may read the file itself (Python, files it refers to); else it is data.
-        spec = study.import_file(file, source, {"node": node}) if file.is_file() else None
+        kind = study.import_source(source)  # before reading: name the flag first
+        spec = None
+        if kind == "format":
+            if node is not None:
+                raise study.StudyError(f"--node: not taken by --from {source}")
+            spec, notes = study.import_format_file(file, source)
+            for note in notes:
+                typer.echo(f"warning: {note}", err=True)
+        elif file.is_file():
+            # A backend may read the file itself (Python, files it refers to); else it is data.
+            spec = study.import_file(file, source, {"node": node})
     if spec is None:
         data = _read_native(file)
         with study_errors():

@@ -8,11 +8,12 @@ launch; it knows nothing of clouds.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -43,6 +44,8 @@ class TrialContext:
     resource: int | None = None  # the budget a multi-fidelity searcher assigned
     device: str | None = None  # the accelerator handed to this trial
     stage: str = "hpo"  # "hpo", or Vega's "fullytrain"
+    # With trial.check_args: the options the script accepts (others are not passed).
+    accepted_args: frozenset[str] | None = None
 
 
 @dataclass
@@ -89,10 +92,23 @@ class TrialContract(ABC):
     """
 
     name: ClassVar[str]
+    #: The options the script accepts, read from its --help (trial.check_args), else None.
+    accepted_args: frozenset[str] | None = None
+
+    @classmethod
+    def spec_problems(cls, spec: TuningSpec) -> list[tuple[str, str]]:
+        """What this contract can tell is wrong from the spec alone, as (dotted path,
+        message) pairs: above all, names that become file or folder names in a trial's
+        folder. Spec validation reports them (the catalogue carries this check), so
+        `validate` says what `run` would trip over. Reads only `trial`, `objective(s)`
+        and `metrics`; never the machine (that is `setup`)."""
+        return []
 
     def setup(self, spec: TuningSpec, study_dir: Path) -> None:
         """Check the spec against this contract and prepare the study; raise ContractError."""
-        resolve_command(spec)
+        command = resolve_command(spec)
+        if spec.trial.check_args:
+            self.accepted_args = _accepted(spec, command)
 
     def metric_problems(self, spec: TuningSpec) -> MetricProblems:
         """Objective metrics this contract's channels cannot produce: errors refuse the
@@ -101,6 +117,8 @@ class TrialContract(ABC):
         return MetricProblems()
 
     def launch(self, ctx: TrialContext) -> Launch:
+        if self.accepted_args is not None and ctx.accepted_args is None:
+            ctx = replace(ctx, accepted_args=self.accepted_args)
         self.prepare(ctx)
         return Launch(
             argv=self.command(ctx),
@@ -130,6 +148,11 @@ class TrialContract(ABC):
     def sources(self, ctx: TrialContext) -> list[MetricSource]:
         return []
 
+    def study_ended(self, study_dir: Path) -> list[str]:
+        """The study's run (or resume) is over and its journal committed: write what this
+        contract's tool leaves behind (Vega's task layout). Returns lines to show."""
+        return []
+
 
 # -- shared helpers ------------------------------------------------------------------------
 def format_value(value: Any) -> str:
@@ -152,13 +175,30 @@ def budget(ctx: TrialContext) -> dict[str, int]:
 
 def all_values(ctx: TrialContext, with_budget: bool = True) -> dict[str, Any]:
     """Sampled params, then static args (trial.args) not already sampled, then the
-    assigned budget (it wins over a static arg of the same name: the tuner assigned it)."""
+    assigned budget (it wins over a static arg of the same name: the tuner assigned it);
+    with trial.check_args, only those the script accepts (`ctx.accepted_args`)."""
     merged = dict(ctx.params)
     for name, value in ctx.spec.trial.args.items():
         merged.setdefault(name, value)
     if with_budget:
         merged.update(budget(ctx))
+    if ctx.accepted_args is not None:
+        merged = {name: v for name, v in merged.items() if name in ctx.accepted_args}
     return merged
+
+
+def _accepted(spec: TuningSpec, command: list[str]) -> frozenset[str]:
+    """The options the trial's script accepts, from its --help run where trials run."""
+    from hpo_bridge.contracts.arg_check import ArgCheckError, accepted_options
+
+    check_script(spec)  # a missing script: its own clear line, not --help's failure
+    code = str(spec.code_dir)
+    env = {"PYTHONPATH": os.pathsep.join(p for p in (code, os.environ.get("PYTHONPATH")) if p),
+           **spec.trial.env}
+    try:
+        return accepted_options(command, spec.code_dir, env)
+    except ArgCheckError as exc:
+        raise ContractError(f"trial.check_args: {exc}") from None
 
 
 def equals_args(values: Mapping[str, Any]) -> list[str]:

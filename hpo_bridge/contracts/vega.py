@@ -3,12 +3,16 @@
 Fixed `other_args` are trial.args (`pretrained: ~` is the bare flag
 `--pretrained`). The script writes each objective to `./<key>.json` in its
 working directory, the trial folder. The fullytrain stage re-runs a
-configuration with PIPESTEP=fullytrain and no EPOCHS: `fullytrain(ctx)`.
+configuration with PIPESTEP=fullytrain and no EPOCHS: `fullytrain(ctx)`. When a
+study ends, its folder gets Vega's task layout (formats/vega/layout.py) and the run shows
+Vega's closing summary.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 from hpo_bridge.contracts.base import (
     Launch,
@@ -19,12 +23,28 @@ from hpo_bridge.contracts.base import (
 )
 from hpo_bridge.metrics.base import MetricSource
 from hpo_bridge.metrics.json_file import JsonFileSource
+from hpo_bridge.spec.errors import dotted, shown
+from hpo_bridge.spec.names import file_name_problem
 
 HPO, FULLYTRAIN = "hpo", "fullytrain"
 
 
 class VegaContract(TrialContract):
     name = "vega"
+
+    @classmethod
+    def spec_problems(cls, spec: Any) -> list[tuple[str, str]]:
+        """Each objective is read from `<metric>.json` in the trial's folder."""
+        places: list[tuple[tuple[str | int, ...], str]]
+        if spec.objective is not None:
+            places = [(("objective", "metric"), spec.objective.metric)]
+        else:
+            places = [(("objectives", i, "metric"), o.metric)
+                      for i, o in enumerate(spec.objectives or [])]
+        return [(dotted(path), f"{shown(metric)} {problem} (the vega contract reads"
+                               " <metric>.json)")
+                for path, metric in places
+                if (problem := file_name_problem(metric, ".json")) is not None]
 
     def arguments(self, ctx: TrialContext) -> list[str]:
         # Vega tells a trial its budget through EPOCHS only (see environment()).
@@ -35,7 +55,8 @@ class VegaContract(TrialContract):
         if ctx.stage == HPO and ctx.resource is not None:
             env["EPOCHS"] = str(ctx.resource)
         if ctx.device is not None:
-            env["DEVICE_ID"] = ctx.device
+            # Vega hands a worker its NPU as DEVICE_ID and ASCEND_DEVICE_ID (CANN's own name).
+            env["DEVICE_ID"] = env["ASCEND_DEVICE_ID"] = ctx.device
         return env
 
     def sources(self, ctx: TrialContext) -> list[MetricSource]:
@@ -51,3 +72,10 @@ class VegaContract(TrialContract):
 
     def fullytrain(self, ctx: TrialContext) -> Launch:
         return self.launch(self.fullytrain_context(ctx))
+
+    def study_ended(self, study_dir: Path) -> list[str]:
+        """Vega's task layout in the study folder (logs/, output/, workers/); the closing
+        summary's lines."""
+        from hpo_bridge.formats.vega.layout import write_layout
+
+        return write_layout(study_dir, study_dir)

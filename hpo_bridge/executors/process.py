@@ -2,36 +2,38 @@
 
 Every trial runs `argv` (never a shell) in its own session and folder,
 `<study-dir>/trials/<id>/`, with stdout and stderr in `stdout.log` and
-`stderr.log` there. `poll` reads each metric channel from where it stopped
-and sleeps between scans on the trials' pidfds, so an exit wakes it at once.
+`stderr.log` there (see executors/trialproc.py, shared with the Ray executor's
+node side). `poll` reads each metric channel from where it stopped and sleeps
+between scans on the trials' pidfds, so an exit wakes it at once.
+
+Output is read in bounded amounts (metrics/lines.py: 1 MiB per channel per scan),
+so a trial that floods its output never grows the orchestrator: it writes to its
+files at its own pace (never blocked by a pipe), the files on disk are the backlog,
+and a trial's end is reported only once everything it wrote has been read, over as
+many scans as that takes. What it reports passes through a `ReportFilter`
+(metrics/thinning.py): objectives per interval, other metrics thinned within an
+interval, a trial ended (COMPLETED, with the reason) once it reports an objective
+more than 10,000 times.
 
 Events:
 - TrialStarted when `start` ran (a trial that cannot start gets TrialStarted
   then TrialFinished FAILED "cannot start: ...");
 - MetricReported per value read, in order; a value that is not a finite
   number arrives as nan with its text in `raw`: the tuner fails the trial;
-- TrialFinished after the last metric: COMPLETED on exit 0, FAILED with
-  "exit code N: <the last non-empty line of its stderr>" (why it failed,
-  e.g. Python's "can't open file", cut to 160 characters) or
-  "killed by signal SIGKILL", or the status and reason given
-  to `stop()` (unless the trial had already exited by itself then).
-  `exit_code` is the process's return code (negative: the signal number).
+- TrialFinished after the last metric, with the status, exit code and reason
+  of `TrialProcess.finish` (the status and reason given to `stop()` unless the
+  trial had already exited by itself then).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import selectors
-import signal
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from hpo_bridge.contracts.base import Launch, TrialContext, TrialContract, check_script
+from hpo_bridge.contracts.base import TrialContext, TrialContract, check_script
 from hpo_bridge.core.clock import Clock
 from hpo_bridge.core.events import ExecutorEvent, MetricReported, TrialFinished, TrialStarted
 from hpo_bridge.core.executor import Executor
@@ -39,32 +41,28 @@ from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.executors import procgroup
 from hpo_bridge.executors.devices import DevicePool
 from hpo_bridge.executors.lineage import Lineage
+from hpo_bridge.executors.trialproc import LAUNCH_FILE, TrialProcess
 from hpo_bridge.executors.wallclock import MonotonicClock
-from hpo_bridge.metrics.base import MetricSource
+from hpo_bridge.metrics.base import Reading
 from hpo_bridge.metrics.lines import MAX_LINE
-from hpo_bridge.metrics.log_source import LogSource
-from hpo_bridge.store.layout import STDERR, STDOUT, TRIALS_DIR
+from hpo_bridge.metrics.thinning import ReportFilter
+from hpo_bridge.store.layout import fresh_trial_dir
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
 
-LAUNCH_FILE = "launch.json"
+__all__ = ["LAUNCH_FILE", "ProcessExecutor"]
+
 POLL_INTERVAL = 0.05  # seconds between metric scans while nothing exits
-TAIL_BYTES = 4096  # of stderr read for a failed trial's reason (never the whole log)
-TAIL_CHARS = 160  # of its last line kept in the reason
 
 
 @dataclass
 class _Run:
     trial: Trial
-    proc: subprocess.Popen[bytes]
-    trial_dir: Path
-    sources: list[MetricSource]
-    launch: Launch
+    process: TrialProcess
     device: str | None
-    pidfd: int | None
-    requested: tuple[TrialStatus, str] | None = None
-    kill_at: float | None = None
+    reports: ReportFilter
+    code: int | None = None  # once reaped: its output is being read to the end
 
 
 class ProcessExecutor(Executor):
@@ -82,8 +80,7 @@ class ProcessExecutor(Executor):
         poll_interval: float = POLL_INTERVAL,
         max_line: int = MAX_LINE,
     ) -> None:
-        """`contract` is the trial contract the spec names (`trial.contract`), built by the
-        caller. Raises ContractError (one line per problem) when the spec cannot run locally."""
+        """Raises ContractError (one line per problem) when the spec cannot run locally."""
         self.spec = spec
         self.study_dir = Path(study_dir).resolve()
         self.clock: Clock = clock or MonotonicClock()
@@ -95,6 +92,7 @@ class ProcessExecutor(Executor):
         devices = spec.trial.devices
         self.devices = DevicePool(devices, spec.trial.share_devices) if devices else None
         self._runs: dict[int, _Run] = {}
+        self._draining: dict[int, _Run] = {}  # exited; output still being read
         self._queue: list[ExecutorEvent] = []
         self._selector = selectors.DefaultSelector()
         self._closed = False
@@ -109,16 +107,12 @@ class ProcessExecutor(Executor):
         if trial.id in self._runs:
             raise ValueError(f"trial {trial.id} is already running")
         now = self.clock.now()
-        trial_dir = self._fresh_dir(trial.id)
+        trial_dir = fresh_trial_dir(self.study_dir, trial.id)
         device = self.devices.acquire() if self.devices else None
         ctx = TrialContext(self.spec, trial.id, dict(trial.params), trial_dir, self.study_dir,
                            trial.resource, device, stage)
         try:
-            launch = self.contract.launch(ctx)
-            env = self._environment(ctx, launch)
-            _write_launch(trial_dir, launch)
-            proc = procgroup.spawn(launch.argv, trial_dir, env, trial_dir / STDOUT,
-                                   trial_dir / STDERR)
+            process = TrialProcess.start(self.contract, ctx, max_line=self.max_line)
         except Exception as exc:  # one trial that cannot start fails alone, not the study
             if device is not None and self.devices:
                 self.devices.release(device)
@@ -127,18 +121,12 @@ class ProcessExecutor(Executor):
                 TrialFinished(trial.id, now, TrialStatus.FAILED, None, f"cannot start: {exc}"),
             ]
             return
-        procgroup.write_pid_file(trial_dir, proc.pid)
-        parsers = launch.line_parsers
-        sources: list[MetricSource] = [
-            LogSource(trial_dir / STDOUT, parsers, self.max_line),
-            LogSource(trial_dir / STDERR, parsers, self.max_line),
-            *launch.sources,
-        ]
-        pidfd = procgroup.open_pidfd(proc.pid)
-        if pidfd is not None:
-            self._selector.register(pidfd, selectors.EVENT_READ, trial.id)
-        self._runs[trial.id] = _Run(trial, proc, trial_dir, sources, launch, device, pidfd)
-        self._lineage.trial_started(trial.id, proc.pid, trial_dir)
+        if process.pidfd is not None:
+            self._selector.register(process.pidfd, selectors.EVENT_READ, trial.id)
+        reports = ReportFilter([o.metric for o in self.spec.all_objectives],
+                               self.spec.primary.metric)
+        self._runs[trial.id] = _Run(trial, process, device, reports)
+        self._lineage.trial_started(trial.id, process.pid, trial_dir)
         self._queue.append(TrialStarted(trial.id, now))
 
     def stop(self, trial_id: int, reason: str, status: TrialStatus = TrialStatus.STOPPED) -> None:
@@ -147,46 +135,43 @@ class ProcessExecutor(Executor):
         A trial that already exited by itself keeps its own outcome.
         """
         run = self._runs.get(trial_id)
-        if run is None or run.requested is not None or procgroup.exited(run.proc.pid):
-            return
-        run.requested = (status, reason)
-        procgroup.signal_group(run.proc.pid, signal.SIGTERM)
-        run.kill_at = self.clock.now() + self.spec.trial.kill_grace
+        if run is not None:
+            run.process.request_stop(status, reason, self.spec.trial.kill_grace,
+                                     self.clock.now())
 
     def poll(self, timeout: float) -> list[ExecutorEvent]:
         deadline = self.clock.now() + max(timeout, 0.0)
         while True:
             events = self._collect()
-            if events or not self._runs:
+            if events or not (self._runs or self._draining):
                 return events
             now = self.clock.now()
             if now >= deadline:
                 return []
-            self._wait(min(self.poll_interval, deadline - now))
+            if not self._backlogged():  # output waiting to be read: no sleep
+                self._wait(min(self.poll_interval, deadline - now))
 
     def running(self) -> int:
-        return len(self._runs)
+        return len(self._runs) + len(self._draining)
 
     def close(self) -> None:
         """Stop every trial (SIGTERM, SIGKILL after the grace period); no event is returned."""
         if self._closed:
             return
         self._closed = True
+        now = self.clock.now()
         for run in self._runs.values():
-            if run.requested is None:
-                run.requested = (TrialStatus.CANCELLED, "the study ended")
-                procgroup.signal_group(run.proc.pid, signal.SIGTERM)
+            run.process.request_stop(TrialStatus.CANCELLED, "the study ended",
+                                     self.spec.trial.kill_grace, now)
         deadline = time.monotonic() + self.spec.trial.kill_grace
         while time.monotonic() < deadline and not all(
-            procgroup.exited(r.proc.pid) for r in self._runs.values()
+            r.process.exited() for r in self._runs.values()
         ):
             time.sleep(0.02)
         for run in list(self._runs.values()):
-            self._end(run)
-            self._close_sources(run)
-            if run.launch.on_finish is not None and run.requested is not None:
-                with contextlib.suppress(Exception):
-                    run.launch.on_finish(run.requested[0])
+            self._release(run)
+            run.process.kill()
+        self._abandon_draining()
         self._lineage.end_all()  # what detached from its trial's process group
         procgroup.kill_strays(self.study_dir)
         self._selector.close()
@@ -195,9 +180,9 @@ class ProcessExecutor(Executor):
     def kill_all(self) -> None:
         """SIGKILL every trial at once (the orchestrator is exiting)."""
         for run in list(self._runs.values()):
-            procgroup.signal_group(run.proc.pid, signal.SIGKILL)
-            self._end(run)
-            self._close_sources(run)
+            self._release(run)
+            run.process.kill(close_tracking=False)
+        self._abandon_draining()
         self._lineage.end_all()
         procgroup.kill_strays(self.study_dir)
 
@@ -206,71 +191,61 @@ class ProcessExecutor(Executor):
         events, self._queue = self._queue, []
         now = self.clock.now()
         self._lineage.scan()
+        for trial_id in sorted(self._draining):  # exited before this scan
+            events += self._drain(self._draining[trial_id], now)
         for trial_id in sorted(self._runs):
             run = self._runs[trial_id]
-            events += self._metrics(run, now, final=False)
-            if run.kill_at is not None and now >= run.kill_at:
-                procgroup.signal_group(run.proc.pid, signal.SIGKILL)
-                run.kill_at = None
-            if procgroup.exited(run.proc.pid):
-                events += self._finish(run, now)
+            events += self._metrics(run, run.process.read(), now)
+            run.process.tick(now)
+            if run.process.exited():
+                self._release(run)
+                run.code = run.process.reap()
+                self._lineage.end_trial(trial_id)
+                self._draining[trial_id] = run
+                events += self._drain(run, now)
         events.sort(key=lambda e: (e.time, e.trial_id))  # stable: a trial's order is kept
         return events
 
-    def _metrics(self, run: _Run, now: float, final: bool) -> list[ExecutorEvent]:
-        events: list[ExecutorEvent] = []
-        for source in run.sources:
-            for r in source.read(final):
-                events.append(MetricReported(run.trial.id, now, r.name, r.value, r.raw))
+    def _metrics(self, run: _Run, readings: list[Reading], now: float) -> list[ExecutorEvent]:
+        """What the trial reported, through its filter; a trial over the filter's bound
+        is ended."""
+        events: list[ExecutorEvent] = [MetricReported(run.trial.id, now, r.name, r.value, r.raw)
+                                       for r in run.reports.feed(readings)]
+        if run.reports.ended is not None and run.code is None:
+            self.stop(run.trial.id, run.reports.ended, TrialStatus.COMPLETED)
         return events
 
-    def _finish(self, run: _Run, now: float) -> list[ExecutorEvent]:
-        code = self._end(run)
-        events = self._metrics(run, now, final=True)
-        if run.requested is not None:
-            status, reason = run.requested
-        elif code == 0:
-            status, reason = TrialStatus.COMPLETED, None
-        elif code < 0:
-            status, reason = TrialStatus.FAILED, f"killed by signal {_signal_name(-code)}"
-        else:
-            status, reason = TrialStatus.FAILED, f"exit code {code}"
-            last = _last_line(run.trial_dir / STDERR)
-            if last:
-                reason += f": {last}"
-        if run.launch.on_finish is not None:
-            try:
-                run.launch.on_finish(status)
-            except Exception as exc:  # bookkeeping of a finished trial must not stop the study
-                reason = f"{reason}; " if reason else ""
-                reason += f"could not close its tracking run: {exc}"
-        events.append(TrialFinished(run.trial.id, now, status, code, reason))
-        return events
+    def _drain(self, run: _Run, now: float) -> list[ExecutorEvent]:
+        """One bounded read of an exited trial's output; its TrialFinished after the last."""
+        assert run.code is not None
+        events = self._metrics(run, run.process.read(final=True), now)
+        if run.process.has_more():
+            return events
+        del self._draining[run.trial.id]
+        events += [MetricReported(run.trial.id, now, r.name, r.value, r.raw)
+                   for r in run.reports.flush()]
+        status, reason = run.process.conclude(run.code, run.reports.ended)
+        return [*events, TrialFinished(run.trial.id, now, status, run.code, reason)]
 
-    def _end(self, run: _Run) -> int:
-        """Kill what is left of the group and what the trial detached, reap the leader, free
-        its device; the exit code."""
-        procgroup.signal_group(run.proc.pid, signal.SIGKILL)  # before reaping: see procgroup
-        self._lineage.end_trial(run.trial.id)
-        code = run.proc.wait()
-        if run.pidfd is not None:
-            self._selector.unregister(run.pidfd)
-            os.close(run.pidfd)
-            run.pidfd = None
+    def _backlogged(self) -> bool:
+        """Some channel stopped its last read at its bound: more output is waiting."""
+        return any(run.process.has_more()
+                   for run in (*self._runs.values(), *self._draining.values()))
+
+    def _abandon_draining(self) -> None:
+        """The study is over: exited trials' unread output stays unread."""
+        for run in self._draining.values():
+            run.process.abandon()
+        self._draining.clear()
+
+    def _release(self, run: _Run) -> None:
+        """Forget a trial that is ending: its pidfd, its device."""
+        self._runs.pop(run.trial.id, None)
+        if run.process.pidfd is not None and self._selector.get_map() is not None:
+            self._selector.unregister(run.process.pidfd)
         if run.device is not None and self.devices:
             self.devices.release(run.device)
             run.device = None
-        procgroup.remove_pid_file(run.trial_dir)
-        self._runs.pop(run.trial.id, None)
-        return code
-
-    @staticmethod
-    def _close_sources(run: _Run) -> None:
-        """Release the descriptors of a trial whose last metrics will not be read."""
-        for source in run.sources:
-            closer = getattr(source, "close", None)
-            if closer is not None:
-                closer()
 
     def _wait(self, seconds: float) -> None:
         if self._selector.get_map():
@@ -278,54 +253,3 @@ class ProcessExecutor(Executor):
         else:
             time.sleep(seconds)
 
-    def _fresh_dir(self, trial_id: int) -> Path:
-        """The trial's folder, empty: an earlier attempt (a resumed study) is kept aside."""
-        trials = self.study_dir / TRIALS_DIR
-        path = trials / str(trial_id)
-        if path.exists():
-            attempt = 1
-            while (trials / f"{trial_id}.attempt-{attempt}").exists():
-                attempt += 1
-            path.rename(trials / f"{trial_id}.attempt-{attempt}")
-        path.mkdir(parents=True)
-        return path
-
-    def _environment(self, ctx: TrialContext, launch: Launch) -> dict[str, str]:
-        env = dict(os.environ)
-        code = str(self.spec.code_dir)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (code, env.get("PYTHONPATH")) if p)
-        env["PYTHONUNBUFFERED"] = "1"  # metrics must arrive as printed, not at exit
-        env["HPO_BRIDGE_TRIAL_ID"] = str(ctx.trial_id)
-        env[procgroup.TRIAL_DIR_VAR] = str(ctx.trial_dir)  # also how strays are found
-        env.update(self.spec.trial.env)
-        env.update(launch.env)  # the contract's channels must point where they are read
-        if ctx.device is not None:
-            env["CUDA_VISIBLE_DEVICES"] = ctx.device
-        return env
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return str(number)
-
-
-def _last_line(path: Path) -> str:
-    """The last non-empty line of a log, read from its end: a failed trial's last words."""
-    try:
-        with path.open("rb") as fh:
-            size = fh.seek(0, os.SEEK_END)
-            fh.seek(max(size - TAIL_BYTES, 0))
-            tail = fh.read(TAIL_BYTES)
-    except OSError:
-        return ""
-    lines = [line.strip() for line in tail.decode("utf-8", "replace").splitlines()]
-    last = next((line for line in reversed(lines) if line), "")
-    return last if len(last) <= TAIL_CHARS else last[: TAIL_CHARS - 3] + "..."
-
-
-def _write_launch(trial_dir: Path, launch: Launch) -> None:
-    """What ran, for `logs` and for reproducing a trial by hand."""
-    data: dict[str, Any] = {"argv": launch.argv, "env": launch.env}
-    (trial_dir / LAUNCH_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")

@@ -27,3 +27,17 @@ def trial_ids_on_disk(study_dir: str | Path) -> list[int]:
     if not root.is_dir():
         return []
     return sorted(int(p.name) for p in root.iterdir() if p.name.isdigit())
+
+
+def fresh_trial_dir(study_dir: str | Path, trial: int) -> Path:
+    """The trial's folder, created empty: an earlier attempt's folder (a resumed study's)
+    is kept aside as `<id>.attempt-N`."""
+    trials = Path(study_dir) / TRIALS_DIR
+    path = trials / str(trial)
+    if path.exists():
+        attempt = 1
+        while (trials / f"{trial}.attempt-{attempt}").exists():
+            attempt += 1
+        path.rename(trials / f"{trial}.attempt-{attempt}")
+    path.mkdir(parents=True)
+    return path
