@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EDITABLES := -e '.[test,examples,azure,vertex]' $(foreach p,$(wildcard plugins/*/pyproject.toml),-e $(dir $(p))) $(if $(wildcard localstack/pyproject.toml),-e localstack)
 
-.PHONY: demo test lint typecheck install clean bench bench-quick
+.PHONY: demo test lint typecheck install clean bench bench-quick chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,17 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
 $(STAMP): $(BIN)/python pyproject.toml $(wildcard plugins/*/pyproject.toml) $(wildcard localstack/pyproject.toml) $(NODE_STAMP)
 	$(BIN)/pip install --quiet $(EDITABLES)
+	$(MAKE) --no-print-directory chromium
 	touch $(STAMP)
+
+# The report's browser test (tests/e2e/test_report_browser_e2e.py) drives the distribution's
+# Chromium with Playwright (the `test` extra; no browser download): installed here when
+# missing and we are root (CI), else named as the one thing to install by hand.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "note: the report's browser test needs Chromium: sudo apt-get install chromium"; fi; }
 
 $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from hpo_bridge.backends.native import NativeBackend
     from hpo_bridge.core.events import StoppingDecision
     from hpo_bridge.core.trial import Trial
+    from hpo_bridge.results.timing import StudyTiming
     from hpo_bridge.spec import TuningSpec
 
 ENDED = ("finished", "failed", "cancelled")
@@ -44,7 +45,7 @@ DEFAULT_BACKEND = "local"
 __all__ = ["StudyError", "StudySnapshot", "best", "cancel", "compile_spec", "create_backend",
            "default_study_dir", "export", "import_file", "import_format_file", "import_job",
            "import_source", "logs", "metric_channels", "native_backend", "resume", "run",
-           "snapshot", "with_max_trials", "with_seed"]
+           "snapshot", "trial_may_write", "with_max_trials", "with_seed"]
 
 
 class StudyError(Exception):
@@ -290,6 +291,7 @@ class StudySnapshot:
     elapsed: float
     decisions: list[StoppingDecision] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    timing: StudyTiming | None = None  # wall clock, wall time, compute (results/timing.py)
 
     def counts(self) -> Counter[str]:
         """Trials per status, as every view shows them (results/results.py)."""
@@ -317,8 +319,16 @@ def snapshot(study_dir: str | Path, *, refresh: bool = True) -> StudySnapshot:
         return StudySnapshot(
             directory=directory, spec=store.spec, trials=store.trials(), status=status,
             reason=reason, backend=backend.name, live=live, elapsed=store.elapsed(),
-            decisions=store.decisions(), warnings=warnings,
+            decisions=store.decisions(), warnings=warnings, timing=_timing(store),
         )
+
+
+def _timing(store: Store) -> StudyTiming:
+    """The study's clock, wall time and compute used."""
+    from hpo_bridge.results.timing import StudyTiming, compute_seconds
+
+    return StudyTiming(store.clock(), store.elapsed(),
+                       compute_seconds(store.trials(), store.transitions()))
 
 
 def best(study_dir: str | Path) -> dict[str, Any]:
@@ -389,6 +399,24 @@ def logs(study_dir: str | Path, trial: int) -> TrialLogs:
     shown = ", ".join(map(str, ids[:20])) + (" ..." if len(ids) > 20 else "")
     raise StudyError(f"TRIAL: no trial {trial} in {directory}"
                      + (f" (trials: {shown})" if ids else ""))
+
+
+def trial_may_write(study_dir: str | Path, trial: int, refresh: bool = False) -> bool:
+    """Whether trial `trial` may still print: the study runs and the trial has not ended
+    (or not started yet). `refresh` syncs a cloud's study first."""
+    directory = Path(study_dir)
+    if not Store.exists(directory):
+        return False
+    with _opened(directory) as store:
+        backend = _backend_of(store)
+    if refresh:
+        with user_errors():
+            backend.refresh(directory)
+    with _opened(directory) as store:
+        if not backend.is_live(store):
+            return False
+        status = store.trial_status(trial)
+    return status is None or not status.terminal
 
 
 def export(study_dir: str | Path, fmt: str, out_dir: str | Path | None = None) -> list[str]:

@@ -213,11 +213,9 @@ class LocalBackend(Backend):
 
         started = False  # the study runs: a journal fault now stops it (exit code 1)
         try:
+            store.set_meta("clock", _clock_kind(executor))
             elapsed = store.elapsed()
             previous = store.trials()
-            # Study seconds at this session's start, on the wall clock (reports show times).
-            anchors = store.get_meta(META_WALL_CLOCK) or []
-            store.set_meta(META_WALL_CLOCK, [*anchors, [elapsed, time.time()]])
             store.set_status("running", time=elapsed,
                              event="resumed" if previous else "started")
             tuner = build_tuner(spec, executor, sink=journal,
@@ -272,6 +270,14 @@ class LocalBackend(Backend):
         finally:
             executor.close()
             store.close()
+
+
+def _clock_kind(executor: Any) -> str:
+    """Whether the executor's seconds are the wall clock's (store/timing.py)."""
+    from hpo_bridge.core.clock import ManualClock
+    from hpo_bridge.store.timing import SIMULATED, WALL
+
+    return SIMULATED if isinstance(executor.clock, ManualClock) else WALL
 
 
 def _study_ended(contract: TrialContract, directory: Path, view: StudyView | None) -> None:

@@ -161,7 +161,9 @@ class NativeBackend(Backend):
 
     @abstractmethod
     def list_trials(self, handle: str) -> list[Trial]:
-        """Every trial of the job with params, status, objective values and metrics."""
+        """Every trial of the job with params, status, objective values and metrics;
+        `started_at`/`ended_at` on the wall clock (seconds since the epoch, as the cloud
+        reports them: the kit turns them into study seconds)."""
 
     def final_trials(self, handle: str) -> list[Trial]:
         """Every trial once the job has ended, with all the detail the cloud has (may cost
@@ -175,6 +177,19 @@ class NativeBackend(Backend):
     def trial_logs(self, handle: str, trial: str) -> Iterator[str]:
         """The lines a trial printed (e.g. its CloudWatch stream)."""
         raise BackendError(f"{self.name}: no log access")
+
+    def trial_curves(self, handle: str, trial: Trial) -> dict[str, list[float]]:
+        """Every value of each metric an ended trial reported (metric -> values in order),
+        where the cloud lists only final values: e.g. read from its log with the job's
+        metric definitions. Called once per ended trial (the kit remembers). Default:
+        none (the listing's values are all there is)."""
+        return {}
+
+    def curves_of(self, handle: str) -> Callable[[Trial], dict[str, list[float]]] | None:
+        """`trial_curves` for `handle`, or None when the backend has none to read."""
+        if type(self).trial_curves is NativeBackend.trial_curves:
+            return None
+        return lambda trial: self.trial_curves(handle, trial)
 
     @abstractmethod
     def classify(self, exc: BaseException) -> CloudError | None:
@@ -299,9 +314,9 @@ class NativeBackend(Backend):
             try:
                 status = self.job_status(handle)
                 trials = self.final_trials(handle) if status.done else self.list_trials(handle)
+                save_trials(store, trials, self.curves_of(handle))
             except BackendError as exc:
                 return [f"cannot reach {self.name}: {exc}"]
-            save_trials(store, trials)
             if status.done:
                 store.set_status(status.state.study_status, status.message)
                 store.commit()
@@ -368,7 +383,8 @@ class NativeBackend(Backend):
             raise
         store.set_meta(META_BACKEND, self.name)
         store.set_meta(META_HANDLE, submission.handle)
-        store.set_status("running", f"{self.name} job {submission.handle}")
+        # Time 0 of the study is its submission (the anchor of its trials' times).
+        store.set_status("running", f"{self.name} job {submission.handle}", time=0.0)
         store.commit()
         for note in submission.notes:
             view.note(f"note: {note}")

@@ -29,8 +29,9 @@ def report(
                      help=f"Where to write the page (default DIR/{DEFAULT_NAME}; - for stdout)."),
     ] = None,
 ) -> None:
-    """Write an HTML report: per-trial metric chart, parallel coordinates, scatter plots,
-    the Pareto front (several objectives), the best trial and every trial."""
+    """Write an HTML report: the best trial, best so far, any metric's curves, parallel
+    coordinates, 2-D/3-D scatter, parameter importance, a timeline, the Pareto front
+    (several objectives) and a sortable table of every trial."""
     from hpo_bridge import study as facade
     from hpo_bridge.results.html import StudyReport, render_report
 
@@ -39,6 +40,7 @@ def report(
     study = StudyReport(
         spec=snap.spec, trials=snap.trials, status=snap.status, reason=snap.reason,
         backend=snap.backend, decisions=snap.decisions, elapsed=snap.elapsed, live=snap.live,
+        timing=snap.timing,
     )
     page = render_report(study)
     if output is not None and str(output) == "-":

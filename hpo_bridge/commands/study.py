@@ -113,6 +113,20 @@ def _finish(outcome: Any, directory: Path) -> int:
     return exit_code(outcome.status)
 
 
+def _width() -> int | None:
+    """The width to fit: the terminal's; when not a terminal, COLUMNS if set, else none
+    (a file or a pipe gets every column)."""
+    import os
+    import shutil
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
 def _view() -> Any:
     from hpo_bridge.results.progress import ProgressView
 
@@ -269,6 +283,7 @@ def status(
             "backend": snap.backend, "trials": len(trials), "max_trials": spec.max_trials,
             "counts": dict(counts),
             "best": trial_dict(spec, top) if top is not None else None,
+            "timing": snap.timing.as_dict() if snap.timing else None,
         }, indent=2))
         raise typer.Exit(_status_code(snap.status))
     typer.echo(f"study {spec.name} ({snap.backend}): {snap.status}"
@@ -281,7 +296,25 @@ def status(
         typer.echo(f"best: trial {top.id} {spec.primary.metric}="
                    f"{_fmt_value(top.objective(spec.primary.goal, spec.primary.measurement))}"
                    f" {_fmt_params(top.params)}")
+    if snap.timing is not None:
+        typer.echo(_timing_line(snap.timing))
     raise typer.Exit(_status_code(snap.status))
+
+
+def _timing_line(timing: Any) -> str:
+    """`time: started 2026-11-03 14:02:11 UTC, ran 5m 02s, compute 18m 40s (3.7x)`."""
+    from hpo_bridge.results.table import seconds_text
+    from hpo_bridge.store.timing import iso
+
+    parts = []
+    started = iso(timing.clock.started)
+    if started is not None:
+        parts.append(f"started {started[:19].replace('T', ' ')} UTC")
+    simulated = " simulated" if timing.clock.simulated else ""
+    parts.append(f"ran {seconds_text(timing.wall_time)}{simulated}")
+    ratio = f" ({timing.compute / timing.wall_time:.1f}x)" if timing.wall_time > 0 else ""
+    parts.append(f"compute {seconds_text(timing.compute)}{ratio}")
+    return "time: " + ", ".join(parts)
 
 
 def _status_code(status: str) -> int:
@@ -304,20 +337,19 @@ def results(
     with study_errors():
         snap = study.snapshot(directory, refresh=False)
     if as_json:
-        typer.echo(json.dumps(results_dict(snap.spec, snap.trials, snap.live), indent=2))
+        typer.echo(json.dumps(results_dict(snap.spec, snap.trials, snap.live, snap.timing),
+                              indent=2))
         return
     if as_csv:
-        sys.stdout.write(results_csv(snap.spec, snap.trials, snap.live))
+        clock = snap.timing.clock if snap.timing else None
+        sys.stdout.write(results_csv(snap.spec, snap.trials, snap.live, clock))
         return
-    from rich.console import Console
-
     from hpo_bridge.results.table import results_table
 
-    table = results_table(snap.spec, snap.trials, study_runs=snap.live)
-    console = Console()
-    if not console.is_terminal:  # a file or a pipe: the table at its natural width
-        console = Console(width=10_000)
-    console.print(table, crop=False, soft_wrap=False)
+    width = _width()
+    table = results_table(snap.spec, snap.trials, study_runs=snap.live, width=width)
+    for line in table.lines(width):
+        typer.echo(line)
     _print_best(directory)
 
 

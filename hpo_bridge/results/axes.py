@@ -51,7 +51,17 @@ class NumericAxis:
     def ticks(self) -> list[tuple[float, str]]:
         values = (_log_ticks(self.low, self.high) if self.log
                   else _linear_ticks(self.low, self.high, self.integer))
-        return [(p, fmt_number(v, 4)) for v in values if (p := self.pos(v)) is not None]
+        return [(p, tick_label(v)) for v in values if (p := self.pos(v)) is not None]
+
+
+def tick_label(value: float) -> str:
+    """A tick's number, short: 0.001, 1e-05 -> 1e-5, 250000 -> 2.5e5 (never cut)."""
+    plain = fmt_number(value, 4)
+    if "e" not in plain and not (abs(value) >= 1e5 and value == round(value)):
+        return plain
+    mantissa, exponent = f"{value:.3e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def _category_key(value: Any) -> tuple[str, str]:

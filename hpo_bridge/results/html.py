@@ -1,10 +1,18 @@
 """A study as one self-contained HTML page (`hpo-bridge report`).
 
-No JavaScript library, no network, no fonts: inline SVG charts (charts.py), a
-stylesheet and a few lines of vanilla JS that highlight one trial across
-charts and table on hover. The page is a pure function of the study: the same
-journal gives the same bytes (no clock is read; the only time shown is the
-study's own elapsed time). Every user string is escaped.
+What it answers (the questions users bring to optuna-dashboard and Azure ML studio):
+the best trial (or the Pareto set), how the best improved over trials and over time,
+any metric's per-trial curve, parallel coordinates, the objective against each
+hyperparameter, 2-D and 3-D scatter plots of any two or three dimensions, parameter
+importance (optuna's evaluators), a timeline of the trials coloured by status with the
+stops marked, the Pareto front for several objectives, and a sortable, filterable
+table of every trial with its times.
+
+No JavaScript library, no network, no fonts: inline SVG charts drawn here, a stylesheet
+and a script of our own (assets/), inlined. The page is a pure function of the study:
+the same journal gives the same bytes (no clock is read; the times shown are the
+journal's). Every user string is escaped. Charts scale with their column (two columns
+on a wide screen, one on a narrow one), so nothing overflows the page.
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.core.events import StoppingDecision
@@ -26,11 +36,20 @@ from hpo_bridge.results.charts import (
     ramp_color,
     scatter_grid,
 )
+from hpo_bridge.results.explorer import data_script, explorer_data
+from hpo_bridge.results.history import best_so_far
+from hpo_bridge.results.importance import importance_chart, param_importances
 from hpo_bridge.results.results import shown_status
 from hpo_bridge.results.svg import esc, fmt_value
+from hpo_bridge.results.table import seconds_text
+from hpo_bridge.results.timeline import timeline
+from hpo_bridge.results.timing import duration
+from hpo_bridge.store.timing import iso
 
 if TYPE_CHECKING:
+    from hpo_bridge.results.timing import StudyTiming
     from hpo_bridge.spec import TuningSpec
+    from hpo_bridge.store.timing import StudyClock
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,7 @@ class StudyReport:
     decisions: Sequence[StoppingDecision] = field(default_factory=tuple)
     elapsed: float | None = None  # study seconds (simulated time for simulated studies)
     live: bool = False  # something still runs the study (else its running trials are dead)
+    timing: StudyTiming | None = None  # wall clock, wall time, compute used
 
 
 def render_report(study: StudyReport) -> str:
@@ -56,6 +76,7 @@ def render_report(study: StudyReport) -> str:
     else:
         top = best_trial(spec, trials)
         marked = {top.id} if top is not None else set()
+    clock = study.timing.clock if study.timing is not None else None
     parts = [
         _head(spec.name),
         f"<header><h1>{esc(spec.name)}</h1>",
@@ -64,16 +85,25 @@ def render_report(study: StudyReport) -> str:
         "</header>",
         _pareto_section(spec, trials, marked) if spec.multi_objective else _best_section(
             spec, top),
-        _section("curves", "Objective over intervals", _legend() + "".join(
-            metric_chart(trials, o, marked) for o in spec.all_objectives)),
+        _section("history", "Best so far", '<div class="grid2">' + "".join(
+            best_so_far(trials, o, by) for o in spec.all_objectives
+            for by in ("trial", "time")) + "</div>"),
+        _curves_section(spec, trials, marked),
         _section("parcoords", "Parallel coordinates",
                  _ramp_legend(spec) + parallel_coordinates(spec, trials, marked)),
         _section("scatter", "Objective against each hyperparameter",
                  scatter_grid(spec, trials, marked)),
+        _explore_section(spec, trials),
+        _section("importance", "Parameter importance", _importance(spec, trials)),
+        _section("timeline", "Timeline of trials", _status_legend() + timeline(
+            trials, study.decisions, study.elapsed or 0.0, study.live, marked)),
     ]
     if spec.multi_objective:
         parts.append(_section("pareto", "Pareto front", pareto_chart(spec, trials, marked)))
-    parts += [_trial_table(spec, trials, marked, study.live), _FOOT]
+    parts += [_trial_table(spec, trials, marked, study.live, clock)]
+    if trials:
+        parts.append(data_script(explorer_data(spec, trials, marked, study.live)))
+    parts.append(_foot())
     return "\n".join(p for p in parts if p) + "\n"
 
 
@@ -143,11 +173,29 @@ def _summary(study: StudyReport, trials: list[Trial]) -> str:
         rules = Counter(d.rule for d in study.decisions)
         rows.append(("stopping decisions", f"{len(study.decisions)} ("
                      + ", ".join(f"{r} {n}" for r, n in sorted(rules.items())) + ")", None))
-    if study.elapsed:
-        rows.append(("study time", _duration(study.elapsed), None))
+    rows += _timing_rows(study)
     items = "".join(
         f"<dt>{esc(key)}</dt><dd{_class(cls)}>{esc(value)}</dd>" for key, value, cls in rows)
     return f'<dl class="summary">{items}</dl>'
+
+
+def _timing_rows(study: StudyReport) -> list[tuple[str, str, str | None]]:
+    timing = study.timing
+    if timing is None:
+        return [("study time", _duration(study.elapsed), None)] if study.elapsed else []
+    simulated = " (simulated clock)" if timing.clock.simulated else ""
+    rows: list[tuple[str, str, str | None]] = []
+    started = iso(timing.clock.started)
+    if started is not None:
+        rows.append(("started", f"{started[:19].replace('T', ' ')} UTC", None))
+    if timing.wall_time:
+        rows.append(("study time", _duration(timing.wall_time) + simulated, None))
+    if timing.compute:
+        ratio = (f", {timing.compute / timing.wall_time:.1f}\u00d7 the study time"
+                 if timing.wall_time else "")
+        rows.append(("compute used", f"{_duration(timing.compute)} of trials running{ratio}",
+                     None))
+    return rows
 
 
 def _class(cls: str | None) -> str:
@@ -212,91 +260,140 @@ def _ramp_legend(spec: TuningSpec) -> str:
             '<span class="k k-best"></span> best; grey: no result; n/a: no value</p>')
 
 
-def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int], live: bool) -> str:
+def _curves_section(spec: TuningSpec, trials: list[Trial], marked: set[int]) -> str:
+    """Any metric's per-trial curve: the objectives first; a picker shows one at a time."""
+    goals = {o.metric: o.goal for o in spec.all_objectives}
+    metrics = list(goals) + sorted({m for t in trials for m in t.metrics} - set(goals))
+    charts = [metric_chart(trials, m, goals.get(m), marked, hidden=i > 0)
+              for i, m in enumerate(metrics)]
+    picker = ""
+    if len(metrics) > 1:
+        options = "".join(f'<option value="{esc(m)}">{esc(m)}</option>' for m in metrics)
+        picker = (f'<div class="controls"><label>metric <select id="metric-pick">{options}'
+                  "</select></label></div>")
+    return _section("curves", "Metrics over intervals", picker + _legend() + "".join(charts))
+
+
+def _explore_section(spec: TuningSpec, trials: list[Trial]) -> str:
+    if not trials:
+        return _section("explore", "2-D and 3-D scatter", '<p class="empty">No trial yet.</p>')
+
+    def picks(*names: str) -> str:
+        return "".join(f'<label>{label} <select id="{ident}"></select></label>'
+                       for ident, label in (n.split(":") for n in names))
+
+    two = (f'<div><div class="controls">{picks("sx:x", "sy:y")}</div>'
+           '<svg xmlns="http://www.w3.org/2000/svg" id="scatter2d" class="chart scatter2d"'
+           ' width="560" height="340" viewBox="0 0 560 340" style="max-width:728px"'
+           ' role="img" aria-label="2-D scatter"></svg></div>')
+    three = (f'<div><div class="controls">{picks("ax:x", "ay:y", "az:z")}'
+             '<span class="note">drag to turn</span></div>'
+             '<svg xmlns="http://www.w3.org/2000/svg" id="scatter3d" class="chart scatter3d"'
+             ' width="560" height="400" viewBox="0 0 560 400" style="max-width:728px;'
+             'touch-action:none" role="img" aria-label="3-D scatter"></svg></div>')
+    note = ('<p class="note">Any parameter, objective, metric (its last report) or duration'
+            ' on any axis; colour: the objective, as in the parallel coordinates.</p>')
+    return _section("explore", "2-D and 3-D scatter",
+                    f'{note}<div class="grid2">{two}{three}</div>')
+
+
+def _importance(spec: TuningSpec, trials: list[Trial]) -> str:
+    charts = []
+    for objective in spec.all_objectives:
+        found = param_importances(spec, trials, objective)
+        head = f"<h3>{esc(objective.metric)}</h3>" if spec.multi_objective else ""
+        note = ""
+        if not isinstance(found, str):
+            sample = "".join(f" {label} on an even sample of {n} of them."
+                             for label, n in found.sampled.items())
+            note = (f'<p class="note">{found.trials} trials with a result;{sample} each'
+                    " evaluator's shares add up to 1."
+                    + "".join(f" {esc(m)}." for m in found.missing) + "</p>")
+        charts.append(f"<div>{head}{note}{importance_chart(found)}</div>")
+    return '<div class="grid2">' + "".join(charts) + "</div>"
+
+
+def _status_legend() -> str:
+    shown = ("completed", "stopped", "failed", "timeout", "cancelled", "interrupted",
+             "running")
+    keys = " ".join(f'<span class="k k-{s}"></span> {s}' for s in shown)
+    return (f'<p class="legend">{keys}; \u2503 where a stopping rule stopped a trial;'
+            " x: study time since the first trial started</p>")
+
+
+def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int], live: bool,
+                 clock: StudyClock | None) -> str:
+    if not trials:
+        return _section("trials", "Trials (0)", '<p class="empty">No trial yet.</p>')
     names = param_names(spec, trials)
     objectives = spec.all_objectives
-    obj_heads = ([f"<th>{esc(o.metric)}</th>" for o in objectives] if spec.multi_objective
-                 else [f"<th>objective ({esc(spec.primary.metric)})</th>"])
-    head = ("<tr><th>id</th><th>status</th><th>intervals</th>" + "".join(obj_heads)
-            + "".join(f"<th>{esc(n)}</th>" for n in names) + "<th>reason</th></tr>")
+    obj_heads = ([o.metric for o in objectives] if spec.multi_objective
+                 else [f"objective ({spec.primary.metric})"])
+    starts = {t.id: iso(clock.wall(t.started_at)) if clock is not None else None
+              for t in trials}
+    # Columns no trial has a value for are left out (a simulated study has no wall clock).
+    timed = any(starts.values())
+    reasons = any(t.reason for t in trials)
+    heads = ["id", "status", "intervals", *obj_heads, *names, "duration",
+             *(["started"] if timed else []), *(["reason"] if reasons else [])]
+    head = "<tr>" + "".join(f"<th>{esc(h)}</th>" for h in heads) + "</tr>"
+    numeric = [0, 2, *range(3, 3 + len(obj_heads)), heads.index("duration")]
+    numeric += [3 + len(obj_heads) + i for i, n in enumerate(names)
+                if all(_is_number(fmt_value(t.params[n])) for t in trials if n in t.params)]
+    # Numbers right-aligned by column (one rule, not a class on every cell).
+    align = ",".join(f"table.trials td:nth-child({i + 1})" for i in sorted(numeric))
     rows = []
     for t in trials:
         shown = shown_status(t, live)
         cls = f"st-{shown}" + (" best" if t.id in marked else "")
+        spent = duration(t)
+        started = starts[t.id]
         cells = [str(t.id), shown, str(t.intervals),
                  *(fmt_value(objective_value(t, o)) for o in objectives),
                  *(fmt_value(t.params[n]) if n in t.params else "" for n in names),
-                 t.reason or ""]
+                 seconds_text(spent) if spent is not None else ""]
+        if timed:
+            cells.append(started[:19].replace("T", " ") if started else "")
+        if reasons:
+            cells.append(t.reason or "")
         rows.append(f'<tr class="{cls}" data-t="{t.id}">'
                     + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
-    body = (f'<table class="trials"><thead>{head}</thead><tbody>\n' + "\n".join(rows)
-            + "\n</tbody></table>") if trials else '<p class="empty">No trial yet.</p>'
+    statuses = sorted({shown_status(t, live) for t in trials})
+    options = "".join(f'<option value="{s}">{s}</option>' for s in statuses)
+    controls = ('<div class="controls"><input type="search" id="filter"'
+                ' placeholder="filter: any text of a row" aria-label="filter trials">'
+                f'<label>status <select id="status-filter"><option value="">any</option>'
+                f'{options}</select></label><span id="shown" class="note"></span>'
+                '<span class="note">click a column to sort</span></div>')
+    wrap = (f"table.trials td:nth-child({len(heads)}){{white-space:normal;min-width:18em}}"
+            if reasons else "")  # the reason wraps; every other cell stays on one line
+    body = (f"<style>{align}{{text-align:right}}{wrap}</style>"
+            f'{controls}<div class="scroll"><table class="trials"><thead>{head}</thead><tbody>\n'
+            + "\n".join(rows) + "\n</tbody></table></div>")
     return _section("trials", f"Trials ({len(trials)})", body)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() == text and text != ""
+
+
+@cache
+def _asset(name: str) -> str:
+    return files("hpo_bridge.results").joinpath("assets", name).read_text(encoding="utf-8")
 
 
 def _head(name: str) -> str:
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(name)} \u2014 hpo-bridge report</title>\n<style>{_CSS}</style>"
+            f"<title>{esc(name)} \u2014 hpo-bridge report</title>\n"
+            f"<style>{_asset('report.css')}</style>"
             f"</head><body>")
 
 
-_CSS = """
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5em auto;max-width:1200px;padding:0 1em;
-color:#222}
-h1{margin:0 0 .3em}h2{margin:1.6em 0 .4em;border-bottom:1px solid #ddd}h3{margin:.3em 0}
-dl.summary{display:grid;grid-template-columns:max-content 1fr;gap:.15em 1em;margin:0}
-dt{font-weight:600;color:#555}dd{margin:0}
-.status-finished{color:#1a7f37}.status-failed,.status-cancelled{color:#c23b3b}
-.pair{display:flex;gap:2em;flex-wrap:wrap}
-table{border-collapse:collapse}th,td{padding:1px 6px;text-align:left;vertical-align:top}
-table.trials,table.pareto-set{font-size:12px}table.trials td,table.pareto-set td,
-table.params td,table.metrics td{border-top:1px solid #eee}
-table.trials tr.best td{background:#fde8e8;font-weight:600}
-tr.st-failed td,tr.st-timeout td{color:#c23b3b}tr.hl td{background:#fff3b0}
-.panels{display:flex;flex-wrap:wrap;gap:4px}.empty{color:#777;font-style:italic}
-.legend{font-size:12px;color:#555}
-.k{display:inline-block;width:18px;height:0;border-top:3px solid;vertical-align:middle}
-.k-completed{border-color:#4a78b5}.k-stopped{border-color:#e08a2c;border-top-style:dashed}
-.k-failed{border-color:#c23b3b}.k-best{border-color:#d6002a;border-top-width:4px}
-svg{display:block;margin:.3em 0;overflow:visible;font-family:system-ui,sans-serif}
-.tick{font-size:10px;fill:#555;paint-order:stroke;stroke:#fff;stroke-width:3px;
-stroke-linejoin:round}.title{font-size:11px;fill:#222}
-.axis{stroke:#888;stroke-width:1}.grid{stroke:#eee;stroke-width:1}
-polyline{fill:none;stroke-linecap:round;stroke-linejoin:round}
-.t{stroke:#4a78b5;stroke-width:1;opacity:.55}
-.t.st-stopped{stroke:#e08a2c;stroke-dasharray:4 3}
-.t.st-failed,.t.st-timeout{stroke:#c23b3b}.t.st-cancelled{stroke:#999}
-.t.st-running,.t.st-pending{stroke:#2e9b5a}
-.stop{fill:#e08a2c;opacity:.8}
-.pc{stroke-width:1;opacity:.6}.pc.noobj{stroke:#bbb;stroke-dasharray:3 3}
-.p{fill:#4a78b5;opacity:.6}.p.st-stopped{fill:#e08a2c}
-.front-line{stroke:#d6002a;stroke-width:1.5;stroke-dasharray:5 3}
-.t.best,.pc.best,.p.best,.p.front{stroke:#d6002a;opacity:1;stroke-dasharray:none}
-.t.best,.pc.best{stroke-width:3}.p.best,.p.front{fill:#d6002a}
-.hl{stroke:#000!important;stroke-width:3!important;opacity:1!important}
-circle.hl{fill:#000!important}
-#info{position:fixed;bottom:0;left:0;right:0;background:#fffbe6;border-top:1px solid #e6d98a;
-font-size:12px;padding:3px 10px;min-height:1.4em;white-space:nowrap;overflow:hidden;
-text-overflow:ellipsis}
-"""
-
-# Hover any trial (line, point or row): highlight it everywhere and show its row below.
-_JS = """
-(function(){var cur=null,info=document.getElementById('info'),
-heads=Array.prototype.map.call(document.querySelectorAll('table.trials thead th'),
-function(h){return h.textContent});
-function mark(id){if(id===cur)return;cur=id;
-document.querySelectorAll('.hl').forEach(function(n){n.classList.remove('hl')});
-if(id===null){info.textContent='';return}
-document.querySelectorAll('[data-t="'+id+'"]').forEach(function(n){n.classList.add('hl');
-if(n.namespaceURI==='http://www.w3.org/2000/svg')n.parentNode.appendChild(n)});
-var row=document.querySelector('table.trials tr[data-t="'+id+'"]');
-info.textContent=row?Array.prototype.map.call(row.cells,function(c,i){
-return heads[i]+': '+c.textContent}).join(' \\u00b7 '):'trial '+id}
-document.addEventListener('mouseover',function(e){
-var t=e.target.closest?e.target.closest('[data-t]'):null;
-mark(t?t.getAttribute('data-t'):null)})})();
-"""
-
-_FOOT = f'<div id="info"></div>\n<script>{_JS}</script>\n</body></html>'
+def _foot() -> str:
+    # Hover any trial (line, point or row): highlight it everywhere and show its row below.
+    return f'<div id="info"></div>\n<script>{_asset("report.js")}</script>\n</body></html>'

@@ -1,9 +1,12 @@
 """Live progress of a study: a sink for the tuner's events.
 
-In a terminal: a bar of trials done, a table of running trials with their
-latest metrics, and the best so far (rich, refreshed a few times a second on
-its own thread, so the tuner never waits for the screen). Elsewhere: one plain
-line per ended trial. The study's outcome is the command's to print (on stdout).
+Every trial that ends (completed, stopped by a rule, failed...) is one line with its
+reason, its time and the best so far. In a terminal these lines are printed above a
+live panel (a bar of trials done, a table of running trials with their latest metrics,
+and the best so far; rich, refreshed a few times a second on its own thread, so the
+tuner never waits for the screen), so the study's history stays in the scrollback;
+elsewhere they are plain lines. The study's outcome is the command's to print (on
+stdout).
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from hpo_bridge.core.events import (
     StudyEvent,
     TrialCreated,
     TrialRetried,
+    TrialStarted,
     TrialStatusChanged,
 )
 from hpo_bridge.core.trial import HPO, Trial, TrialStatus
+from hpo_bridge.results.table import seconds_text
 
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
@@ -53,6 +58,7 @@ class ProgressView:
         self._intervals: dict[int, int] = {}
         self._value: dict[int, float] = {}  # the objective per measurement so far
         self._running: set[int] = set()
+        self._started: dict[int, float] = {}  # study time each running trial started
         self._done = 0
         self._total = 0
         self.best: tuple[int, float] | None = None
@@ -118,6 +124,8 @@ class ProgressView:
                     self._progress.update(self._task, total=self._total)
                     lines.append(f"trial {event.trial_id}: {event.stage} stage,"
                                  f" {_params_text(event.params)}")
+            elif isinstance(event, TrialStarted):
+                self._started[event.trial_id] = event.time
             elif isinstance(event, TrialRetried):
                 self._params[event.trial_id] = self._known.get(event.trial_id, {})
                 self._running.add(event.trial_id)
@@ -150,18 +158,19 @@ class ProgressView:
         if event.status.counts_as_result and value is not None and not self.spec.multi_objective \
                 and (self.best is None or self.objective.better(value, self.best[1])):
             self.best = (tid, value)
-        if not self.live_mode:
-            shown = f" {self.objective.metric}={_fmt(value)}" if value is not None else ""
-            why = f" ({event.reason})" if event.reason and event.status is not \
-                TrialStatus.COMPLETED else ""
-            best = f" | best {_fmt(self.best[1])} (trial {self.best[0]})" if self.best else ""
-            return [f"trial {tid} {event.status.value} after {intervals} interval(s)"
-                    f"{shown}{why}{best} | {self._done} done"]
-        return []
+        started = self._started.pop(tid, None)
+        took = f" in {seconds_text(event.time - started)}" if started is not None else ""
+        shown = f" {self.objective.metric}={_fmt(value)}" if value is not None else ""
+        why = f" ({event.reason})" if event.reason and event.status is not \
+            TrialStatus.COMPLETED else ""
+        best = f" | best {_fmt(self.best[1])} (trial {self.best[0]})" if self.best else ""
+        return [f"trial {tid} {event.status.value} after {intervals} interval(s){took}"
+                f"{shown}{why}{best} | {self._done} done"]
 
     def _line(self, text: str) -> None:
         if self._live is not None:
-            self._live.console.print(text, markup=False, highlight=False)
+            # soft_wrap: the terminal wraps a long line itself (copied, it stays one line)
+            self._live.console.print(text, markup=False, highlight=False, soft_wrap=True)
         else:  # plain lines: rich's rendering per line would cost more than the trial
             self.console.file.write(text + "\n")
             self.console.file.flush()

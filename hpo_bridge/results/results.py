@@ -7,7 +7,11 @@
     metrics (name -> list of values), reason (why it stopped or failed, else null),
     resource (budget the searcher gave, or null), exit_code (or null),
     stage ("hpo"; "fullytrain" for a best configuration re-run after the search, Vega),
-    attempt (1; 2, 3... for a trial run again after an interruption).
+    attempt (1; 2, 3... for a trial run again after an interruption),
+    started, ended (wall clock, ISO 8601 in UTC; null for a simulated study or when not
+    yet), duration (seconds of its current attempt, or null): see results/timing.py.
+With the study's timing, `results_dict` adds `"study": {clock, started, wall_time,
+compute}` (seconds; `compute` sums every attempt's running time).
 One vocabulary of statuses everywhere (JSON, CSV, the table, the report, `status`):
 `shown_status`, the stored status, except that a trial still pending or running in the
 store while nothing runs the study any more (its orchestrator was killed) is
@@ -22,9 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.core.ranking import best_trial, pareto_set, tied_with_best
 from hpo_bridge.core.trial import HPO, Trial, is_interrupted
+from hpo_bridge.results.timing import trial_times
 
 if TYPE_CHECKING:
+    from hpo_bridge.results.timing import StudyTiming
     from hpo_bridge.spec import TuningSpec
+    from hpo_bridge.store.timing import StudyClock
 
 
 def objective_of(spec: TuningSpec, trial: Trial) -> Any:
@@ -42,7 +49,8 @@ def shown_status(trial: Trial, study_runs: bool = True) -> str:
     return trial.status.value
 
 
-def trial_dict(spec: TuningSpec, trial: Trial, study_runs: bool = True) -> dict[str, Any]:
+def trial_dict(spec: TuningSpec, trial: Trial, study_runs: bool = True,
+               clock: StudyClock | None = None) -> dict[str, Any]:
     return {
         "id": trial.id,
         "params": trial.params,
@@ -55,13 +63,17 @@ def trial_dict(spec: TuningSpec, trial: Trial, study_runs: bool = True) -> dict[
         "exit_code": trial.exit_code,
         "stage": trial.stage,
         "attempt": trial.attempt,
+        **trial_times(trial, clock),
     }
 
 
-def results_dict(spec: TuningSpec, trials: list[Trial], study_runs: bool = True
-                 ) -> dict[str, Any]:
-    return {"trials": [trial_dict(spec, t, study_runs)
-                       for t in sorted(trials, key=lambda t: t.id)]}
+def results_dict(spec: TuningSpec, trials: list[Trial], study_runs: bool = True,
+                 timing: StudyTiming | None = None) -> dict[str, Any]:
+    clock = timing.clock if timing is not None else None
+    out: dict[str, Any] = {} if timing is None else {"study": timing.as_dict()}
+    out["trials"] = [trial_dict(spec, t, study_runs, clock)
+                     for t in sorted(trials, key=lambda t: t.id)]
+    return out
 
 
 def best_dict(spec: TuningSpec, trials: list[Trial]) -> dict[str, Any]:
@@ -80,9 +92,11 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def results_csv(spec: TuningSpec, trials: list[Trial], study_runs: bool = True) -> str:
+def results_csv(spec: TuningSpec, trials: list[Trial], study_runs: bool = True,
+                clock: StudyClock | None = None) -> str:
     """One row per trial: id, status, intervals, objective(s), params, last metric values,
-    reason, and the stage when some trial ran in the fullytrain stage."""
+    reason, started, ended, duration, and the stage when some trial ran in the fullytrain
+    stage."""
     params: list[str] = list(spec.search_space)
     metrics: list[str] = []
     for trial in trials:
@@ -96,7 +110,8 @@ def results_csv(spec: TuningSpec, trials: list[Trial], study_runs: bool = True) 
     writer = csv.writer(out, lineterminator="\n")
     staged = any(t.stage != HPO for t in trials)
     writer.writerow(["id", "status", "intervals", *objectives, *params,
-                     *(f"metric:{m}" for m in metrics), "reason", *(["stage"] if staged else [])])
+                     *(f"metric:{m}" for m in metrics), "reason", "started", "ended", "duration",
+                     *(["stage"] if staged else [])])
     for trial in sorted(trials, key=lambda t: t.id):
         obj = objective_of(spec, trial)
         obj_cells = list(obj.values()) if isinstance(obj, dict) else [obj]
@@ -104,6 +119,7 @@ def results_csv(spec: TuningSpec, trials: list[Trial], study_runs: bool = True) 
             trial.id, shown_status(trial, study_runs), trial.intervals, *map(_cell, obj_cells),
             *(_cell(trial.params.get(p)) for p in params),
             *(_cell(trial.metrics[m][-1] if trial.metrics.get(m) else None) for m in metrics),
-            _cell(trial.reason), *([trial.stage] if staged else []),
+            _cell(trial.reason), *map(_cell, trial_times(trial, clock).values()),
+            *([trial.stage] if staged else []),
         ])
     return out.getvalue()

@@ -48,6 +48,15 @@ def fmt_value(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+CHAR = 6.2  # the widest a 10px tick label's average character gets (system-ui)
+
+
+def text_width(label: str, size: float = 10.0) -> float:
+    """A generous estimate of a label's width in px at font `size` (an ellipsis is about
+    as wide as two narrow characters)."""
+    return (len(label) + 0.7 * label.count("\u2026")) * CHAR * size / 10.0
+
+
 def short(text: str, width: int = 18) -> str:
     """Long labels are cut with an ellipsis so axes stay readable."""
     return text if len(text) <= width else text[: width - 1] + "\u2026"
@@ -80,12 +89,18 @@ def line(x1: float, y1: float, x2: float, y2: float, cls: str | None = None) -> 
     return f"<line{attrs(x1=coord(x1), y1=coord(y1), x2=coord(x2), y2=coord(y2), class_=cls)}/>"
 
 
+GROW = 1.3  # a chart fills its column, growing at most this much beyond its drawn size
+
+
 def svg(width: float, height: float, cls: str, label: str, body: Iterable[str],
         **data: Any) -> str:
-    """An inline `<svg>` with its accessible label, `data-*` attributes and body."""
+    """An inline `<svg>` with its accessible label, `data-*` attributes and body. It
+    scales with its column (the stylesheet sets width 100%; the viewBox keeps its shape),
+    so nothing in it overlaps at one width that does not at another."""
     data_attrs = attrs(**{f"data_{k}": v for k, v in data.items()})
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="{esc(cls)}"'
             f' width="{coord(width)}" height="{coord(height)}"'
             f' viewBox="0 0 {coord(width)} {coord(height)}" role="img"'
+            f' style="max-width:{coord(width * GROW)}px"'
             f' aria-label="{esc(label)}"{data_attrs}>')
     return head + "\n" + "\n".join(body) + "\n</svg>"

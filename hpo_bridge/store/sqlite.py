@@ -17,6 +17,7 @@ import json
 import math
 import os
 import sqlite3
+import time as wallclock
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from hpo_bridge.spec import TuningSpec
 from hpo_bridge.store.errors import StoreError
 from hpo_bridge.store.faults import connect
 from hpo_bridge.store.stored_spec import stored_spec
+from hpo_bridge.store.timing import SIMULATED, StudyClock
 
 DB_NAME = "study.db"
 SCHEMA_VERSION = 1
@@ -57,7 +59,8 @@ CREATE TABLE IF NOT EXISTS decisions (
     seq INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL, time REAL, interval INTEGER,
     rule TEXT, reason TEXT);
 CREATE TABLE IF NOT EXISTS sessions (
-    seq INTEGER PRIMARY KEY, time REAL, event TEXT NOT NULL, status TEXT, reason TEXT);
+    seq INTEGER PRIMARY KEY, time REAL, event TEXT NOT NULL, status TEXT, reason TEXT,
+    wall REAL);
 """
 
 
@@ -167,6 +170,8 @@ class Store:
             conn.execute("ALTER TABLE trials ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1")
         if "attempt" not in {row[1] for row in conn.execute("PRAGMA table_info(metrics)")}:
             conn.execute("ALTER TABLE metrics ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1")
+        if "wall" not in {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}:
+            conn.execute("ALTER TABLE sessions ADD COLUMN wall REAL")
 
     def close(self) -> None:
         """Commit the open batch and close; after a failed write, roll back instead (the
@@ -244,13 +249,15 @@ class Store:
     # -- the study's status ----------------------------------------------------------------
     def set_status(self, status: str, reason: str | None = None, time: float | None = None,
                    event: str | None = None) -> None:
+        """The study's status at study time `time`; the wall clock is read too, so a
+        "running" row (a session starting) anchors study time to the wall clock."""
         self.set_meta("status", status)
         self.set_meta("status_reason", reason)
         if status == "running":
             self.set_meta("pid", os.getpid())
         self.conn.execute(
-            "INSERT INTO sessions(time, event, status, reason) VALUES(?, ?, ?, ?)",
-            (time, event or status, status, reason),
+            "INSERT INTO sessions(time, event, status, reason, wall) VALUES(?, ?, ?, ?, ?)",
+            (time, event or status, status, reason, wallclock.time()),
         )
 
     def study_status(self) -> StudyStatus:
@@ -260,13 +267,27 @@ class Store:
         )
 
     def elapsed(self) -> float:
-        """Study seconds used so far: the time of the last recorded event."""
+        """Study seconds used so far: the time of the last recorded event (a cloud's
+        trials bring only their start and end)."""
         latest = 0.0
-        for table in ("transitions", "metrics", "decisions", "sessions"):
-            row = self.conn.execute(f"SELECT MAX(time) FROM {table}").fetchone()  # noqa: S608
+        for table, column in (("transitions", "time"), ("metrics", "time"),
+                              ("decisions", "time"), ("sessions", "time"),
+                              ("trials", "ended_at")):
+            row = self.conn.execute(f"SELECT MAX({column}) FROM {table}").fetchone()  # noqa: S608
             if row and row[0] is not None:
                 latest = max(latest, float(row[0]))
         return latest
+
+    def clock(self) -> StudyClock:
+        """Study seconds on the wall clock: each session's start is an anchor."""
+        anchors = self.conn.execute(
+            "SELECT time, wall FROM sessions WHERE status='running' AND time IS NOT NULL"
+            " AND wall IS NOT NULL ORDER BY seq").fetchall()
+        ordered: list[tuple[float, float]] = []
+        for at, wall in anchors:  # a later session never starts before an earlier one
+            if not ordered or at >= ordered[-1][0]:
+                ordered.append((float(at), float(wall)))
+        return StudyClock(tuple(ordered), simulated=self.get_meta("clock") == SIMULATED)
 
     # -- events ----------------------------------------------------------------------
     def record(self, event: StudyEvent) -> None:
@@ -332,6 +353,7 @@ class Store:
            " ended_at=excluded.ended_at",
            (trial.id, _dumps(trial.params), trial.status.value, trial.resource, trial.bracket,
             trial.reason, trial.exit_code, trial.started_at, trial.started_at, trial.ended_at))
+        # (A cloud's trial is created when it starts: created_at is its start.)
         ex("DELETE FROM metrics WHERE trial_id=?", (trial.id,))
         metrics = dict(trial.metrics)
         primary = self.spec.primary.metric
@@ -368,6 +390,11 @@ class Store:
             if name == primary:
                 trial.values.append(value)
         return list(out.values())
+
+    def trial_status(self, trial_id: int) -> TrialStatus | None:
+        """One trial's stored status (None: no such trial yet)."""
+        row = self.conn.execute("SELECT status FROM trials WHERE id=?", (trial_id,)).fetchone()
+        return None if row is None else TrialStatus(row[0])
 
     def searcher_backlog(self) -> list[tuple[str, int, int | None, float | None]]:
         """What happened after the saved searcher state, in journal order, for the tuner

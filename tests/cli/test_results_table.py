@@ -10,7 +10,7 @@ import yaml
 from cli_support import cli_app
 from typer.testing import CliRunner
 
-from hpo_bridge.results.table import compact, shorten
+from hpo_bridge.results.table import compact, seconds_text, shorten
 
 SPEC = {
     "name": "table",
@@ -50,17 +50,23 @@ def test_results_table(app, tmp_path):
     lines = [line.split() for line in out.stdout.splitlines() if line.strip()]
     # The reason, cut at 48 characters (the whole one is in --json).
     reason = "metric 'accuracy' reported nan, not a finite nu…"
-    assert lines[0] == ["id", "opt", "lr", "status", "intervals", "objective", "reason"]
+    assert lines[0] == ["id", "opt", "lr", "status", "intervals", "time", "objective",
+                        "reason"]
     assert set("".join(lines[1])) == {"─"}
-    assert lines[2:6] == [
-        ["1", "sgd", "0.0001235", "completed", "2", "0.61"],
-        ["2", "sgd", "0.5", "completed", "2", "0.812346"],
-        ["3", "a-very-long-opt…", "0.0001235", "failed", "1", "0.4",
+    assert lines[2:6] == [  # time: 1 s per interval (trial 3 failed at its 2nd, nan)
+        ["1", "sgd", "0.0001235", "completed", "2", "2.0s", "0.61"],
+        ["2", "sgd", "0.5", "completed", "2", "2.0s", "0.812346"],
+        ["3", "a-very-long-opt…", "0.0001235", "failed", "1", "2.0s", "0.4",
          *reason.split()],
-        ["4", "a-very-long-opt…", "0.5", "completed", "2", "0.35"],
+        ["4", "a-very-long-opt…", "0.5", "completed", "2", "2.0s", "0.35"],
     ]
     assert out.stdout.splitlines()[-1] == (
         "best: trial 2 0.812346 opt=sgd lr=0.5")
+
+
+def test_seconds_text():
+    assert [seconds_text(s) for s in (None, 0.04, 9.94, 9.96, 59.4, 61, 3599, 3600, 90061)] == [
+        "-", "0.0s", "9.9s", "10s", "59s", "1m01s", "59m59s", "1h00m", "1d01h"]
 
 
 def test_compact_values():

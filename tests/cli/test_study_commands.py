@@ -17,7 +17,7 @@ from cli_support import cli_app, invoke
 from hpo_bridge.store import Store
 
 RESULT_KEYS = {"id", "params", "status", "intervals", "objective", "metrics", "reason",
-               "resource", "exit_code", "stage", "attempt"}
+               "resource", "exit_code", "stage", "attempt", "started", "ended", "duration"}
 
 ASHA = {
     "name": "asha-curves",
@@ -70,7 +70,8 @@ def test_run_then_results_json_shape_and_determinism(app, tmp_path):
     assert best["objective"] == max(t["objective"] for t in results)
 
     csv_lines = invoke(app, "results", tmp_path / "a", "--csv").stdout.splitlines()
-    assert csv_lines[0] == "id,status,intervals,objective,config,metric:accuracy,reason"
+    assert csv_lines[0] == ("id,status,intervals,objective,config,metric:accuracy,reason,"
+                            "started,ended,duration")
     assert len(csv_lines) == 31
 
     status = invoke(app, "status", tmp_path / "a")
@@ -246,8 +247,9 @@ def test_results_and_best_shapes_for_several_objectives():
     assert out[2]["objective"] == {"acc": 0.99, "latency": None}
     assert [t["id"] for t in best_dict(spec, trials)["pareto"]] == [1]
     assert results_csv(spec, trials).splitlines()[:2] == [
-        "id,status,intervals,objective:acc,objective:latency,x,metric:acc,metric:latency,reason",
-        "1,completed,1,0.9,30.0,0.1,0.9,30.0,",
+        "id,status,intervals,objective:acc,objective:latency,x,metric:acc,metric:latency,reason,"
+        "started,ended,duration",
+        "1,completed,1,0.9,30.0,0.1,0.9,30.0,,,,",
     ]
 
 

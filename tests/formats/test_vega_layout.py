@@ -16,6 +16,7 @@ from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.formats.vega.layout import closing_summary, wall_clock
 from hpo_bridge.formats.vega.records import performance
 from hpo_bridge.loading import validate_spec
+from hpo_bridge.store.timing import StudyClock
 
 TABLE = {
     "metric": "accuracy", "seconds_per_interval": 1.0,
@@ -155,7 +156,8 @@ def test_sentinels_are_the_worst_value_of_each_direction():
 
 
 def test_study_seconds_are_placed_by_the_anchor_of_their_session(tmp_path):
-    wall = wall_clock([[0.0, 1_000_000.0], [50.0, 2_000_000.0]], tmp_path / "none", 60.0)
+    wall = wall_clock(StudyClock(((0.0, 1_000_000.0), (50.0, 2_000_000.0))), tmp_path / "none",
+                      60.0)
     assert wall(10.0) == datetime.fromtimestamp(1_000_010.0)
     assert wall(55.5) == datetime.fromtimestamp(2_000_005.5)
 

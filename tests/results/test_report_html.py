@@ -20,7 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hpo_bridge.core.trial import Trial, TrialStatus
+from hpo_bridge.results.charts import distinct
 from hpo_bridge.results.html import StudyReport, render_report
+from hpo_bridge.results.importance import param_importances
 from hpo_bridge.results.svg import short
 from hpo_bridge.spec import validate_spec
 from hpo_bridge.store import Store
@@ -115,7 +117,9 @@ def summary(page: Node) -> dict[str, str]:
 
 def assert_self_contained(raw: str, page: Node) -> None:
     scripts = page.all("script")
-    assert len(scripts) == 1 and "src" not in scripts[0].attrs  # our few lines, inline
+    assert all("src" not in s.attrs for s in scripts)  # our own script and data, inline
+    assert [s.attrs.get("type") for s in scripts] in (
+        [None], ["application/json", None])
     assert not page.all("link") and not page.all("img") and not page.all("iframe")
     for node in page.all("svg"):
         assert node.attrs["xmlns"] == "http://www.w3.org/2000/svg"
@@ -337,8 +341,9 @@ def test_multi_objective_report_marks_the_pareto_front_and_escapes(app, pareto, 
         assert row[5] == SCRIPT_VALUE and row[-1] == t["reason"]
         assert SCRIPT_VALUE in row[-1]
     table_heads = [th.text() for th in page.one("table", "trials").one("thead").all("th")]
+    # no "started": a simulated study has no wall clock
     assert table_heads == ["id", "status", "intervals", "accuracy", "latency", "arch", "width",
-                           "reason"]
+                           "duration", "reason"]
 
 
 def test_same_study_gives_the_same_bytes(app, median, tmp_path):
@@ -370,8 +375,17 @@ def test_empty_study(app, tmp_path):
     assert not page.all("svg")
     assert not page.all("table", "trials")
     notes = [p.text() for p in page.all("p", "empty")]
-    assert notes == ["No trial has a result yet.", "No trial has reported accuracy yet.",
-                     "No trial yet.", "No trial has an objective value yet.", "No trial yet."]
+    assert notes == [
+        "No trial has a result yet.",  # best trial
+        "No trial has a result for accuracy yet.",  # best so far, by trial and by time
+        "No trial has a result for accuracy yet.",
+        "No trial has reported accuracy yet.",  # curves
+        "No trial yet.",  # parallel coordinates
+        "No trial has an objective value yet.",  # objective against each parameter
+        "No trial yet.",  # 2-D and 3-D scatter
+        "Parameter importance needs at least 4 trials with a result.",
+        "No trial has started yet.",  # timeline
+        "No trial yet."]  # table
 
 
 def test_failed_only_study(app, tmp_path):
@@ -417,7 +431,8 @@ def test_thousands_of_trials_stay_compact(app, tmp_path):
     raw, page = report(app, study, tmp_path / "out.html")
     assert len(rows(page)) == 2500
     assert len(page.one("svg", "metric-chart").all("polyline", "t")) == 2500
-    assert len(raw.encode()) < 2500 * 800  # under 800 bytes a trial, all charts included
+    # Under 1,000 bytes a trial, all eleven views included (thousands of dots are paths).
+    assert len(raw.encode()) < 2500 * 1000
 
 
 def test_stdout_output(app, median):
@@ -464,9 +479,93 @@ def test_any_value_and_reason_round_trips_escaped(values, reason):
     ]
     raw = render_report(StudyReport(spec, trials, "finished", reason))
     page = parse(raw)
-    assert len(page.all("script")) == 1
+    assert len(page.all("script")) == 2  # the explorer's data (JSON) and the script
     assert summary(page)["status"] == f"finished \u2014 {reason}"
     assert [cells(r)[4] for r in rows(page)] == values
     assert [cells(r)[-1] for r in rows(page)] == [reason, reason]
     ticks = [t.text() for t in page.one("svg", "parcoords").all("text", "tick")]
-    assert ticks[:2] == [short(v, 14) for v in values]
+    assert ticks[:2] == distinct(values, 14)
+
+
+def test_distinct_labels_keep_what_tells_them_apart():
+    names = [f"tokenizer-variant-{i:02d}" for i in range(3)]
+    assert distinct(names, 6) == ["\u20260", "\u20261", "\u20262"]  # prefix "…variant-0"
+    assert distinct(names, 40) == names  # room enough: as they are
+    assert distinct(["alpha-long-name", "beta-long-name"], 6) == ["alpha\u2026", "beta-\u2026"]
+
+
+# -- the views added for issue 13 ---------------------------------------------------------
+def path_points(d: str) -> list[tuple[float, float]]:
+    """The dots of a `M x y h0...` path."""
+    return [(float(x), float(y)) for x, y in
+            (m.split()[:2] for m in d.replace("h0", "").split("M") if m.strip())]
+
+
+def test_best_so_far_timeline_and_importance(app, median, tmp_path):
+    _, page = report(app, median, tmp_path / "out.html")
+    trials = results(app, median)
+    top = best(app, median)["best"]
+    stopped = [t for t in trials.values() if t["status"] == "stopped"]
+
+    # Best so far (maximised): a step line that never goes down (y grows downwards), one
+    # dot per trial with a result; by time, it ends at the best trial's value.
+    for by in ("trial", "time"):
+        chart = page.one("svg", "history", data_by=by)
+        line = polyline_points(chart.one("polyline", "bsf"))
+        ys = [y for _, y in line]
+        assert ys == sorted(ys, reverse=True) and ys[-1] == min(ys)
+        assert [x for x, _ in line] == sorted(x for x, _ in line)
+        dots = path_points(chart.one("path", "obs").attrs["d"])
+        assert len(dots) == len(trials)  # every trial completed or stopped: a result
+        assert min(y for _, y in dots) == ys[-1]  # the best dot is where the line ends
+
+    # Timeline: a bar per trial, coloured by status, a cut per stopped trial.
+    gantt = page.one("svg", "timeline")
+    bars = {int(r.attrs["data-t"]): r for r in gantt.all("rect", "g")}
+    assert set(bars) == set(trials)
+    assert all(f"st-{trials[t]['status']}" in bar.classes for t, bar in bars.items())
+    cuts = gantt.one("path", "cut").attrs["d"]
+    assert cuts.count("M") == len(stopped)
+    assert "best" in bars[top["id"]].classes
+    # A trial stopped earlier than another that started at the same time has a shorter bar.
+    widths = {t: float(bar.attrs["width"]) for t, bar in bars.items()}
+    assert max(widths[t["id"]] for t in stopped) <= max(widths.values())
+
+    # Importance: one bar per evaluator for the only parameter, a share of 1 each.
+    chart = page.one("svg", "importance")
+    bars = chart.all("rect", "bar")
+    titles = [b.one("title").text() for b in bars if b.all("title")]
+    assert titles == ["config: fANOVA 1", "config: mean decrease impurity 1",
+                      "config: PED-ANOVA 1"]
+
+
+def branin(x1: float, x2: float) -> float:
+    b, c = 5.1 / (4 * math.pi ** 2), 5 / math.pi
+    return (x2 - b * x1 ** 2 + c * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1) + 10
+
+
+def test_importance_ranks_the_parameter_that_matters():
+    """branin's value depends on x1 and x2; a third, irrelevant parameter ranks last by
+    every evaluator (optuna's importance evaluators on the trials)."""
+    import random
+
+    spec = validate_spec({
+        "name": "imp", "objective": {"metric": "loss", "goal": "minimize"},
+        "search_space": {"x1": {"type": "float", "low": -5, "high": 10},
+                         "x2": {"type": "float", "low": 0, "high": 15},
+                         "noise": {"type": "categorical", "values": ["a", "b", "c"]}}})
+    rng = random.Random(7)
+    trials = []
+    for i in range(1, 121):
+        x1, x2 = rng.uniform(-5, 10), rng.uniform(0, 15)
+        value = branin(x1, x2)
+        trials.append(Trial(i, {"x1": x1, "x2": x2, "noise": rng.choice("abc")},
+                            TrialStatus.COMPLETED, values=[value], metrics={"loss": [value]}))
+    found = param_importances(spec, trials, spec.primary)
+    assert not isinstance(found, str)
+    assert set(found.by_evaluator) == {"fANOVA", "mean decrease impurity", "PED-ANOVA"}
+    for label, shares in found.by_evaluator.items():
+        assert abs(sum(shares.values()) - 1) < 1e-9, label
+        assert min(shares, key=lambda n: shares[n]) == "noise", (label, shares)
+    # Seeded: the same trials give the same figures.
+    assert param_importances(spec, trials, spec.primary) == found

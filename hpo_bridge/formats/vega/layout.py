@@ -22,7 +22,7 @@ of the last stage that has workers. output.csv writes its performance and desc c
 Python literals (how pandas writes a dict cell, and how Vega's own report reads them back);
 its performance cell is {'hps': ..., <objective>: value}, the result line's text.
 Times come from the journal's study seconds, placed on the wall clock by the anchors the
-local backend records at every start and resume (`wall_clock` in the study's meta).
+local backend records at every start and resume (the sessions of its journal: store/timing.py).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import io
 import json
 import shutil
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +47,9 @@ from hpo_bridge.formats.vega.records import (
 from hpo_bridge.spec import dump_spec
 from hpo_bridge.store import DB_NAME, Store
 from hpo_bridge.store.layout import STDERR, STDOUT, trial_dir
+from hpo_bridge.store.timing import StudyClock
 
 RULE = "-" * 48
-META_WALL_CLOCK = "wall_clock"  # [[study seconds, epoch seconds], ...]: one per session
 META_ORIGIN = "origin"  # the foreign file the spec was read from (TuningSpec.origin)
 STEPS = (HPO, FULLYTRAIN)
 
@@ -60,8 +60,7 @@ def write_layout(study_dir: Path, out_dir: Path) -> list[str]:
     """Write the study in `study_dir` into `out_dir` in Vega's layout; the summary's lines."""
     with Store.open(study_dir) as store:
         spec, trials = store.spec, store.trials()
-        wall = wall_clock(store.get_meta(META_WALL_CLOCK) or [], study_dir / DB_NAME,
-                          store.elapsed())
+        wall = wall_clock(store.clock(), study_dir / DB_NAME, store.elapsed())
         origin = store.get_meta(META_ORIGIN)
     by_step = workers(spec, trials)
     for sub in ("logs", "output", "workers"):
@@ -88,20 +87,18 @@ def write_layout(study_dir: Path, out_dir: Path) -> list[str]:
     return summary
 
 
-def wall_clock(anchors: list[list[float]], db: Path, elapsed: float) -> Wall:
+def wall_clock(clock: StudyClock, db: Path, elapsed: float) -> Wall:
     """Study seconds -> wall-clock time, from the anchor of the session they fall in
-    (without anchors: counted back from when the journal was last written)."""
-    points = sorted((float(t), float(epoch)) for t, epoch in anchors)
-    if not points:
+    (without anchors: counted back from when the journal was last written). A simulated
+    study's seconds are placed on the wall clock that way too: Vega's files need a date."""
+    anchors = clock.anchors
+    if not anchors:
         end = db.stat().st_mtime if db.exists() else datetime.now().timestamp()
-        points = [(elapsed, end)]
+        anchors = ((elapsed, end),)
+    placed = StudyClock(anchors)
 
     def wall(t: float) -> datetime:
-        anchor = points[0]
-        for point in points:
-            if point[0] <= t:
-                anchor = point
-        return datetime.fromtimestamp(anchor[1]) + timedelta(seconds=t - anchor[0])
+        return datetime.fromtimestamp(placed.wall(t) or 0.0)
 
     return wall
 

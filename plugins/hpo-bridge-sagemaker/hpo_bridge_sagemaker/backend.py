@@ -25,6 +25,7 @@ from hpo_bridge.backends import (
 from hpo_bridge.backends import packaging as code_package
 from hpo_bridge.spec import TuningSpec
 from hpo_bridge_sagemaker.capabilities import CAPABILITIES
+from hpo_bridge_sagemaker.curves import compile_definitions, read_curves
 from hpo_bridge_sagemaker.errors import classify, client_config
 from hpo_bridge_sagemaker.importer import import_job, parse_value
 from hpo_bridge_sagemaker.translate import (
@@ -98,6 +99,7 @@ class SageMakerBackend(NativeBackend):
         self._session = session
         self._clients: dict[tuple[str, str], Any] = {}
         self._names: dict[str, dict[int, str]] = {}  # handle -> trial id -> training job
+        self._definitions: dict[str, list[tuple[str, re.Pattern]]] = {}  # handle -> metrics
 
     # -- translation ------------------------------------------------------------------
     def translate(self, spec: TuningSpec, issues: Issues) -> Compiled:
@@ -301,6 +303,20 @@ class SageMakerBackend(NativeBackend):
 
         for stream in sorted(paginate(streams)):
             yield from self._stream_lines(region, stream)
+
+    def trial_curves(self, handle: str, trial: Trial) -> dict[str, list[float]]:
+        """Every value of each metric the trial's training job logged (its CloudWatch
+        stream read through `trial_logs`, with the tuning job's own MetricDefinitions:
+        one Describe per job, then the log's pages once per ended trial)."""
+        if handle not in self._definitions:
+            name, region = split_handle(handle)
+            definition = self._describe(name, region).get("TrainingJobDefinition") or {}
+            algorithm = definition.get("AlgorithmSpecification") or {}
+            self._definitions[handle] = compile_definitions(
+                algorithm.get("MetricDefinitions") or [])
+        if not self._definitions[handle]:
+            return {}
+        return read_curves(self.trial_logs(handle, str(trial.id)), self._definitions[handle])
 
     def _stream_lines(self, region: str | None, stream: str) -> Iterator[str]:
         def events(token: str | None) -> tuple[list[str], str | None]:

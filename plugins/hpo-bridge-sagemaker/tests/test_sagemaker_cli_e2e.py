@@ -27,6 +27,7 @@ EXAMPLE = ROOT / "examples" / "sagemaker" / "spec.yaml"
 AZURE = ROOT / "examples" / "specs" / "azure-median.yaml"
 CLI = Path(sys.executable).with_name("hpo-bridge")
 LOSS = re.compile(r"Test set: Average loss: ([0-9.]+)")
+ACCURACY = re.compile(r"Accuracy: [0-9]+/[0-9]+ \(([0-9]+)%\)")
 PARAMS = re.compile(r"lr=(\S+) momentum=(\S+)")
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 AZURE_APPROXIMABLE = [
@@ -180,8 +181,15 @@ def test_run_then_results_best_and_logs_show_what_the_script_printed(emulator, e
     for trial in results:
         lines = printed[trial["id"]]
         losses = [float(m.group(1)) for line in lines if (m := LOSS.search(line))]
+        accuracies = [float(m.group(1)) for line in lines if (m := ACCURACY.search(line))]
         assert len(losses) == 3  # one per epoch; SageMaker's objective is the final one
         assert trial["status"] == "completed" and trial["objective"] == losses[-1]
+        # The whole curve of every metric, read from the trial's log (issue 13): not
+        # `intervals 1` and a final value.
+        assert trial["intervals"] == 3
+        assert trial["metrics"] == {"average test loss": losses, "test accuracy": accuracies}
+        # Its times, from the cloud's own, in the study's wall clock.
+        assert trial["started"] <= trial["ended"] and trial["duration"] >= 0
         lr, momentum = next(m.groups() for line in lines if (m := PARAMS.search(line)))
         assert trial["params"] == {"lr": float(lr), "momentum": float(momentum)}
 
@@ -194,6 +202,14 @@ def test_run_then_results_best_and_logs_show_what_the_script_printed(emulator, e
     best = json.loads(hpo(env, "best", study, "--json").stdout)["best"]
     assert best["id"] == best_id and best["objective"] == finals[best_id]
     assert hpo(env, "best", study).stdout.startswith(f"best: trial {best_id} ")
+
+    # Logs are read once per ended trial, never per poll nor per `status`: the store
+    # remembers which trials' curves it has.
+    calls = emulator.stats()["calls"]
+    reads = {op: n for op, n in calls.items() if "GetLogEvents" in op or "LogStreams" in op}
+    assert hpo(env, "status", study).returncode == 0
+    again = emulator.stats()["calls"]
+    assert {op: again.get(op, 0) for op in reads} == reads
 
     shown = hpo(env, "logs", study, best_id)
     assert shown.returncode == 0, shown.stderr
@@ -301,3 +317,24 @@ def test_a_denied_submission_is_not_retried_and_leaves_nothing(emulator, env, tm
                            " create_hyper_parameter_tuning_job: User: ")
     assert emulator.stats()["calls"]["CreateHyperParameterTuningJob"] == 1
     assert not study.exists()
+
+
+def test_logs_follow_a_cloud_trial_until_it_ends(emulator, env, tmp_path):
+    """`logs DIR 1 --follow` on a detached SageMaker study: it waits for the training job,
+    prints its CloudWatch lines as they come and returns once the trial has ended."""
+    study = tmp_path / "study"
+    spec = holding_spec(tmp_path)
+    detached = hpo(env, "run", spec, "--backend", "sagemaker", "--study-dir", study, "--detach")
+    assert detached.returncode == 0, detached.stderr
+    follow = subprocess.Popen([str(CLI), "logs", str(study), "1", "--follow", "--interval",
+                               "0.5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env, cwd=ROOT)
+    assert follow.stdout is not None
+    first = follow.stdout.readline()  # blocks until the trial has logged its line
+    assert LOSS.search(first), first
+    assert follow.poll() is None  # the trial still runs: still following
+    assert hpo(env, "cancel", study).returncode == 0
+    (tmp_path / "release").touch()  # the trial may end now
+    rest, err = follow.communicate(timeout=90)
+    assert follow.returncode == 0, err
+    assert not LOSS.search(rest)  # each line once

@@ -147,6 +147,7 @@ def test_run_follows_to_completed_and_collects_what_the_script_printed(emu, tmp_
     trials = store.trials()
     handle = store.get_meta("native_handle")
     assert store.study_status().status == "finished"
+    curves_read = store.get_meta("native_curves")
     store.close()
     # `hpo-bridge logs DIR 1` reads the trial's CloudWatch stream through the study.
     assert printed_losses(list(facade.logs(study, 1).lines or [])) == printed_losses(
@@ -157,11 +158,13 @@ def test_run_follows_to_completed_and_collects_what_the_script_printed(emu, tmp_
         assert set(trial.params) == {"lr", "momentum"}
         losses = printed_losses(list(backend.trial_logs(handle, str(trial.id))))
         assert len(losses) == 3  # one line per epoch
-        assert trial.values == [losses[-1]]  # the final value, as SageMaker takes it
-        assert trial.metrics["average test loss"] == [losses[-1]]
-        assert "test accuracy" in trial.metrics  # from DescribeTrainingJob, once at the end
-    best = min(trials, key=lambda t: t.values[0])
-    assert status.best_value == best.values[0]
+        # The whole curve, read from the trial's log with the job's MetricDefinitions; it
+        # ends at the final value, as SageMaker takes it.
+        assert trial.values == losses
+        assert trial.metrics["average test loss"] == losses
+        assert len(trial.metrics["test accuracy"]) == 3
+    best = min(trials, key=lambda t: t.values[-1])
+    assert status.best_value == best.values[-1]
     assert status.best_trial is not None and status.best_trial.endswith(
         f"-{best.id:03d}-" + status.best_trial.rsplit("-", 1)[1])
     calls = emu.stats()["calls"]
@@ -169,6 +172,11 @@ def test_run_follows_to_completed_and_collects_what_the_script_printed(emu, tmp_
     # describes each finished training job exactly once.
     assert calls.get("DescribeTrainingJob", 0) == 9
     assert calls["CreateHyperParameterTuningJob"] == 1
+    # Each ended trial's log is read once, again only while it lacked its final lines
+    # (at most 4 reads), never per poll: one stream listing per read (+ this test's 11).
+    assert curves_read["done"] == list(range(1, 10))
+    reads = sum(curves_read["tries"].values())
+    assert 9 <= reads <= 36 and calls["logs:DescribeLogStreams"] == reads + 11
 
 
 def test_detach_then_sync_brings_the_trials_in(emu, tmp_path):
