@@ -21,6 +21,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from hpo_bridge.spec.catalogue import Catalogue, context_of
 from hpo_bridge.spec.domains import Domain
 from hpo_bridge.spec.errors import Problem, SpecError, dotted
+from hpo_bridge.spec.pbt import pbt_problems
 from hpo_bridge.spec.problems import problems_from_validation
 
 MULTI_FIDELITY = ("hyperband", "bohb")
@@ -117,6 +118,7 @@ def cross_problems(view: SpecView) -> Iterator[Problem]:
     yield from _metrics(view)
     yield from _conditions(view)
     yield from _strategy(view)
+    yield from pbt_problems(view)
     yield from _limits(view)
     yield from _resource(view)
 
