@@ -2,7 +2,12 @@
 
 The trial folder mirrors /opt/ml: `input/config/hyperparameters.json` (every
 value a string, as SageMaker writes it), `input/data/<channel>/` (each
-trial.inputs entry linked in), `model/`, `output/data/`. Metrics come only from
+trial.inputs entry linked in), `model/`, `output/data/`, and `checkpoints/`
+(CheckpointConfig's LocalPath, /opt/ml/checkpoints: SageMaker fills it from the
+checkpoint S3 URI when a job starts, so a resumed trial finds its checkpoint
+there). SageMaker sets no variable for that folder (scripts name the path);
+here it is also SM_CHECKPOINT_DIR (hpo-bridge's, in SageMaker's style), so a
+script reads `os.environ.get("SM_CHECKPOINT_DIR", "/opt/ml/checkpoints")`. Metrics come only from
 the spec's regexes over stdout and stderr, as SageMaker reads them from the log.
 
 A value starting with '-' is passed as `--name=value`, one argv element:
@@ -89,6 +94,7 @@ class SageMakerContract(TrialContract):
         user_args = self.arguments(ctx)
         env = {
             "SM_MODEL_DIR": str(d.model),
+            "SM_CHECKPOINT_DIR": str(self.checkpoint_dir(ctx.trial_dir)),
             "SM_OUTPUT_DATA_DIR": str(d.output_data),
             "SM_OUTPUT_DIR": str(d.output),
             "SM_INPUT_DIR": str(d.input),

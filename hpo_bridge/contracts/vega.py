@@ -3,7 +3,10 @@
 Fixed `other_args` are trial.args (`pretrained: ~` is the bare flag
 `--pretrained`). The script writes each objective to `./<key>.json` in its
 working directory, the trial folder. The fullytrain stage re-runs a
-configuration with PIPESTEP=fullytrain and no EPOCHS: `fullytrain(ctx)`.
+configuration with PIPESTEP=fullytrain and no EPOCHS: `fullytrain(ctx)`. Checkpoints
+go to HPO_BRIDGE_CHECKPOINT_DIR; a trial that resumes (Vega's PBTHpo hands its
+trainer `checkpoint_path` the same way) loads HPO_BRIDGE_RESTORE_FROM (see
+contracts/base.py).
 """
 
 from __future__ import annotations

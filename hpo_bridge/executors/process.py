@@ -16,6 +16,16 @@ Events:
   "killed by signal SIGKILL", or the status and reason given
   to `stop()` (unless the trial had already exited by itself then).
   `exit_code` is the process's return code (negative: the signal number).
+
+Checkpoints: before a restored trial (`Trial.restore`) starts, the checkpoint folder
+of its source - another trial's folder (population-based training), or the earlier
+attempt's folder kept aside (an interrupted trial run again) - is copied where the
+contract puts a checkpoint to resume from (contracts/base.py). A source that saved
+nothing (no checkpoint folder, or an empty one) cannot be resumed: the trial starts
+from scratch and a RestoreCorrected (start 0) saying why comes before its
+TrialStarted; so does a re-run under a contract that resumes re-runs only when asked
+(`trial.resume_from_checkpoint`, Azure). Sources are finished trials, so a copy
+never races the source's writes.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ import contextlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import time
@@ -33,7 +44,13 @@ from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.contracts.base import Launch, TrialContext, TrialContract, check_script
 from hpo_bridge.core.clock import Clock
-from hpo_bridge.core.events import ExecutorEvent, MetricReported, TrialFinished, TrialStarted
+from hpo_bridge.core.events import (
+    ExecutorEvent,
+    MetricReported,
+    RestoreCorrected,
+    TrialFinished,
+    TrialStarted,
+)
 from hpo_bridge.core.executor import Executor
 from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.executors import procgroup
@@ -109,10 +126,13 @@ class ProcessExecutor(Executor):
         if trial.id in self._runs:
             raise ValueError(f"trial {trial.id} is already running")
         now = self.clock.now()
-        trial_dir = self._fresh_dir(trial.id)
+        trial_dir, earlier = self._fresh_dir(trial.id)
+        restore_dir, scratch = self._restore(trial, trial_dir, earlier)
+        if scratch is not None:
+            self._queue.append(RestoreCorrected(trial.id, now, 0, scratch))
         device = self.devices.acquire() if self.devices else None
         ctx = TrialContext(self.spec, trial.id, dict(trial.params), trial_dir, self.study_dir,
-                           trial.resource, device, stage)
+                           trial.resource, device, stage, restore_dir)
         try:
             launch = self.contract.launch(ctx)
             env = self._environment(ctx, launch)
@@ -278,17 +298,55 @@ class ProcessExecutor(Executor):
         else:
             time.sleep(seconds)
 
-    def _fresh_dir(self, trial_id: int) -> Path:
-        """The trial's folder, empty: an earlier attempt (a resumed study) is kept aside."""
+    def _fresh_dir(self, trial_id: int) -> tuple[Path, Path | None]:
+        """The trial's folder, empty, and where an earlier attempt's folder (a resumed
+        study) was kept aside, if there was one."""
         trials = self.study_dir / TRIALS_DIR
         path = trials / str(trial_id)
+        earlier = None
         if path.exists():
             attempt = 1
             while (trials / f"{trial_id}.attempt-{attempt}").exists():
                 attempt += 1
-            path.rename(trials / f"{trial_id}.attempt-{attempt}")
+            earlier = trials / f"{trial_id}.attempt-{attempt}"
+            path.rename(earlier)
         path.mkdir(parents=True)
-        return path
+        return path, earlier
+
+    def _restore(self, trial: Trial, trial_dir: Path, earlier: Path | None
+                 ) -> tuple[Path | None, str | None]:
+        """Copy the checkpoint the trial resumes from: (where it is, None), or (None, why
+        the trial starts from scratch). See the module notes."""
+        restore = trial.restore
+        if restore is None or restore.start == 0:
+            return None, None
+        folder = self.contract.checkpoint_folder
+        if restore.source == trial.id:
+            whose, source_dir = "its interrupted attempt", earlier
+            if not self._resumes_reruns():
+                return None, (f"contract {self.contract.name} resumes an interrupted trial"
+                              " only with trial.resume_from_checkpoint: true (its script must"
+                              " accept the checkpoint): started from scratch")
+        else:
+            whose, source_dir = f"trial {restore.source}", self.study_dir / TRIALS_DIR / str(
+                restore.source)
+        source = self.contract.checkpoint_dir(source_dir) if source_dir is not None else None
+        if source is None or not source.is_dir() or not any(source.iterdir()):
+            return None, (f"{whose} saved no checkpoint (its {folder}/ folder is empty):"
+                          " started from scratch")
+        target = self.contract.restore_target(trial_dir)
+        try:
+            shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+        except (OSError, shutil.Error) as exc:
+            shutil.rmtree(target, ignore_errors=True)
+            return None, f"cannot copy the checkpoint of {whose}: {exc}; started from scratch"
+        return target, None
+
+    def _resumes_reruns(self) -> bool:
+        asked = getattr(self.spec.trial, "resume_from_checkpoint", None)
+        if asked is not None:
+            return bool(asked)
+        return self.contract.resumes_reruns or self.spec.strategy.algorithm == "pbt"
 
     def _environment(self, ctx: TrialContext, launch: Launch) -> dict[str, str]:
         env = dict(os.environ)

@@ -26,7 +26,7 @@ from hpo_bridge.results.charts import (
     ramp_color,
     scatter_grid,
 )
-from hpo_bridge.results.results import shown_status
+from hpo_bridge.results.results import checkpoint_text, restarted_from_scratch, shown_status
 from hpo_bridge.results.svg import esc, fmt_value
 
 if TYPE_CHECKING:
@@ -143,6 +143,11 @@ def _summary(study: StudyReport, trials: list[Trial]) -> str:
         rules = Counter(d.rule for d in study.decisions)
         rows.append(("stopping decisions", f"{len(study.decisions)} ("
                      + ", ".join(f"{r} {n}" for r, n in sorted(rules.items())) + ")", None))
+    scratch = restarted_from_scratch(trials)
+    if scratch:
+        ids = ", ".join(str(t.id) for t in scratch[:10]) + (", ..." if len(scratch) > 10 else "")
+        rows.append(("checkpoints", f"{len(scratch)} trial(s) meant to continue a checkpoint"
+                     f" started from scratch (trials {ids}): {scratch[0].restore_note}", None))
     if study.elapsed:
         rows.append(("study time", _duration(study.elapsed), None))
     items = "".join(
@@ -214,11 +219,13 @@ def _ramp_legend(spec: TuningSpec) -> str:
 
 def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int], live: bool) -> str:
     names = param_names(spec, trials)
+    restored = any(t.restore is not None for t in trials)
     objectives = spec.all_objectives
     obj_heads = ([f"<th>{esc(o.metric)}</th>" for o in objectives] if spec.multi_objective
                  else [f"<th>objective ({esc(spec.primary.metric)})</th>"])
     head = ("<tr><th>id</th><th>status</th><th>intervals</th>" + "".join(obj_heads)
-            + "".join(f"<th>{esc(n)}</th>" for n in names) + "<th>reason</th></tr>")
+            + "".join(f"<th>{esc(n)}</th>" for n in names) + "<th>reason</th>"
+            + ("<th>checkpoint</th>" if restored else "") + "</tr>")
     rows = []
     for t in trials:
         shown = shown_status(t, live)
@@ -226,7 +233,7 @@ def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int], live: 
         cells = [str(t.id), shown, str(t.intervals),
                  *(fmt_value(objective_value(t, o)) for o in objectives),
                  *(fmt_value(t.params[n]) if n in t.params else "" for n in names),
-                 t.reason or ""]
+                 t.reason or "", *([checkpoint_text(spec, t)] if restored else [])]
         rows.append(f'<tr class="{cls}" data-t="{t.id}">'
                     + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
     body = (f'<table class="trials"><thead>{head}</thead><tbody>\n' + "\n".join(rows)

@@ -49,6 +49,13 @@ def _param_names(spec: TuningSpec, trials: list[Trial]) -> list[str]:
     return names
 
 
+def _origin(trial: Trial) -> str:
+    """The checkpoint it continued: "3@6" (trial 3 after interval 6), "3@0" when it had to
+    start from scratch instead (`results --json` says why)."""
+    restore = trial.restore
+    return "" if restore is None else f"{restore.source}@{restore.start}"
+
+
 def results_table(spec: TuningSpec, trials: list[Trial], study_runs: bool = True) -> Table:
     """The table. In a narrow terminal the reason wraps first, then parameter values are
     cut (to MIN_PARAM characters); id, status, intervals and objective stay whole, and a
@@ -57,6 +64,7 @@ def results_table(spec: TuningSpec, trials: list[Trial], study_runs: bool = True
     trials = sorted(trials, key=lambda t: t.id)
     params = _param_names(spec, trials)
     staged = any(t.stage != HPO for t in trials)
+    restored = any(t.restore is not None for t in trials)  # checkpoints: a "from" column
     objectives = (
         [o.metric for o in spec.all_objectives] if spec.multi_objective else ["objective"]
     )
@@ -71,10 +79,11 @@ def results_table(spec: TuningSpec, trials: list[Trial], study_runs: bool = True
             shown_status(trial, study_runs),
             str(trial.intervals),
             *(compact(v, 6) for v in values),
+            *([_origin(trial)] if restored else []),
             shorten(trial.reason or "", MAX_REASON),
         ])
     headers = ["id", *(["stage"] if staged else []), *params, "status", "intervals",
-               *objectives]
+               *objectives, *(["from"] if restored else [])]
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for i, header in enumerate(headers):
         natural = max([len(header), *(len(row[i]) for row in rows)])

@@ -85,6 +85,9 @@ class TrialSpec(Section):
     inputs: dict[str, str] = Field(default_factory=dict)
     kill_grace: Duration = 10.0
     fullytrain: Fullytrain | None = None
+    # An interrupted trial run again continues from its checkpoint (None: yes, except
+    # under contracts where that changes the command line, Azure's --resume-from).
+    resume_from_checkpoint: bool | None = None
 
     @field_validator("command", mode="before")
     @classmethod
