@@ -7,8 +7,9 @@ bounded to the search space as Syne Tune does):
 
 - numbers (float/int ranges, Azure's distributions): multiplied by one of
   `perturbation_factors` chosen uniformly (default 0.8 and 1.2), then clipped to
-  [low, high] and put on the domain's grid (an integer, a multiple of q); an integer
-  that rounding would leave unchanged moves one step in the factor's direction;
+  [low, high] and put on the domain's grid (an integer, a multiple of q), 12
+  significant digits; an integer that rounding would leave unchanged moves one step
+  in the factor's direction;
 - ordered values (`discrete` domains, or a mutation's `values` list): the previous or
   the next value, each with probability 1/2 (staying put at either end);
 - unordered values (`categorical`, `bool`): kept (only resampling changes them: their
@@ -74,7 +75,8 @@ def explore(params: Mapping[str, Any], search_space: Mapping[str, Any], settings
         domain = search_space[name]
         if not space.is_active(domain, out):
             if name in new:
-                changes.append(Change(name, new[name], None, "dropped"))
+                changes = [c for c in changes if c.name != name]
+                changes.append(Change(name, params[name], None, "dropped"))
             continue
         if name in new:
             out[name] = new[name]
@@ -128,7 +130,7 @@ def _perturbed(r: NumericRange | Gaussian, value: Any, factor: float) -> Any:
             k = min(max(k, first), last)
         x = round(k * step, 12)
     if not r.integer:
-        return float(x)
+        return float(f"{x:.12g}")  # 0.9 * 0.8 reads 0.72
     n = int(round(x))
     if n == value and factor != 1.0 and value != 0 and step is None:
         n += 1 if float(value) * factor > float(value) else -1  # move at least one step
