@@ -34,7 +34,7 @@ BAD_LINES = [
     "search_space.k.sigma: required for distribution normal",
     "strategy.algorithm: unknown algorithm 'rndom' (did you mean 'random'?) (available: random,"
     " grid, sobol, bayesian,"
-    " hyperband, bohb)",
+    " hyperband, bohb, pbt)",
     "limits.max_parallel: 4 exceeds max_trials (2)",
 ]
 GOOD = textwrap.dedent("""\
