@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from e2e_helpers import results, write_study
+from e2e_helpers import copy_example, results, write_study
 
 from hpo_bridge.store import Store
 
@@ -205,3 +205,16 @@ def test_resume_continues_an_interrupted_trial_from_its_last_checkpoint(hpo, cli
     first = json.loads((study / "trials" / "1.attempt-1" / "checkpoints" / "model.json")
                        .read_text())
     assert first["epoch"] == 1
+
+
+def test_the_pbt_example_tunes_sgd_from_pickled_checkpoints(hpo, tmp_path):
+    spec = copy_example("pbt", tmp_path, trial={"resource": {"name": "epochs", "min": 1,
+                                                             "max": 6}})
+    out = hpo("run", spec, "--study-dir", tmp_path / "study", timeout=300)
+    assert out.returncode == 0, out.stderr
+    trials = results(hpo, tmp_path / "study")
+    assert len(trials) == 8 and {t["status"] for t in trials} == {"completed"}
+    for t in trials[4:]:  # every second segment resumed its source's pickled model
+        log = (tmp_path / "study" / "trials" / str(t["id"]) / "stdout.log").read_text()
+        assert log.startswith("resumed at epoch 3")
+        assert t["restored_from"] in (1, 2, 3, 4) and len(t["metrics"]["error"]) == 6
