@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
-MODULES = ("quality", "early_stopping", "orchestration", "core_cost", "store_cost", "cloud_api")
+MODULES = ("quality", "early_stopping", "orchestration", "core_cost", "store_cost", "cloud_api",
+           "pbt")
 
 
 def _version(dist: str) -> str:
