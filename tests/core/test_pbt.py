@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hpo_bridge.core.pbt import PBTSettings, Ranked, explore, quantiles
 from hpo_bridge.core.pbt.exploit import donor, quantile_size
@@ -261,3 +263,32 @@ def test_state_round_trip_decides_exactly_as_the_uninterrupted_searcher():
         report_and_tell(searcher, {3: 0.1, 4: 0.7})
     assert asked(straight, range(5, 9)) == asked(resumed, range(5, 9))
     assert straight.state_dict() == resumed.state_dict()
+
+
+# -- property: explore never leaves the search space ----------------------------------------
+WIDE = {
+    **SPACE,
+    "q": {"type": "float", "low": 0.1, "high": 2.0, "q": 0.1},
+    "neg": {"type": "float", "low": -5.0, "high": 10.0},
+    "rev": {"type": "float", "low": 0.0, "high": 1.0, "scale": "reverse_log"},
+    "flag": {"type": "bool"},
+    "units": {"type": "int", "low": 8, "high": 512, "scale": "log"},
+    "noise": {"distribution": "qnormal", "mu": 0.0, "sigma": 2.0, "q": 0.5},
+    "steps": {"distribution": "quniform", "low": 1, "high": 9, "q": 2, "type": "int"},
+    "pick": {"distribution": "randint", "upper": 5},
+}
+
+
+@given(start=st.integers(0, 2**32 - 1), seed=st.integers(0, 2**32 - 1),
+       resample=st.floats(0.0, 1.0),
+       factors=st.lists(st.floats(0.05, 20.0), min_size=1, max_size=3))
+@settings(max_examples=200, deadline=None)
+def test_explore_always_gives_a_configuration_of_the_space(start, seed, resample, factors):
+    from hpo_bridge.core import space
+
+    spec = pbt_spec(WIDE, resample_probability=resample, perturbation_factors=factors)
+    params = space.sample(spec, np.random.default_rng(start))
+    new, changes = explore(params, spec.search_space, PBTSettings.from_spec(spec),
+                           np.random.default_rng(seed))
+    assert space.in_space(spec, new), (params, new)
+    assert {c.name for c in changes} <= set(WIDE)

@@ -132,7 +132,9 @@ def _perturbed(r: NumericRange | Gaussian, value: Any, factor: float) -> Any:
     if not r.integer:
         return float(f"{x:.12g}")  # 0.9 * 0.8 reads 0.72
     n = int(round(x))
-    if n == value and factor != 1.0 and value != 0 and step is None:
+    if step is not None:
+        return n  # a multiple of the step on the domain's grid already
+    if n == value and factor != 1.0 and value != 0:
         n += 1 if float(value) * factor > float(value) else -1  # move at least one step
     if isinstance(r, NumericRange):
         n = int(min(max(n, math.ceil(r.low)), math.floor(r.high)))
