@@ -38,6 +38,9 @@ STOPPING_RULES = {
                   "ASHA rung decisions"),
     "auto": ("hpo_bridge.core.stopping.median:auto_rule",
              "median with evaluation_interval 1 and delay_evaluation 5"),
+    "previous_median": ("hpo_bridge.core.stopping.previous_median:PreviousMedianRule",
+                        "SageMaker's Auto: stop below the median of earlier trials'"
+                        " running averages at the same interval"),
 }
 
 EXECUTORS = {
@@ -58,6 +61,11 @@ CONTRACTS = {
               "${{search_space.X}} substitution; MLflow metrics"),
     "vega": ("hpo_bridge.contracts.vega:VegaContract",
              "--name=value, PIPESTEP/EPOCHS/DEVICE_ID; <objective>.json"),
+}
+
+FORMATS = {
+    "vega": ("hpo_bridge.formats.vega:VegaFormat",
+             "Huawei Vega's hpo.yml (read) and task layout (export)"),
 }
 
 BACKENDS = {
@@ -94,3 +102,8 @@ def register_contracts(register: Any) -> None:
 @hookimpl
 def register_backends(register: Any) -> None:
     _register_all(register, BACKENDS)
+
+
+@hookimpl
+def register_formats(register: Any) -> None:
+    _register_all(register, FORMATS)

@@ -98,6 +98,16 @@ def register_contracts(register: Register) -> None:
 
 
 @hookspec
+def register_formats(register: Register) -> None:
+    """Register other tools' configuration formats, usable as ``import FILE --from NAME``;
+    `run` and `validate` take a file in a registered format as it is (the first format
+    that recognises it), and ``export DIR --format NAME`` writes a study in its layout.
+
+    ``factory()`` returns a ``hpo_bridge.formats.ConfigFormat``.
+    """
+
+
+@hookspec
 def register_commands(cli: typer.Typer) -> None:
     """Add sub-commands to the ``hpo-bridge`` command.
 

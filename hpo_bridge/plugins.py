@@ -14,7 +14,7 @@ import pluggy
 from hpo_bridge import hookspecs
 from hpo_bridge.spec.catalogue import Catalogue
 
-KINDS = ("backends", "executors", "searchers", "stopping_rules", "contracts")
+KINDS = ("backends", "executors", "searchers", "stopping_rules", "contracts", "formats")
 ENTRY_POINT_GROUP = "hpo_bridge"
 BUILTIN_DIST = "hpo-bridge"
 

@@ -41,8 +41,9 @@ ENDED = ("finished", "failed", "cancelled")
 DEFAULT_BACKEND = "local"
 
 __all__ = ["StudyError", "StudySnapshot", "best", "cancel", "compile_spec", "create_backend",
-           "default_study_dir", "import_file", "import_job", "logs", "metric_channels",
-           "native_backend", "resume", "run", "snapshot", "with_max_trials", "with_seed"]
+           "default_study_dir", "export", "import_file", "import_format_file", "import_job",
+           "import_source", "logs", "metric_channels", "native_backend", "resume", "run",
+           "snapshot", "with_max_trials", "with_seed"]
 
 
 class StudyError(Exception):
@@ -121,6 +122,8 @@ def with_seed(spec: TuningSpec, seed: int) -> TuningSpec:
     strategy = spec.strategy.model_copy(update={"seed": seed})
     copied = spec.model_copy(update={"strategy": strategy})
     copied._base_dir = spec.base_dir
+    copied._default_study_dir = spec.default_study_dir
+    copied._origin = spec.origin
     return copied
 
 
@@ -140,7 +143,8 @@ def with_max_trials(spec: TuningSpec, max_trials: int) -> TuningSpec:
 def run(spec: TuningSpec, *, backend: str = DEFAULT_BACKEND, study_dir: str | Path | None = None,
         options: RunOptions | None = None, view: StudyView | None = None,
         resume_if_exists: bool = False) -> tuple[Outcome, Path]:
-    """Run `spec` on `backend` in `study_dir` (default: `default_study_dir`) to its end.
+    """Run `spec` on `backend` in `study_dir` (default: the spec's own default, e.g. a Vega
+    file's task folder, else `default_study_dir`) to its end.
 
     Returns the outcome and the study directory. Ctrl-C gives the outcome "interrupted"
     (`resume` continues the study). With `resume_if_exists`, a study already in
@@ -149,7 +153,8 @@ def run(spec: TuningSpec, *, backend: str = DEFAULT_BACKEND, study_dir: str | Pa
     """
     options = options or RunOptions()
     chosen = create_backend(backend)
-    directory = Path(study_dir) if study_dir is not None else default_study_dir(spec.name)
+    directory = Path(study_dir) if study_dir is not None else (
+        spec.default_study_dir or default_study_dir(spec.name))
     with user_errors():
         chosen.check_options(options)
     if Store.exists(directory):
@@ -335,6 +340,28 @@ def logs(study_dir: str | Path, trial: int) -> TrialLogs:
                      + (f" (trials: {shown})" if ids else ""))
 
 
+def export(study_dir: str | Path, fmt: str, out_dir: str | Path | None = None) -> list[str]:
+    """Write the study in the registered format `fmt`'s layout (Vega's task folder) into
+    `out_dir` (default: the study directory itself); the format's summary lines."""
+    from hpo_bridge.loading import spec_format
+    from hpo_bridge.plugins import registry
+
+    directory = Path(study_dir)
+    with _open(directory):
+        pass  # a StudyError (one line) when there is no study here
+    if registry().get("formats", fmt) is None:
+        raise StudyError(f"--format: unknown format {fmt!r} (installed:"
+                         f" {', '.join(registry().names('formats')) or 'none'})")
+    chosen = spec_format(fmt)
+    if not chosen.exports:
+        raise StudyError(f"--format: format {fmt!r} reads files only; it has no layout")
+    target = Path(out_dir) if out_dir is not None else directory
+    try:
+        return chosen.export(directory, target)
+    except OSError as exc:
+        raise StudyError(f"--output {target}: cannot write: {exc.strerror or exc}") from None
+
+
 # -- native requests ---------------------------------------------------------------------------
 def native_backend(name: str, flag: str = "--backend") -> NativeBackend:
     """The native (cloud) backend registered as `name`."""
@@ -361,8 +388,42 @@ def compile_spec(spec: TuningSpec, backend: str, approximate: bool = False) -> C
         raise StudyError(str(exc)) from None
 
 
+def import_source(name: str) -> str:
+    """"format" when `name` is a registered configuration format (Vega's hpo.yml...),
+    "backend" when it is a native backend; else a StudyError naming what is installed."""
+    from hpo_bridge.plugins import registry
+
+    reg = registry()
+    if reg.get("formats", name) is not None:
+        return "format"
+    if reg.get("backends", name) is not None:
+        native_backend(name, flag="--from")
+        return "backend"
+    formats = ", ".join(reg.names("formats")) or "none"
+    backends = ", ".join(reg.names("backends")) or "none"
+    raise StudyError(f"--from: unknown source {name!r} (formats: {formats};"
+                     f" backends: {backends})")
+
+
+def import_format_file(path: str | Path, source: str) -> tuple[TuningSpec, list[str]]:
+    """A unified spec from a file in the registered format `source` (e.g. a Vega
+    hpo.yml), with one line per thing the format says that the spec cannot hold."""
+    from hpo_bridge.loading import convert_document, spec_format
+    from hpo_bridge.spec import parse_yaml
+
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StudyError(f"{file}: cannot read: {exc.strerror}") from None
+    with user_errors():
+        loaded = convert_document(spec_format(source), parse_yaml(text, str(file)), text,
+                                  file)
+    return loaded.spec, loaded.notes
+
+
 def import_file(path: Path, source: str,
-                options: dict[str, str] | None = None) -> TuningSpec | None:
+                options: dict[str, str | None] | None = None) -> TuningSpec | None:
     """A unified spec from a native file that backend `source` reads itself (see
     `NativeBackend.import_file`); None when the file is plain data for `import_job`."""
     from hpo_bridge.loading import validate_spec

@@ -126,7 +126,9 @@ def build_tuner(
     searcher = build_searcher(spec, searcher_state, prior=prior, registry=reg)
     rule = build_rule(spec, searcher, registry=reg)
     poll = poll_interval if poll_interval is not None else executor.idle_poll
-    curves = prior if spec.warm_start is not None and spec.warm_start.early_stopping else ()
+    # Earlier curves inform the stopping rule unless the spec's warm_start says not to (an
+    # emulator's warm start, with no such section, gives them like the cloud does).
+    curves = prior if spec.warm_start is None or spec.warm_start.early_stopping else ()
     return Tuner(spec, searcher, executor, rule=rule, sink=sink, previous=previous,
                  backlog=backlog, elapsed=elapsed, poll_interval=poll, durable=durable,
                  session=session, prior=curves)

@@ -11,6 +11,10 @@ Feature keys are "<what>" or "<what>=<value>":
     objectives.multi                   several objectives (Pareto)
     objective.measurement=best         the best report rather than the last
     search_space.condition             a conditional parameter
+    search_space.condition.op=<op>     a condition other than membership (`in`): not_in, ==,
+                                       !=, range (a backend whose conditions take a list
+                                       of parent values lists these)
+    forbidden                          forbidden combinations (partial assignments)
     search_space.distribution=<name>   one of Azure's distributions (normal, quniform, ...)
     search_space.scale=<scale>         log / reverse_log scaling
     search_space.q                     a quantised float (q)
@@ -19,9 +23,10 @@ Feature keys are "<what>" or "<what>=<value>":
     strategy.options                   plugin searcher options
     early_stopping.policy=<name>       a stopping policy
     limits.<name>                      max_failed, target_value, max_trials_without_improvement,
-                                       max_duration, trial_timeout
+                                       max_duration, trial_timeout, max_total_resource
     trial.contract=<name>              a trial contract
-    trial.devices / trial.python / trial.fullytrain / trial.args.bare_flag / trial.resource
+    trial.devices / trial.python / trial.fullytrain / trial.args.bare_flag / trial.resource /
+    trial.check_args
     warm_start                         learning from earlier jobs or studies (`warm_start.from`)
     warm_start.type=<type>             identical (same data and code) or transfer
 
@@ -72,7 +77,7 @@ class UsedFeature:
 # Gaps are listed in this order of the spec's sections (then in the order found), the
 # same for every backend, whether the table or the translator found them.
 SECTION_ORDER = ("strategy", "objective", "objectives", "metrics", "limits", "search_space",
-                 "early_stopping", "trial", "backends")
+                 "forbidden", "early_stopping", "trial", "backends")
 
 
 def _section_rank(path: str) -> int:
@@ -132,10 +137,16 @@ def spec_features(spec: Any) -> Iterator[UsedFeature]:
         where = f"search_space.{name}"
         if domain.condition is not None:
             yield UsedFeature("search_space.condition", f"{where}.condition", domain.condition)
+            op = getattr(domain.condition, "op", "in")
+            if op != "in":
+                yield UsedFeature(f"search_space.condition.op={op}", f"{where}.condition.op",
+                                  domain.condition)
         distribution = getattr(domain, "distribution", None)
         if distribution is not None:
             yield UsedFeature(f"search_space.distribution={distribution}",
                               f"{where}.distribution", distribution)
+    if getattr(spec, "forbidden", None):
+        yield UsedFeature("forbidden", "forbidden", len(spec.forbidden))
     strategy = spec.strategy
     yield UsedFeature(f"strategy.algorithm={strategy.algorithm}", "strategy.algorithm",
                       strategy.algorithm)
@@ -150,7 +161,7 @@ def spec_features(spec: Any) -> Iterator[UsedFeature]:
         yield UsedFeature(f"early_stopping.policy={policy}", "early_stopping.policy", policy)
     limits = spec.limits
     for name in ("max_failed", "target_value", "max_trials_without_improvement",
-                 "max_duration", "trial_timeout"):
+                 "max_duration", "trial_timeout", "max_total_resource"):
         if getattr(limits, name, None) is not None:
             yield UsedFeature(f"limits.{name}", f"limits.{name}", getattr(limits, name))
     trial = spec.trial
@@ -158,6 +169,8 @@ def spec_features(spec: Any) -> Iterator[UsedFeature]:
     for name in ("devices", "python", "fullytrain", "resource"):
         if getattr(trial, name, None) is not None:
             yield UsedFeature(f"trial.{name}", f"trial.{name}", getattr(trial, name))
+    if getattr(trial, "check_args", False):
+        yield UsedFeature("trial.check_args", "trial.check_args", True)
     for key, value in trial.args.items():
         if value is None:
             yield UsedFeature("trial.args.bare_flag", f"trial.args.{key}", key)

@@ -43,14 +43,17 @@ from hpo_bridge.core.trial import TrialStatus
 from hpo_bridge.store import Store
 from hpo_bridge.store.lock import StudyLock
 from hpo_bridge.store.warm_start import load_prior, save_prior, stored_prior
-from hpo_bridge.tuning import build_executor, build_tuner
+from hpo_bridge.tuning import build_contract, build_executor, build_tuner
 
 if TYPE_CHECKING:
+    from hpo_bridge.contracts.base import TrialContract
     from hpo_bridge.core.tuner import Tuner
     from hpo_bridge.spec import TuningSpec
 
 SEARCHER_STATE_EVERY = 2.0  # wall seconds between saves of the searcher's state
 META_EXECUTOR = "executor"
+META_WALL_CLOCK = "wall_clock"  # [[study seconds, epoch seconds], ...]: one per session
+META_ORIGIN = "origin"  # the foreign file the spec was read from (TuningSpec.origin)
 SIGNAL_NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
 
@@ -152,6 +155,8 @@ class LocalBackend(Backend):
         store.set_meta(META_EXECUTOR, {"name": executor, "options": executor_options or {}})
         if prior.trials:
             save_prior(store, prior.trials)
+        if spec.origin is not None:  # the foreign file it was read from (e.g. a Vega hpo.yml)
+            store.set_meta(META_ORIGIN, spec.origin)
         store.commit()
         if view is not None:
             for note in prior.notes:
@@ -176,8 +181,10 @@ class LocalBackend(Backend):
         spec = store.spec
         chosen = store.get_meta(META_EXECUTOR, {"name": "process", "options": {}})
         try:
+            contract = build_contract(spec)
             executor = build_executor(spec, chosen["name"], study_dir=store.directory,
-                                      options=dict(chosen.get("options", {})))
+                                      options=dict(chosen.get("options", {})),
+                                      contract=contract)
         except BaseException:
             store.close()
             if on_setup_error is not None:  # nothing ran: leave no half-made study behind
@@ -192,6 +199,9 @@ class LocalBackend(Backend):
         try:
             elapsed = store.elapsed()
             previous = store.trials()
+            # Study seconds at this session's start, on the wall clock (reports show times).
+            anchors = store.get_meta(META_WALL_CLOCK) or []
+            store.set_meta(META_WALL_CLOCK, [*anchors, [elapsed, time.time()]])
             store.set_status("running", time=elapsed,
                              event="resumed" if previous else "started")
             tuner = build_tuner(spec, executor, sink=journal,
@@ -220,8 +230,10 @@ class LocalBackend(Backend):
                 why = tuner.closing_reason if paused else f"stopped by {signals.received}"
                 store.set_status("interrupted", why, time=tuner.now())
                 store.commit()
+                _study_ended(contract, store.directory, None)
                 return Outcome("interrupted", why, signal=signals.signum, paused=paused)
             assert tuner.ended is not None
+            _study_ended(contract, store.directory, view)
             return Outcome(tuner.ended.status, tuner.ended.reason)
         except KeyboardInterrupt:
             # Stop at once (a second signal): the step in progress is dropped, as after a
@@ -239,6 +251,20 @@ class LocalBackend(Backend):
         finally:
             executor.close()
             store.close()
+
+
+def _study_ended(contract: TrialContract, directory: Path, view: StudyView | None) -> None:
+    """Let the contract leave its tool's outputs (Vega's task layout); show its lines.
+
+    Outputs are a courtesy to the tool's users: failing to write them is a warning, never
+    the study's failure."""
+    try:
+        lines = contract.study_ended(directory)
+    except OSError as exc:
+        lines = [f"warning: could not write the {contract.name} outputs: {exc}"]
+    if view is not None:
+        for line in lines:
+            view.note(line)
 
 
 def _remove_created(directory: Path, before: set[Path] | None) -> None:

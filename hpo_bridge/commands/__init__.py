@@ -10,4 +10,5 @@ MODULES = [
     "hpo_bridge.commands.logs",
     "hpo_bridge.commands.report",
     "hpo_bridge.commands.ci",
+    "hpo_bridge.commands.export",
 ]

@@ -40,14 +40,19 @@ def study_errors() -> Iterator[None]:
 
 
 def load_or_exit(path: Path) -> TuningSpec:
-    """The spec at `path`, validated against the installed components, or exit 2."""
-    from hpo_bridge.loading import load_spec
+    """The spec at `path` (unified, or in another tool's format: what that format says
+    which the spec cannot hold is printed as one warning each), validated against the
+    installed components, or exit 2."""
+    from hpo_bridge.loading import load_document
     from hpo_bridge.spec import SpecError
 
     try:
-        return load_spec(path)
+        loaded = load_document(path)
     except SpecError as exc:
         fail(exc.render())
+    for note in loaded.notes:
+        typer.echo(f"warning: {note}", err=True)
+    return loaded.spec
 
 
 def exit_code(status: str, signal: int | None = None) -> int:

@@ -63,8 +63,11 @@ def _read_native(path: Path) -> Any:
 
 
 def import_command(
-    file: Annotated[Path, typer.Argument(help="A native job: request or description (JSON).")],
-    source: Annotated[str, typer.Option("--from", help="The backend the job comes from.")],
+    file: Annotated[Path, typer.Argument(
+        help="A native job (request or description, JSON) or another tool's configuration"
+             " file (e.g. a Vega hpo.yml).")],
+    source: Annotated[str, typer.Option(
+        "--from", help="The backend the job comes from, or the file's format (vega).")],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the spec here (YAML).")
     ] = None,
@@ -73,14 +76,23 @@ def import_command(
                                  " has several tuning nodes (azure).")
     ] = None,
 ) -> None:
-    """Turn a cloud's native tuning job into a unified spec (YAML)."""
+    """Turn a cloud's native tuning job, or another tool's configuration, into a unified
+    spec (YAML); what cannot be mapped is one warning each, naming its place in the file."""
     from hpo_bridge import study
     from hpo_bridge.spec import dump_spec
 
     with study_errors():
-        study.native_backend(source, flag="--from")  # before reading: name the flag first
-        # A backend may read the file itself (Python, files it refers to); else it is data.
-        spec = study.import_file(file, source, {"node": node}) if file.is_file() else None
+        kind = study.import_source(source)  # before reading: name the flag first
+        spec = None
+        if kind == "format":
+            if node is not None:
+                raise study.StudyError(f"--node: not taken by --from {source}")
+            spec, notes = study.import_format_file(file, source)
+            for note in notes:
+                typer.echo(f"warning: {note}", err=True)
+        elif file.is_file():
+            # A backend may read the file itself (Python, files it refers to); else it is data.
+            spec = study.import_file(file, source, {"node": node})
     if spec is None:
         data = _read_native(file)
         with study_errors():

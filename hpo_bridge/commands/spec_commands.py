@@ -51,7 +51,8 @@ def schema() -> None:
 def plugins(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """List every registered backend, executor, searcher, stopping rule and contract."""
+    """List every registered backend, executor, searcher, stopping rule, contract and
+    configuration format."""
     from hpo_bridge.plugins import KINDS, registry
 
     reg = registry()

@@ -20,11 +20,12 @@ HPO_BRIDGE_RESTORE_FROM (where the checkpoint to load is).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -57,6 +58,8 @@ class TrialContext:
     resource: int | None = None  # the budget a multi-fidelity searcher assigned
     device: str | None = None  # the accelerator handed to this trial
     stage: str = "hpo"  # "hpo", or Vega's "fullytrain"
+    # With trial.check_args: the options the script accepts (others are not passed).
+    accepted_args: frozenset[str] | None = None
     restore_dir: Path | None = None  # the checkpoint it resumes from, copied in (see above)
 
 
@@ -104,6 +107,8 @@ class TrialContract(ABC):
     """
 
     name: ClassVar[str]
+    #: The options the script accepts, read from its --help (trial.check_args), else None.
+    accepted_args: frozenset[str] | None = None
     #: Where the trial saves its checkpoints, relative to its folder.
     checkpoint_folder: ClassVar[str] = "checkpoints"
     #: Where a checkpoint to resume from is copied; None: into `checkpoint_folder`.
@@ -122,7 +127,9 @@ class TrialContract(ABC):
 
     def setup(self, spec: TuningSpec, study_dir: Path) -> None:
         """Check the spec against this contract and prepare the study; raise ContractError."""
-        resolve_command(spec)
+        command = resolve_command(spec)
+        if spec.trial.check_args:
+            self.accepted_args = _accepted(spec, command)
 
     def metric_problems(self, spec: TuningSpec) -> MetricProblems:
         """Objective metrics this contract's channels cannot produce: errors refuse the
@@ -132,6 +139,8 @@ class TrialContract(ABC):
 
     def launch(self, ctx: TrialContext) -> Launch:
         self.checkpoint_dir(ctx.trial_dir).mkdir(parents=True, exist_ok=True)
+        if self.accepted_args is not None and ctx.accepted_args is None:
+            ctx = replace(ctx, accepted_args=self.accepted_args)
         self.prepare(ctx)
         return Launch(
             argv=self.command(ctx),
@@ -168,6 +177,11 @@ class TrialContract(ABC):
     def sources(self, ctx: TrialContext) -> list[MetricSource]:
         return []
 
+    def study_ended(self, study_dir: Path) -> list[str]:
+        """The study's run (or resume) is over and its journal committed: write what this
+        contract's tool leaves behind (Vega's task layout). Returns lines to show."""
+        return []
+
 
 # -- shared helpers ------------------------------------------------------------------------
 def format_value(value: Any) -> str:
@@ -190,13 +204,30 @@ def budget(ctx: TrialContext) -> dict[str, int]:
 
 def all_values(ctx: TrialContext, with_budget: bool = True) -> dict[str, Any]:
     """Sampled params, then static args (trial.args) not already sampled, then the
-    assigned budget (it wins over a static arg of the same name: the tuner assigned it)."""
+    assigned budget (it wins over a static arg of the same name: the tuner assigned it);
+    with trial.check_args, only those the script accepts (`ctx.accepted_args`)."""
     merged = dict(ctx.params)
     for name, value in ctx.spec.trial.args.items():
         merged.setdefault(name, value)
     if with_budget:
         merged.update(budget(ctx))
+    if ctx.accepted_args is not None:
+        merged = {name: v for name, v in merged.items() if name in ctx.accepted_args}
     return merged
+
+
+def _accepted(spec: TuningSpec, command: list[str]) -> frozenset[str]:
+    """The options the trial's script accepts, from its --help run where trials run."""
+    from hpo_bridge.contracts.arg_check import ArgCheckError, accepted_options
+
+    check_script(spec)  # a missing script: its own clear line, not --help's failure
+    code = str(spec.code_dir)
+    env = {"PYTHONPATH": os.pathsep.join(p for p in (code, os.environ.get("PYTHONPATH")) if p),
+           **spec.trial.env}
+    try:
+        return accepted_options(command, spec.code_dir, env)
+    except ArgCheckError as exc:
+        raise ContractError(f"trial.check_args: {exc}") from None
 
 
 def equals_args(values: Mapping[str, Any]) -> list[str]:

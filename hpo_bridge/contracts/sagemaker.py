@@ -1,18 +1,23 @@
-"""SageMaker script mode: `--name value` arguments, SM_* variables, MetricDefinitions regexes.
+"""SageMaker script mode, as the training toolkit hands a job to its script.
 
-The trial folder mirrors /opt/ml: `input/config/hyperparameters.json` (every
-value a string, as SageMaker writes it), `input/data/<channel>/` (each
-trial.inputs entry linked in), `model/`, `output/data/`, and `checkpoints/`
-(CheckpointConfig's LocalPath, /opt/ml/checkpoints: SageMaker fills it from the
-checkpoint S3 URI when a job starts, so a resumed trial finds its checkpoint
-there). SageMaker sets no variable for that folder (scripts name the path);
-here it is also SM_CHECKPOINT_DIR (hpo-bridge's, in SageMaker's style), so a
-script reads `os.environ.get("SM_CHECKPOINT_DIR", "/opt/ml/checkpoints")`. Metrics come only from
-the spec's regexes over stdout and stderr, as SageMaker reads them from the log.
+The trial folder mirrors /opt/ml: `input/config/hyperparameters.json` (every value a
+string, exactly as SageMaker writes the job's HyperParameters), `resourceconfig.json`,
+`inputdataconfig.json`, `input/data/<channel>/` (each trial.inputs entry linked in),
+`model/`, `output/data/`. What the script receives comes from those strings the way
+sagemaker-training gives it (see sagemaker_toolkit.py): decoded as JSON where they parse
+(`'"adam"'` -> adam), the platform's `sagemaker_*` and `_tuning_objective_metric` left
+out, argv as sorted `--name value` pairs, and the SM_* variables (SM_HPS, SM_HP_<NAME>,
+SM_USER_ARGS, SM_TRAINING_ENV, SM_CHANNEL_<NAME>, ...). A value that looks like an
+option (`--lr`) reaches argparse as SageMaker passes it, so a script that would fail on
+SageMaker fails here too. `checkpoints/` is CheckpointConfig's LocalPath
+(/opt/ml/checkpoints): SageMaker fills it from the checkpoint S3 URI when a job starts,
+so a resumed trial finds its checkpoint there. SageMaker sets no variable for it
+(scripts name the path); here it is also SM_CHECKPOINT_DIR (hpo-bridge's, in
+SageMaker's style): `os.environ.get("SM_CHECKPOINT_DIR", "/opt/ml/checkpoints")`.
 
-A value starting with '-' is passed as `--name=value`, one argv element:
-argparse would take a separate `--x` for an option of its own, and both forms
-parse to the same value, so only the ambiguous case changes form.
+A spec value's string is what SageMaker would hold: text as is, numbers as written,
+booleans `true`/`false`, None as "". Metrics come only from the spec's regexes over
+stdout and stderr, as SageMaker reads them from the log.
 """
 
 from __future__ import annotations
@@ -22,13 +27,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from hpo_bridge.contracts import sagemaker_toolkit as toolkit
 from hpo_bridge.contracts.base import (
     ContractError,
     MetricProblems,
     TrialContext,
     TrialContract,
     all_values,
-    env_name,
     format_value,
     resolve_command,
     unread_objectives,
@@ -37,6 +42,13 @@ from hpo_bridge.metrics.base import LineParser
 from hpo_bridge.metrics.regex import RegexExtractor
 
 HOST = "algo-1"
+DEFAULT_LOG_LEVEL = 20  # logging.INFO, the toolkit's default container log level
+
+
+def raw_hyperparameters(ctx: TrialContext) -> dict[str, str]:
+    """The job's HyperParameters as SageMaker holds them: one string per name."""
+    return {name: "" if value is None else format_value(value)
+            for name, value in all_values(ctx).items()}
 
 
 class SageMakerContract(TrialContract):
@@ -60,26 +72,18 @@ class SageMakerContract(TrialContract):
             for metric, hint in unread_objectives(spec)])
 
     def arguments(self, ctx: TrialContext) -> list[str]:
-        argv: list[str] = []
-        for name, value in all_values(ctx).items():
-            if value is None:
-                argv.append(f"--{name}")
-                continue
-            text = format_value(value)
-            argv += [f"--{name}={text}"] if text.startswith("-") else [f"--{name}", text]
-        return argv
+        user, _ = toolkit.split(toolkit.decode_all(raw_hyperparameters(ctx)))
+        return toolkit.to_cmd_args(user)
 
     def line_parsers(self, ctx: TrialContext) -> list[LineParser]:
         return [RegexExtractor(ctx.spec.metrics)]
 
     def prepare(self, ctx: TrialContext) -> None:
         d = _Dirs(ctx.trial_dir)
-        for folder in (d.config, d.data, d.model, d.output_data):
+        for folder in (d.config, d.data, d.model, d.output_data, d.intermediate):
             folder.mkdir(parents=True, exist_ok=True)
-        hps = {name: "" if v is None else format_value(v) for name, v in all_values(ctx).items()}
-        _write_json(d.config / "hyperparameters.json", hps)
-        _write_json(d.config / "resourceconfig.json",
-                    {"current_host": HOST, "hosts": [HOST], "network_interface_name": "lo"})
+        _write_json(d.config / "hyperparameters.json", raw_hyperparameters(ctx))
+        _write_json(d.config / "resourceconfig.json", _resource_config())
         channels = {}
         for channel, path in ctx.spec.trial.inputs.items():
             _link_channel(d.data / channel, (ctx.spec.base_dir / path).resolve())
@@ -88,47 +92,67 @@ class SageMakerContract(TrialContract):
 
     def environment(self, ctx: TrialContext) -> dict[str, str]:
         d = _Dirs(ctx.trial_dir)
-        values = all_values(ctx)
+        decoded = toolkit.decode_all(raw_hyperparameters(ctx))
+        user, framework = toolkit.split(decoded)
         channels = {c: str(d.data / c) for c in ctx.spec.trial.inputs}
         entry = next((w for w in resolve_command(ctx.spec) if w.endswith(".py")), "")
-        user_args = self.arguments(ctx)
-        env = {
-            "SM_MODEL_DIR": str(d.model),
-            "SM_CHECKPOINT_DIR": str(self.checkpoint_dir(ctx.trial_dir)),
-            "SM_OUTPUT_DATA_DIR": str(d.output_data),
-            "SM_OUTPUT_DIR": str(d.output),
-            "SM_INPUT_DIR": str(d.input),
-            "SM_INPUT_CONFIG_DIR": str(d.config),
-            "SM_CHANNELS": json.dumps(sorted(channels)),
-            "SM_HPS": json.dumps(values),
-            "SM_USER_ARGS": json.dumps(user_args),
-            "SM_CURRENT_HOST": HOST,
-            "SM_HOSTS": json.dumps([HOST]),
-            "SM_NUM_GPUS": "1" if ctx.device is not None else "0",
-            "SM_NUM_CPUS": str(os.cpu_count() or 1),
-            "SM_USER_ENTRY_POINT": Path(entry).name,
-            "TRAINING_JOB_NAME": f"{ctx.spec.name}-{ctx.trial_id:03d}",
-        }
-        for name, value in values.items():
-            env[f"SM_HP_{env_name(name)}"] = "" if value is None else format_value(value)
-        for channel, path in channels.items():
-            env[f"SM_CHANNEL_{env_name(channel)}"] = path
-        env["SM_TRAINING_ENV"] = json.dumps({
+        entry_point = Path(entry).name
+        num_gpus = 1 if ctx.device is not None else 0
+        job_name = f"{ctx.spec.name}-{ctx.trial_id:03d}"
+        training_env = {
+            "additional_framework_parameters": framework,
             "channel_input_dirs": channels,
             "current_host": HOST,
             "hosts": [HOST],
-            "hyperparameters": values,
+            "hyperparameters": user,
             "input_config_dir": str(d.config),
             "input_data_config": {c: {"TrainingInputMode": "File"} for c in channels},
             "input_dir": str(d.input),
-            "job_name": env["TRAINING_JOB_NAME"],
+            "job_name": job_name,
+            "log_level": decoded.get("sagemaker_container_log_level", DEFAULT_LOG_LEVEL),
             "model_dir": str(d.model),
-            "num_cpus": int(env["SM_NUM_CPUS"]),
-            "num_gpus": int(env["SM_NUM_GPUS"]),
+            "module_dir": decoded.get("sagemaker_submit_directory", str(ctx.spec.code_dir)),
+            "module_name": entry_point.removesuffix(".py"),
+            "network_interface_name": "lo",
+            "num_cpus": os.cpu_count() or 1,
+            "num_gpus": num_gpus,
             "output_data_dir": str(d.output_data),
             "output_dir": str(d.output),
-            "user_entry_point": env["SM_USER_ENTRY_POINT"],
-        })
+            "output_intermediate_dir": str(d.intermediate),
+            "resource_config": _resource_config(),
+            "user_entry_point": entry_point,
+        }
+        variables: dict[str, Any] = {
+            "hosts": [HOST],
+            "network_interface_name": "lo",
+            "hps": user,
+            "user_entry_point": entry_point,
+            "framework_params": framework,
+            "resource_config": _resource_config(),
+            "input_data_config": training_env["input_data_config"],
+            "output_data_dir": str(d.output_data),
+            "channels": sorted(channels),
+            "current_host": HOST,
+            "module_name": training_env["module_name"],
+            "log_level": training_env["log_level"],
+            "input_dir": str(d.input),
+            "input_config_dir": str(d.config),
+            "output_dir": str(d.output),
+            "num_cpus": training_env["num_cpus"],
+            "num_gpus": num_gpus,
+            "model_dir": str(d.model),
+            "module_dir": training_env["module_dir"],
+            "training_env": training_env,
+            "user_args": toolkit.to_cmd_args(user),
+            "output_intermediate_dir": str(d.intermediate),
+        }
+        for channel, path in channels.items():
+            variables[f"channel_{channel}"] = path
+        for name, value in user.items():
+            variables[f"hp_{name}"] = value
+        env = {toolkit.env_key(k): toolkit.env_value(v) for k, v in variables.items()}
+        env["TRAINING_JOB_NAME"] = job_name  # set by the platform, not the toolkit
+        env["SM_CHECKPOINT_DIR"] = str(self.checkpoint_dir(ctx.trial_dir))  # ours: see above
         return env
 
 
@@ -140,6 +164,11 @@ class _Dirs:
         self.model = root / "model"
         self.output = root / "output"
         self.output_data = self.output / "data"
+        self.intermediate = self.output / "intermediate"
+
+
+def _resource_config() -> dict[str, Any]:
+    return {"current_host": HOST, "hosts": [HOST], "network_interface_name": "lo"}
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -3,15 +3,17 @@
 Fixed `other_args` are trial.args (`pretrained: ~` is the bare flag
 `--pretrained`). The script writes each objective to `./<key>.json` in its
 working directory, the trial folder. The fullytrain stage re-runs a
-configuration with PIPESTEP=fullytrain and no EPOCHS: `fullytrain(ctx)`. Checkpoints
-go to HPO_BRIDGE_CHECKPOINT_DIR; a trial that resumes (Vega's PBTHpo hands its
-trainer `checkpoint_path` the same way) loads HPO_BRIDGE_RESTORE_FROM (see
-contracts/base.py).
+configuration with PIPESTEP=fullytrain and no EPOCHS: `fullytrain(ctx)`. When a
+study ends, its folder gets Vega's task layout (formats/vega/layout.py) and the run shows
+Vega's closing summary. Checkpoints go to HPO_BRIDGE_CHECKPOINT_DIR; a trial that
+resumes (Vega's PBTHpo hands its trainer a `checkpoint_path` the same way) loads
+HPO_BRIDGE_RESTORE_FROM (see contracts/base.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from hpo_bridge.contracts.base import (
     Launch,
@@ -38,7 +40,8 @@ class VegaContract(TrialContract):
         if ctx.stage == HPO and ctx.resource is not None:
             env["EPOCHS"] = str(ctx.resource)
         if ctx.device is not None:
-            env["DEVICE_ID"] = ctx.device
+            # Vega hands a worker its NPU as DEVICE_ID and ASCEND_DEVICE_ID (CANN's own name).
+            env["DEVICE_ID"] = env["ASCEND_DEVICE_ID"] = ctx.device
         return env
 
     def sources(self, ctx: TrialContext) -> list[MetricSource]:
@@ -54,3 +57,10 @@ class VegaContract(TrialContract):
 
     def fullytrain(self, ctx: TrialContext) -> Launch:
         return self.launch(self.fullytrain_context(ctx))
+
+    def study_ended(self, study_dir: Path) -> list[str]:
+        """Vega's task layout in the study folder (logs/, output/, workers/); the closing
+        summary's lines."""
+        from hpo_bridge.formats.vega.layout import write_layout
+
+        return write_layout(study_dir, study_dir)

@@ -7,7 +7,8 @@ at full budget as a new trial. A configuration that already has a fullytrain
 trial (a resumed study) is not run again, unless that trial was interrupted.
 
 When the search ends "finished", the stage's trials are queued and started at
-most `max_parallel` at once, before StudyEnded. They are not told to the
+most `trial.fullytrain.max_parallel` (default `limits.max_parallel`) at once,
+before StudyEnded. They are not told to the
 searcher or the stopping rule and do not count against `max_trials`;
 `trial_timeout` applies, `max_duration` does not (it ends the search, not the
 stage after it).
@@ -100,7 +101,9 @@ class FullytrainStage:
         return bool(self._active)
 
     def _start_queued(self) -> None:
-        while self._queue and len(self._active) < self.max_parallel:
+        stage = self.spec.trial.fullytrain
+        limit = (stage.max_parallel if stage is not None else None) or self.max_parallel
+        while self._queue and len(self._active) < limit:
             self._launch(self._queue.pop(0))
 
     def _fullytrain_step(self) -> bool:

@@ -24,6 +24,7 @@ from hpo_bridge.core.events import StudyEvent, TrialStatusChanged
 from hpo_bridge.core.trial import FULLYTRAIN, INTERRUPTED, Trial, TrialStatus
 
 if TYPE_CHECKING:
+    from hpo_bridge.core.budget import ResourceBudget
     from hpo_bridge.core.limits import StudyProgress
     from hpo_bridge.core.searchers.base import Searcher
     from hpo_bridge.core.stopping.base import StoppingRule
@@ -45,6 +46,7 @@ class ResumeReplay:
 
     if TYPE_CHECKING:
         searcher: Searcher
+        resource_budget: ResourceBudget
         rule: StoppingRule | None
         sink: Callable[[StudyEvent], None]
         progress: StudyProgress
@@ -89,6 +91,7 @@ class ResumeReplay:
             key=lambda t: (t.ended_at if t.ended_at is not None else math.inf, t.id),
         )
         for trial in ended:
+            self.resource_budget.ended(trial)
             result = self._result(trial) if trial.status.counts_as_result else None
             self.progress.trial_ended(trial.id, trial.status, result, trial.reason)
 

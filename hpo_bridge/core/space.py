@@ -32,8 +32,11 @@ randint one with rounding "floor", the normal family Gaussians, and
 categorical/discrete/bool Choices.
 
 A parameter with a `condition` is active only when its parent is active and
-takes one of the condition's values; inactive parameters are absent from the
-configuration. Parents are drawn before their children (`ordered_names`).
+its value passes the condition (`op`: in, not_in, ==, !=, range); inactive
+parameters are absent from the configuration. Parents are drawn before their
+children (`ordered_names`). A configuration that assigns every parameter of
+one of the spec's `forbidden` partial assignments its value is forbidden
+(`is_forbidden`): every searcher draws again instead of proposing it.
 Values are plain JSON types: int, float, str, bool.
 """
 
@@ -65,6 +68,9 @@ _STD_NORMAL = NormalDist()
 _U_MIN = 1e-12
 _U_MAX = 1.0 - 1e-12
 _REVERSE_LOG_OFFSET = 0.01  # c = width / 100 when low <= 0 (see module docstring)
+# Draws in a row a searcher makes before it concludes that (nearly) every configuration is
+# forbidden and it has nothing left to propose.
+MAX_FORBIDDEN_DRAWS = 1000
 
 
 def space_of(spec_or_space: Any) -> Space:
@@ -102,12 +108,50 @@ def value_matches(value: Any, allowed: Sequence[Any]) -> bool:
     return any(same_value(value, a) for a in allowed)
 
 
+def condition_holds(cond: Any, value: Any) -> bool:
+    """Whether the parent's `value` passes a condition (`op` in, not_in, ==, !=, range;
+    a condition without `op` is `in`)."""
+    op = getattr(cond, "op", "in")
+    if op in ("in", "=="):
+        return value_matches(value, cond.values)
+    if op in ("not_in", "!="):
+        return not value_matches(value, cond.values)
+    if op == "range":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        low, high = cond.values
+        return bool(low <= value <= high)
+    raise ValueError(f"unknown condition op {op!r}")
+
+
 def is_active(domain: Any, config: Mapping[str, Any]) -> bool:
-    """True when the domain has no condition, or its parent is in `config` with a matching value."""
+    """True when the domain has no condition, or its parent is in `config` with a value that
+    passes the condition (`condition_holds`)."""
     cond = domain.condition
     if cond is None:
         return True
-    return cond.parent in config and value_matches(config[cond.parent], cond.values)
+    return cond.parent in config and condition_holds(cond, config[cond.parent])
+
+
+def is_forbidden(spec_or_forbidden: Any, config: Mapping[str, Any]) -> bool:
+    """Whether `config` assigns every parameter of one of the spec's `forbidden` partial
+    assignments its forbidden value (an inactive parameter matches no value)."""
+    entries = getattr(spec_or_forbidden, "forbidden", spec_or_forbidden) or ()
+    return any(
+        all(name in config and same_value(config[name], value) for name, value in entry.items())
+        for entry in entries
+    )
+
+
+def sample_allowed(spec: Any, rng: np.random.Generator,
+                   tries: int = MAX_FORBIDDEN_DRAWS) -> dict[str, Any] | None:
+    """`sample` until a configuration is not forbidden (`is_forbidden`), drawing on from the
+    same generator; None when `tries` draws in a row were all forbidden."""
+    for _ in range(tries):
+        config = sample(spec, rng)
+        if not is_forbidden(spec, config):
+            return config
+    return None
 
 
 def active_params(spec_or_space: Any, config: Mapping[str, Any]) -> list[str]:

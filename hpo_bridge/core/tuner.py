@@ -19,8 +19,10 @@ Definitions (where the issue left room):
 - `max_trials` counts trials *created* (every configuration the tuner asked
   for and started), except trials interrupted by an orchestrator exit, whose
   configurations are re-proposed by the searcher after `resume`.
-- The trial budget, exhaustion of the searcher (grid) and `max_trials_without_improvement`
-  end the study as "finished"; failure rules (see core/limits.py) as "failed".
+- The trial budget, `max_total_resource` (the resource, e.g. epochs, all trials may
+  be given: core/budget.py), exhaustion of the searcher (grid) and
+  `max_trials_without_improvement` end the study as "finished"; failure rules (see
+  core/limits.py) as "failed".
 - A trial that exits 0 without reporting every objective metric fails with
   "no value of metric X reported". A non-finite report of any metric fails the
   trial at once (its process is stopped) with a reason naming the metric.
@@ -61,6 +63,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from hpo_bridge.core.budget import ResourceBudget
 from hpo_bridge.core.durations import format_duration
 from hpo_bridge.core.events import (
     ExecutorEvent,
@@ -163,6 +166,8 @@ class Tuner(ResumeReplay, FullytrainStage):
         bounds = spec.resource_bounds()
         self._default_budget = bounds[1] if bounds is not None else None
         self._learn_from_prior(prior)
+        self.resource_budget = ResourceBudget(spec.limits.max_total_resource,
+                                              self._default_budget)
         self._restore(previous, backlog)
         self._pending_end = self.progress.verdict()
         # This run's own limits (CI runs of a continuing study): see core/session.py.
@@ -326,6 +331,7 @@ class Tuner(ResumeReplay, FullytrainStage):
             and len(self._active) < self.max_parallel
             and self._budget_used < self.max_trials
             and self._may_launch()
+            and self.resource_budget.fits(self.trials[t] for t in self._active)
         ):
             if self.searcher.waiting():
                 return  # a population member finishing will free it
@@ -399,6 +405,11 @@ class Tuner(ResumeReplay, FullytrainStage):
     def _why_idle(self) -> str:
         if self.exhausted:
             return f"the searcher has no more configurations ({self._budget_used} trials)"
+        if self._budget_used < self.max_trials and not self.resource_budget.fits(()):
+            unit = self.spec.trial.resource.name if self.spec.trial.resource else "epochs"
+            return (f"max_total_resource ({self.resource_budget.limit} {unit}) reached:"
+                    f" {self.resource_budget.spent} spent, another trial takes"
+                    f" {self.resource_budget.per_trial}")
         return f"max_trials ({self.max_trials}) reached"
 
     # -- events ------------------------------------------------------------------------
@@ -579,6 +590,7 @@ class Tuner(ResumeReplay, FullytrainStage):
         self.sink(TrialStatusChanged(trial.id, t, status, reason, exit_code))
         if trial.stage == FULLYTRAIN or status is TrialStatus.INTERRUPTED:
             return  # nothing learns from an interrupted attempt: the trial runs again
+        self.resource_budget.ended(trial)
         if self.rule is not None:
             self.rule.finished(trial.id)
         value = self._result(trial) if status.counts_as_result else None

@@ -132,7 +132,7 @@ class ProcessExecutor(Executor):
             self._queue.append(RestoreCorrected(trial.id, now, 0, scratch))
         device = self.devices.acquire() if self.devices else None
         ctx = TrialContext(self.spec, trial.id, dict(trial.params), trial_dir, self.study_dir,
-                           trial.resource, device, stage, restore_dir)
+                           trial.resource, device, stage, restore_dir=restore_dir)
         try:
             launch = self.contract.launch(ctx)
             env = self._environment(ctx, launch)

@@ -74,11 +74,40 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+ConditionOp = Literal["in", "not_in", "==", "!=", "range"]
+
+
 class Condition(_Strict):
-    """The parameter is active only when `parent` takes one of `values`."""
+    """The parameter is active only when `parent` is active and its value passes `op`:
+    `in` (the default) one of `values`, `not_in` none of them, `==` / `!=` the one value
+    given, `range` within [low, high] (`values: [low, high]`, a numeric parent)."""
 
     parent: str = Field(min_length=1)
+    op: ConditionOp = "in"
     values: list[Scalar] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _arity(self) -> Condition:
+        issues: list[tuple[tuple[str, ...], str]] = []
+        n = len(self.values)
+        if self.op in ("==", "!=") and n != 1:
+            issues.append((("values",), f"op {self.op} takes exactly one value (got {n})"))
+        elif self.op == "range":
+            numbers = [v for v in self.values if not isinstance(v, bool | str)]
+            if n != 2 or len(numbers) != 2:
+                issues.append((("values",), "op range takes two numbers, [low, high]"))
+            elif not numbers[0] <= numbers[1]:
+                issues.append((("values",), f"low ({numbers[0]}) exceeds high ({numbers[1]})"))
+        raise_at("Condition", issues)
+        return self
+
+    def __str__(self) -> str:
+        """How the condition reads in a message: `opt != 'adam'`, `2 <= layers <= 6`."""
+        if self.op == "range":
+            return f"{self.values[0]!r} <= {self.parent} <= {self.values[1]!r}"
+        if self.op in ("==", "!="):
+            return f"{self.parent} {self.op} {self.values[0]!r}"
+        return f"{self.parent} {self.op.replace('_', ' ')} {self.values!r}"
 
 
 # The instance-dict key under which `normalized()` keeps its answer (not a field).

@@ -19,6 +19,8 @@ class Limits(Section):
     trial_timeout: Duration | None = None
     target_value: float | None = None
     max_trials_without_improvement: int | None = Field(default=None, ge=1)
+    # The search's total budget in units of trial.resource (Vega's total_epochs).
+    max_total_resource: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _within_max_trials(self) -> Limits:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,6 +24,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -35,6 +37,7 @@ from hpo_bridge.spec.domains import (
     DistributionDomain,
     Domain,
     IntDomain,
+    Scalar,
 )
 from hpo_bridge.spec.early_stopping import EarlyStopping
 from hpo_bridge.spec.errors import SpecError
@@ -55,6 +58,20 @@ from hpo_bridge.spec.warm_start import WarmStart
 ParamName = Annotated[str, Field(pattern=PARAM_NAME_PATTERN)]
 
 
+def _some_parameter(combination: dict[str, Any]) -> dict[str, Any]:
+    if not combination:
+        raise ValueError("names no parameter: an empty combination would forbid everything")
+    return combination
+
+
+# A partial assignment no configuration may match: {optimizer: adam, lr: 0.1}.
+ForbiddenCombination = Annotated[
+    dict[ParamName, Scalar], AfterValidator(_some_parameter),
+    WithJsonSchema({"type": "object", "minProperties": 1,
+                    "additionalProperties": {"type": ["string", "number", "boolean"]}}),
+]
+
+
 class TuningSpec(BaseModel):
     """One tuning job, for every backend."""
 
@@ -66,6 +83,7 @@ class TuningSpec(BaseModel):
     objectives: list[Objective] | None = Field(default=None, json_schema_extra={"minItems": 2})
     metrics: list[MetricDefinition] = Field(default_factory=list)
     search_space: dict[ParamName, Domain] = Field(min_length=1)
+    forbidden: list[ForbiddenCombination] = Field(default_factory=list)
     strategy: Strategy = Field(default_factory=Strategy)
     early_stopping: EarlyStopping = Field(default_factory=EarlyStopping)
     limits: Limits = Field(default_factory=Limits)
@@ -75,6 +93,12 @@ class TuningSpec(BaseModel):
 
     # Folder of the spec file: relative `trial.code` and command paths resolve against it.
     _base_dir: Path | None = PrivateAttr(default=None)
+    # Where `run` keeps the study when no directory is given, if the file says (a Vega
+    # file: <local_base_path>/tasks/<task id>); else ./studies/<name>-<timestamp>.
+    _default_study_dir: Path | None = PrivateAttr(default=None)
+    # The file in another tool's format this spec was read from: {"path", "format", "text"}
+    # (a study keeps it, e.g. as Vega's output/hpo.yml).
+    _origin: dict[str, str] | None = PrivateAttr(default=None)
 
     @field_validator("objectives")
     @classmethod
@@ -129,6 +153,14 @@ class TuningSpec(BaseModel):
     @property
     def base_dir(self) -> Path:
         return self._base_dir or Path.cwd()
+
+    @property
+    def default_study_dir(self) -> Path | None:
+        return self._default_study_dir
+
+    @property
+    def origin(self) -> dict[str, str] | None:
+        return self._origin
 
     @property
     def code_dir(self) -> Path:

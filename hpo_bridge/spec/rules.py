@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from hpo_bridge.core.ranges import Choice, NumericRange
 from hpo_bridge.spec.catalogue import Catalogue, context_of
 from hpo_bridge.spec.domains import Domain
 from hpo_bridge.spec.errors import Problem, SpecError, dotted
@@ -117,6 +118,7 @@ def cross_problems(view: SpecView) -> Iterator[Problem]:
     yield from _objectives(view)
     yield from _metrics(view)
     yield from _conditions(view)
+    yield from _forbidden(view)
     yield from _strategy(view)
     yield from pbt_problems(view)
     yield from _limits(view)
@@ -166,17 +168,61 @@ def _conditions(view: SpecView) -> Iterator[Problem]:
         where = f"search_space.{name}.condition"
         if parent is None:
             yield Problem(f"{where}.parent", f"no parameter named {cond.parent!r} in search_space")
+        elif cond.op == "range":
+            if not _numeric(parent):
+                yield Problem(f"{where}.op", f"op range needs a numeric parent; {cond.parent!r}"
+                                             " takes values that are not numbers")
         elif not parent.finite:
             yield Problem(
                 f"{where}.parent",
                 f"parent {cond.parent!r} must take finitely many values"
-                " (categorical, discrete, bool, int, float with q, or a q-distribution)",
+                " (categorical, discrete, bool, int, float with q, or a q-distribution)"
+                " for op " + cond.op + " (op range takes any numeric parent)",
             )
         else:
             for j, v in enumerate(cond.values):
                 if not parent.contains(v):
                     yield Problem(f"{where}.values.{j}", f"{v!r} is not a value of {cond.parent!r}")
     yield from _cycles(space)
+
+
+def _numeric(domain: Any) -> bool:
+    """A domain whose values are all numbers (booleans are not)."""
+    shape = domain.normalized()
+    if isinstance(shape, Choice):
+        return shape.kind != "bool" and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in shape.values)
+    return True
+
+
+def _takes(domain: Any, value: Any) -> bool:
+    """Whether a configuration can give the parameter `value` (what a forbidden
+    combination may name): a value of a finite domain, a number within a range's bounds."""
+    if domain.finite:
+        return bool(domain.contains(value))
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    shape = domain.normalized()
+    if isinstance(shape, NumericRange):
+        return bool(shape.low <= value <= shape.high)
+    return True  # a normal distribution reaches every number
+
+
+def _forbidden(view: SpecView) -> Iterator[Problem]:
+    """Each forbidden combination names parameters of search_space and values they take."""
+    if not view.ok("forbidden") or "search_space" in view.failed:
+        return
+    space = view.spec.search_space
+    for i, entry in enumerate(view.spec.forbidden):
+        for name, value in entry.items():
+            where = dotted(("forbidden", i, name))
+            if name in view.broken_params:
+                continue
+            domain = space.get(name)
+            if domain is None:
+                yield Problem(where, f"no parameter named {name!r} in search_space")
+            elif not _takes(domain, value):
+                yield Problem(where, f"{value!r} is not a value of {name!r}")
 
 
 def _cycles(space: dict[str, Any]) -> Iterator[Problem]:
@@ -258,6 +304,16 @@ def _limits(view: SpecView) -> Iterator[Problem]:
             f"{lim.max_parallel} parallel trials but {len(trial.devices)} device(s) in"
             " trial.devices (set trial.share_devices: true to share them)",
         )
+    if lim.max_total_resource is not None and view.ok("strategy"):
+        bounds = view.spec.resource_bounds()
+        unit = trial.resource.name if trial.resource is not None else "epochs"
+        if bounds is None:
+            yield Problem("limits.max_total_resource", "counts trial.resource: set trial.resource"
+                          " {name, min, max} (the budget each trial is given)")
+        elif lim.max_total_resource < bounds[1]:
+            yield Problem("limits.max_total_resource",
+                          f"{lim.max_total_resource} is less than one trial's budget"
+                          f" ({bounds[1]} {unit})")
     complete = view.ok("strategy", "search_space") and not view.broken_params
     if lim.max_trials is None and lim.max_failed is not None and complete:
         budget = view.spec.max_trials

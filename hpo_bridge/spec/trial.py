@@ -49,9 +49,11 @@ class Resource(Section):
 
 
 class Fullytrain(Section):
-    """Vega's fullytrain stage: re-run the best configuration(s) with the full budget."""
+    """Vega's fullytrain stage: re-run the best configuration(s) with the full budget;
+    `max_parallel` (default: limits.max_parallel) bounds how many run at once."""
 
     top_k: int = Field(default=1, ge=1)
+    max_parallel: int | None = Field(default=None, ge=1)
 
 
 # A command is a list of words, or one string split like a shell would (never run by one).
@@ -85,6 +87,8 @@ class TrialSpec(Section):
     inputs: dict[str, str] = Field(default_factory=dict)
     kill_grace: Duration = 10.0
     fullytrain: Fullytrain | None = None
+    # Pass only the arguments the script accepts (Vega's enable_arg_check), as its --help lists.
+    check_args: bool = False
     # An interrupted trial run again continues from its checkpoint (None: yes, except
     # under contracts where that changes the command line, Azure's --resume-from).
     resume_from_checkpoint: bool | None = None

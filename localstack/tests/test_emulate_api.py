@@ -33,7 +33,10 @@ def test_create_describe_list(sm, make_request):
     assert described["HyperParameterTuningJobArn"] == arn
     assert described["HyperParameterTuningJobStatus"] == "InProgress"
     assert described["HyperParameterTuningJobConfig"] == request["HyperParameterTuningJobConfig"]
-    assert described["TrainingJobDefinition"] == request["TrainingJobDefinition"]
+    # SageMaker adds the objective's name to the static hyperparameters.
+    definition = request["TrainingJobDefinition"]
+    assert described["TrainingJobDefinition"] == {**definition, "StaticHyperParameters": {
+        **definition["StaticHyperParameters"], "_tuning_objective_metric": "test:loss"}}
     assert described["TrainingJobStatusCounters"] == {
         "Completed": 0, "InProgress": 0, "RetryableError": 0, "NonRetryableError": 0,
         "Stopped": 0,

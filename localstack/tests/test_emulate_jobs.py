@@ -47,6 +47,7 @@ def prepare(emulator, request, script: str = TRAIN, sleep: float | None = None):
     uri = upload_code(s3, bucket, "code/sourcedir.tar.gz", {"train.py": script})
     s3.put_object(Bucket=bucket, Key="data/train.csv", Body=b"1,2\n3,4\n5,6\n")
     definition = request["TrainingJobDefinition"]
+    definition["OutputDataConfig"] = {"S3OutputPath": f"s3://{bucket}/output"}
     statics = definition["StaticHyperParameters"]
     statics["sagemaker_submit_directory"] = f'"{uri}"'
     if sleep is not None:
@@ -112,7 +113,7 @@ def test_script_mode_job_end_to_end(emulator, make_request):
     assert [(m["MetricName"], m["Value"]) for m in detail["FinalMetricDataList"]] == [
         ("test:loss", best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"])]
     assert [t["Status"] for t in detail["SecondaryStatusTransitions"]] == [
-        "Starting", "Training", "Completed"]
+        "Starting", "Downloading", "Training", "Uploading", "Completed"]
 
     logs = emulator.client("logs")
     streams = logs.describe_log_streams(
@@ -217,4 +218,7 @@ def test_failures_are_reported(emulator, make_request, problem):
         j["FailureReason"] == "AlgorithmError: exit code 3: Traceback: boom" for j in failed
     )
     assert all(j["ObjectiveStatus"] == "Failed" for j in failed)
-    assert "exit code 3" in described["FailureReason"]
+    # Every training job failed (the 4 the job may run): SageMaker's own message.
+    assert described["FailureReason"] == (
+        "No training job succeeded after 4 attempts. Please take a look at the training job"
+        " failures to get more details.")

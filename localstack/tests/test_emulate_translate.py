@@ -33,10 +33,14 @@ def test_the_base_request():
         "batch-size": {"type": "categorical", "values": ["32", "64"]},
     }
     assert data["strategy"] == {"algorithm": "random", "seed": 7}
-    assert data["limits"] == {"max_trials": 4, "max_parallel": 2, "trial_timeout": 600}
+    # max_failed: the core never ends the run for failures (SageMaker's rule is the host's)
+    assert data["limits"] == {"max_trials": 4, "max_parallel": 2, "max_failed": 4,
+                              "trial_timeout": 600}
     assert data["trial"] == {
         "command": ["python", "train.py"],  # sagemaker_program, JSON-decoded
-        "args": {"epochs": "2"},  # SageMaker's own sagemaker_* keys are not the script's
+        # Every hyperparameter as SageMaker holds it: the contract leaves its own out of argv.
+        "args": {**BASE_REQUEST["TrainingJobDefinition"]["StaticHyperParameters"],
+                 "_tuning_objective_metric": "test:loss"},
         "env": {},
         "contract": "sagemaker",
         "inputs": {"training": "/data"},
@@ -80,11 +84,11 @@ def test_limits_completion_criteria_and_auto_early_stopping():
     )
     data = data_of(r)
     assert data["limits"] == {
-        "max_trials": 20, "max_parallel": 4, "max_duration": 3600, "trial_timeout": 600,
-        "target_value": 0.05, "max_trials_without_improvement": 5,
+        "max_trials": 20, "max_parallel": 4, "max_failed": 20, "max_duration": 3600,
+        "trial_timeout": 600, "target_value": 0.05, "max_trials_without_improvement": 5,
     }
-    assert data["early_stopping"] == {
-        "policy": "median", "evaluation_interval": 1, "delay_evaluation": 5}
+    # SageMaker's documented rule: the median of the previous training jobs, every epoch.
+    assert data["early_stopping"] == {"policy": "previous_median", "evaluation_interval": 1}
 
 
 def test_grid_runs_every_combination_once():
@@ -103,7 +107,7 @@ def test_hyperband_resource_from_the_epochs_hyperparameter():
     data = data_of(r)
     assert data["strategy"]["algorithm"] == "hyperband"
     assert data["trial"]["resource"] == {"name": "epochs", "min": 1, "max": 2}
-    assert data["trial"]["args"] == {"epochs": "2"}
+    assert data["trial"]["args"]["epochs"] == "2"
     config = {"StrategyConfig": {"HyperbandStrategyConfig": {"MinResource": 2,
                                                              "MaxResource": 9}}}
     assert hyperband_bounds(config, {"num_epochs": "5"}) == (2, 9, "num_epochs")

@@ -94,21 +94,67 @@ def test_sagemaker_arguments_files_and_variables(tmp_path):
     contract.setup(spec, tmp_path / "study")
     ctx = _ctx(tmp_path, spec, {"learning-rate": 0.01, "opt": "-x"})
     launch = contract.launch(ctx)
-    assert launch.argv[2:] == ["--learning-rate", "0.01", "--opt=-x", "--epochs", "5",
-                               "--verbose"]
+    # The toolkit's argv: sorted names, each value one word (None is SageMaker's "").
+    assert launch.argv[2:] == ["--epochs", "5", "--learning-rate", "0.01", "--opt", "-x",
+                               "--verbose", ""]
     config = ctx.trial_dir / "input" / "config"
     assert json.loads((config / "hyperparameters.json").read_text()) == {
         "learning-rate": "0.01", "opt": "-x", "epochs": "5", "verbose": ""}
     env = launch.env
-    assert env["SM_HP_LEARNING_RATE"] == "0.01" and env["SM_HP_EPOCHS"] == "5"
+    assert env["SM_HP_LEARNING-RATE"] == "0.01" and env["SM_HP_EPOCHS"] == "5"
     assert json.loads(env["SM_HPS"]) == {"learning-rate": 0.01, "opt": "-x", "epochs": 5,
-                                         "verbose": None}
+                                         "verbose": ""}
     assert env["SM_MODEL_DIR"] == str(ctx.trial_dir / "model")
     assert Path(env["SM_OUTPUT_DATA_DIR"]).is_dir()
     assert Path(env["SM_CHANNEL_TRAINING"]).resolve() == (tmp_path / "data").resolve()
     assert (Path(env["SM_CHANNEL_LABELS"]) / "labels.csv").read_text() == "1\n"
+    assert json.loads(env["SM_CHANNELS"]) == ["labels", "training"]
     assert json.loads(env["SM_TRAINING_ENV"])["hyperparameters"]["epochs"] == 5
     assert env["TRAINING_JOB_NAME"] == "demo-001"
+
+
+def test_sagemaker_decodes_hyperparameters_as_the_training_toolkit(tmp_path):
+    """The SageMaker SDK JSON-encodes framework hyperparameters and categorical values;
+    the toolkit decodes them (json.loads, else the text) and keeps its own names out."""
+    spec = _spec(tmp_path, contract="sagemaker", args={
+        "sagemaker_program": '"train.py"',
+        "sagemaker_submit_directory": '"s3://b/code/sourcedir.tar.gz"',
+        "sagemaker_container_log_level": "20",
+        "sagemaker_distributed_dataparallel_enabled": "false",
+        "_tuning_objective_metric": "accuracy",
+        "epochs": "3",
+        "layers": "[64, 32]",
+        "shuffle": True,
+        "x": "1e-3",
+    }, top={"metrics": [{"name": "accuracy", "regex": "acc=([0-9.]+)"}]})
+    ctx = _ctx(tmp_path, spec, {"optimizer": '"adam"', "lr": 0.5, "note": "plain text"})
+    launch = SageMakerContract().launch(ctx)
+    assert launch.argv[2:] == [
+        "--epochs", "3", "--layers", "[64, 32]", "--lr", "0.5", "--note", "plain text",
+        "--optimizer", "adam", "--shuffle", "True", "-x", "0.001"]
+    raw = json.loads((ctx.trial_dir / "input/config/hyperparameters.json").read_text())
+    assert raw["optimizer"] == '"adam"' and raw["sagemaker_program"] == '"train.py"'
+    assert raw["_tuning_objective_metric"] == "accuracy" and raw["shuffle"] == "true"
+    env = launch.env
+    assert json.loads(env["SM_HPS"]) == {"epochs": 3, "layers": [64, 32], "lr": 0.5,
+                                         "note": "plain text", "optimizer": "adam",
+                                         "shuffle": True, "x": 0.001}
+    assert env["SM_HPS"] == ('{"epochs":3,"layers":[64,32],"lr":0.5,"note":"plain text",'
+                             '"optimizer":"adam","shuffle":true,"x":0.001}')
+    assert (env["SM_HP_OPTIMIZER"], env["SM_HP_EPOCHS"], env["SM_HP_LAYERS"]) == (
+        "adam", "3", "[64,32]")
+    assert (env["SM_HP_SHUFFLE"], env["SM_HP_X"]) == ("true", "0.001")
+    assert not any(k.startswith("SM_HP_SAGEMAKER") or k == "SM_HP__TUNING_OBJECTIVE_METRIC"
+                   for k in env)
+    assert json.loads(env["SM_FRAMEWORK_PARAMS"]) == {
+        "sagemaker_distributed_dataparallel_enabled": False}
+    assert json.loads(env["SM_USER_ARGS"]) == launch.argv[2:]
+    training_env = json.loads(env["SM_TRAINING_ENV"])
+    assert training_env["hyperparameters"]["optimizer"] == "adam"
+    assert training_env["module_dir"] == "s3://b/code/sourcedir.tar.gz"
+    assert (training_env["user_entry_point"], training_env["module_name"]) == (
+        "train.py", "train")
+    assert env["SM_LOG_LEVEL"] == "20"
 
 
 def test_sagemaker_setup_names_every_problem(tmp_path):
@@ -143,9 +189,10 @@ def test_vega_environment_and_fullytrain(tmp_path):
     launch = contract.launch(ctx)
     assert launch.argv[2:] == ["--lr=0.1", "--momentum=0.9", "--pretrained"]
     checkpoints = {"HPO_BRIDGE_CHECKPOINT_DIR": str(ctx.trial_dir / "checkpoints")}
-    assert launch.env == {"PIPESTEP": "hpo", "EPOCHS": "3", "DEVICE_ID": "1", **checkpoints}
+    assert launch.env == {"PIPESTEP": "hpo", "EPOCHS": "3", "DEVICE_ID": "1",
+                          "ASCEND_DEVICE_ID": "1", **checkpoints}
     assert contract.fullytrain(ctx).env == {"PIPESTEP": "fullytrain", "DEVICE_ID": "1",
-                                            **checkpoints}
+                                            "ASCEND_DEVICE_ID": "1", **checkpoints}
     (source,) = launch.sources
     assert source.watch.path == ctx.trial_dir / "accuracy.json"
 

@@ -111,6 +111,16 @@ def test_vega_json_file_then_the_fullytrain_stage(hpo, tmp_path):
         "HPO_BRIDGE_CHECKPOINT_DIR": str(study.resolve() / "trials" / "10" / "checkpoints")}
     table = hpo("results", study)
     assert re.search(r"\n\s*10\s+fullytrain\s", table.stdout), table.stdout
+    # The vega contract leaves Vega's task layout: each worker's EPOCHS budget and epochs run
+    reports = json.loads((study / "output" / "reports.json").read_text())
+    for record in reports["hpo"]:
+        trial = trials[record["worker_id"] - 1]
+        assert (record["num_epochs"], record["current_epoch"]) == (trial["resource"],
+                                                                   trial["intervals"])
+        assert record["performance"] == {"accuracy": trial["objective"]}
+    assert json.loads((study / "output" / "hpo" / f"hps_{best['id']}.json").read_text()) == \
+        best["params"]
+    assert [r["worker_id"] for r in reports["fullytrain"]] == [best["id"]]
 
 
 def test_quickstart_reports_through_hpo_bridge_report(hpo, tmp_path):

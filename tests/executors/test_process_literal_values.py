@@ -32,7 +32,7 @@ PARSES_ARGS = f"""
 """
 
 
-@pytest.mark.parametrize("contract", ["local", "sagemaker", "vertex", "vega"])
+@pytest.mark.parametrize("contract", ["local", "vertex", "vega"])
 def test_values_arrive_literally(tmp_path, study, contract):
     top = {"metrics": [{"name": "accuracy", "regex": "acc=([0-9.]+)"}]}
     spec = write_spec(tmp_path, PARSES_ARGS, contract=contract, top=top)
@@ -41,12 +41,26 @@ def test_values_arrive_literally(tmp_path, study, contract):
     assert finished(drive(executor)).status is TrialStatus.COMPLETED
     got = json.loads((study / "trials/1/args.json").read_text())
     assert got["parsed"] == NASTY  # argparse sees every value exactly
-    if contract == "sagemaker":
-        # `--name value`, except values starting with '-': `--name=value`, one element
-        assert got["argv"][:2] == ["--p0", "; rm -rf ~"]
-        assert "--p4=--lr" in got["argv"] and "--p5=-1e-3" in got["argv"]
-    else:
-        assert got["argv"] == [f"--{k}={v}" for k, v in NASTY.items()]
+    assert got["argv"] == [f"--{k}={v}" for k, v in NASTY.items()]
+    assert not list(tmp_path.rglob("pwned"))
+
+
+def test_sagemaker_values_arrive_as_the_training_toolkit_passes_them(tmp_path, study):
+    """No shell: each value is one argv word after its name, sorted by name, decoded as
+    the toolkit decodes it (JSON where it parses: "-1e-3" is the number -0.001)."""
+    top = {"metrics": [{"name": "accuracy", "regex": "acc=([0-9.]+)"}]}
+    script = """
+    import json, sys
+    with open("args.json", "w") as fh:
+        json.dump({"argv": sys.argv[1:]}, fh)
+    """
+    spec = write_spec(tmp_path, script, contract="sagemaker", top=top)
+    executor = process_executor(spec, study)
+    executor.start(Trial(1, dict(NASTY)))
+    assert finished(drive(executor)).status is TrialStatus.COMPLETED
+    got = json.loads((study / "trials/1/args.json").read_text())
+    decoded = {**NASTY, "p5": "-0.001"}
+    assert got["argv"] == [word for k in sorted(NASTY) for word in (f"--{k}", decoded[k])]
     assert not list(tmp_path.rglob("pwned"))
 
 

@@ -101,9 +101,29 @@ def search_spaces(draw: st.DrawFn, finite_only: bool = False) -> dict[str, Any]:
             allowed = _condition_values(parent_domain)
             assert allowed is not None
             values = draw(st.lists(st.sampled_from(allowed), min_size=1, max_size=3))
-            domain = {**domain, "condition": {"parent": parent, "values": values}}
+            condition: dict[str, Any] = {"parent": parent, "values": values}
+            op = draw(st.sampled_from(["in", "not_in", "==", "!=", None]))
+            if op is not None:
+                condition["op"] = op
+                if op in ("==", "!="):
+                    condition["values"] = values[:1]
+            domain = {**domain, "condition": condition}
         space[key] = domain
     return space
+
+
+@st.composite
+def forbidden_lists(draw: st.DrawFn, space: dict[str, Any]) -> list[dict[str, Any]]:
+    """Partial assignments over the finite parameters of `space`."""
+    finite = {k: _condition_values(v) for k, v in space.items() if _condition_values(v)}
+    if not finite:
+        return []
+    entries = []
+    for _ in range(draw(st.integers(0, 2))):
+        names = draw(st.lists(st.sampled_from(sorted(finite)), min_size=1, max_size=2,
+                              unique=True))
+        entries.append({n: draw(st.sampled_from(finite[n])) for n in names})
+    return entries
 
 
 def _objective(metric: str) -> dict[str, Any]:
@@ -117,6 +137,9 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
         "name": draw(names),
         "search_space": draw(search_spaces(finite_only=algorithm == "grid")),
     }
+    forbidden = draw(forbidden_lists(spec["search_space"]))
+    if forbidden:
+        spec["forbidden"] = forbidden
     metrics = draw(st.lists(metric_names, min_size=1, max_size=3, unique=True))
     multi = len(metrics) > 1 and algorithm != "hyperband" and draw(st.booleans())
     if multi:

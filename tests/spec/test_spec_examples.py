@@ -17,7 +17,7 @@ from hpo_bridge.spec import dump_spec, dump_spec_json, parse_yaml
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "specs").glob("*.yaml"))
 STYLES = {
     "rich-local", "azure-median", "vega-bool-log", "aiplatform-conditional", "sagemaker-mnist",
-    "multi-objective", "grid", "hyperband",
+    "multi-objective", "grid", "hyperband", "forbidden-conditions",
 }
 
 

@@ -233,7 +233,7 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
      "early_stopping.delay_evaluation", "and delay_evaluation 5"),
     ("policy-unknown", {"early_stopping": {"policy": "medain"}}, "early_stopping.policy",
      "unknown policy 'medain' (did you mean 'median'?) (available: none, bandit, median,"
-     " truncation, hyperband, auto)"),
+     " truncation, hyperband, auto, previous_median)"),
     ("interval-zero", {"early_stopping": {"policy": "median", "evaluation_interval": 0}},
      "early_stopping.evaluation_interval", "greater than or equal to 1"),
     ("delay-negative", {"early_stopping": {"policy": "median", "delay_evaluation": -1}},

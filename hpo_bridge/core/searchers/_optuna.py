@@ -1,7 +1,9 @@
 """The bridge between spec domains and optuna's distributions (for the bayesian searcher).
 
-Each domain becomes one optuna distribution and a `decode` from optuna's
-value to the configuration's value:
+Each domain becomes one optuna distribution, a `decode` from optuna's value
+to the configuration's value and an `encode` back (for results learnt from
+outside the study, e.g. a warm start's prior trials; it raises ValueError for
+a value the domain does not hold):
 
 - float/int, scale linear or log: optuna's own float/int (log=True for log).
 - float with q: an int over the index k of the multiples k*q within the
@@ -50,28 +52,35 @@ from hpo_bridge.core.ranges import (
 
 @dataclass(frozen=True)
 class Codec:
-    """How one parameter lives inside optuna: `decode` turns optuna's value into the
-    configuration's, `encode` a configuration's value (an earlier trial's) into optuna's."""
+    """How one parameter lives inside optuna."""
 
     distribution: BaseDistribution
     decode: Callable[[Any], Any]
     encode: Callable[[Any], Any]
 
 
+def _checked(r: ParamRange, encode: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def checked(value: Any) -> Any:
+        if not space.contains(r, value):
+            raise ValueError(f"{value!r} is not in the domain")
+        return encode(value)
+
+    return checked
+
+
 def _unit(r: ParamRange) -> Codec:
     return Codec(FloatDistribution(0.0, 1.0), lambda u: space.from_unit(r, u),
-                 lambda value: space.to_unit(r, value))
+                 _checked(r, lambda v: space.to_unit(r, v)))
 
 
-def _multiples(q: float, first: int, last: int, log: bool, as_int: bool = False) -> Codec:
+def _multiples(r: NumericRange, q: float, first: int, last: int, log: bool,
+               as_int: bool = False) -> Codec:
     def decode(k: Any) -> Any:
         value = round(int(k) * q, 12)
         return int(round(value)) if as_int else float(value)
 
-    def encode(value: Any) -> int:
-        return min(max(round(float(value) / q), first), last)
-
-    return Codec(IntDistribution(first, last, log=log), decode, encode)
+    return Codec(IntDistribution(first, last, log=log), decode,
+                 _checked(r, lambda v: int(round(float(v) / q))))
 
 
 def _numeric(r: NumericRange) -> Codec:
@@ -83,27 +92,28 @@ def _numeric(r: NumericRange) -> Codec:
         # live in quantile space.
         if (r.log and first < 1) or (r.rounding == "draw" and first == last):
             return _unit(r)
-        return _multiples(r.step, first, last, log=r.log, as_int=r.integer)
+        return _multiples(r, r.step, first, last, log=r.log, as_int=r.integer)
     if r.integer and r.rounding != "draw":  # int, randint
-        return Codec(IntDistribution(int(r.low), int(r.high), log=r.log), int, int)
+        return Codec(IntDistribution(int(r.low), int(r.high), log=r.log), int,
+                     _checked(r, int))
     # A real in [low, high]; Azure's int-typed uniform rounds it.
     cast: Callable[[Any], Any] = (lambda x: int(round(x))) if r.integer else float
-    low, high = r.low, r.high
-    return Codec(FloatDistribution(low, high, log=r.log), cast,
-                 lambda x: min(max(float(x), low), high))
+    return Codec(FloatDistribution(r.low, r.high, log=r.log), cast, _checked(r, float))
+
+
+def _index(r: Choice, value: Any) -> int:
+    return next(i for i, v in enumerate(r.values) if same_value(value, v))
 
 
 def _choice(r: Choice) -> Codec:
     values = list(r.values)
-    def index(value: Any) -> int:
-        return next(i for i, v in enumerate(values) if same_value(v, value))
-
+    encode = _checked(r, lambda v: _index(r, v))
     if r.kind == "bool":
-        return Codec(CategoricalDistribution([False, True]), bool, bool)
+        return Codec(CategoricalDistribution([False, True]), bool, encode)
     if r.kind == "discrete":  # ordered: an int over the value index, so the model keeps it
-        return Codec(IntDistribution(0, len(values) - 1), lambda i: values[int(i)], index)
+        return Codec(IntDistribution(0, len(values) - 1), lambda i: values[int(i)], encode)
     return Codec(CategoricalDistribution(list(range(len(values)))), lambda i: values[int(i)],
-                 index)
+                 encode)
 
 
 def codec(domain: Any) -> Codec:

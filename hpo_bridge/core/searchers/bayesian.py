@@ -17,6 +17,14 @@ parameters are simply never suggested when their condition fails (see
   timed-out and cancelled trials, and any trial without a valid value,
   become FAIL, which TPE ignores. Intermediate reports are not used: optuna's
   samplers only read them through pruners, and stopping is the rule's job.
+- warm_start: an earlier trial's result joins optuna's history as a finished
+  trial (its parameters encoded as optuna holds them); one outside the search
+  space is skipped. It is part of the state like any trial.
+- Forbidden configurations (the spec's `forbidden`): a proposal that matches one
+  is closed as FAIL (so the model learns nothing from it) and another is asked
+  for; after MODEL_ATTEMPTS of them, or when the model repeats itself, the
+  proposal comes from optuna's RandomSampler; after space.MAX_FORBIDDEN_DRAWS
+  the searcher has nothing left to propose. Each attempt counts as an ask.
 - Determinism: before every ask the sampler's random states are reseeded
   from (strategy.seed, number of asks so far), so a proposal depends only on
   the seed, the history and its index. The state is that history (optuna's
@@ -45,6 +53,7 @@ if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
 
 DEFAULT_STARTUP_TRIALS = 10  # optuna's own default for TPE and GP
+MODEL_ATTEMPTS = 10  # forbidden proposals of the model before drawing at random
 
 RUNNING, COMPLETE, FAIL = "running", "complete", "fail"
 _STATES = {RUNNING: TrialState.RUNNING, COMPLETE: TrialState.COMPLETE, FAIL: TrialState.FAIL}
@@ -108,25 +117,53 @@ class BayesianSearcher(Searcher):
             self._study.sampler = self._sampler(seed)
 
     # -- ask/tell ------------------------------------------------------------------------
-    def ask(self, trial_id: int) -> Suggestion:
+    def ask(self, trial_id: int) -> Suggestion | None:
         # Asked again for the same id (a replay): the earlier proposal is void.
         self.tell(trial_id, TrialStatus.CANCELLED, None)
-        self._reseed(self.asked)
-        self.asked += 1
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            trial = self._study.ask()
-            config: dict[str, Any] = {}
-            internal: dict[str, Any] = {}
-            for name in self.names:
-                if not space.is_active(self.spec.search_space[name], config):
-                    continue
-                codec = self.codecs[name]
-                internal[name] = _optuna.suggest(trial, name, codec.distribution)
-                config[name] = codec.decode(internal[name])
-        self._numbers[trial_id] = trial.number
-        self.records.append([trial_id, internal, RUNNING, None])
-        return Suggestion({name: config[name] for name in self.spec.search_space if name in config})
+        rejected: list[dict[str, Any]] = []
+        for attempt in range(space.MAX_FORBIDDEN_DRAWS):
+            self._reseed(self.asked)
+            self.asked += 1
+            # The model may keep proposing the same forbidden point (GP is deterministic
+            # for a history): past a few attempts, or on a repeat, draw at random.
+            repeated = len(rejected) >= 2 and rejected[-1] in rejected[:-1]
+            at_random = attempt >= MODEL_ATTEMPTS or repeated
+            trial, internal, config = self._draw(at_random)
+            if not space.is_forbidden(self.spec, config):
+                self._numbers[trial_id] = trial.number
+                self.records.append([trial_id, internal, RUNNING, None])
+                return Suggestion(
+                    {name: config[name] for name in self.spec.search_space if name in config})
+            # Never run: closed as failed (TPE and GP learn nothing from it), so optuna's
+            # numbering and `records` stay one to one.
+            with _optuna.quiet():
+                self._study.tell(trial.number, state=TrialState.FAIL)
+            self.records.append([None, internal, FAIL, None])
+            rejected.append(internal)
+        return None
+
+    def _draw(self, at_random: bool) -> tuple[optuna.Trial, dict[str, Any], dict[str, Any]]:
+        """One proposal of the model (or of optuna's RandomSampler): optuna's trial, its
+        internal values and the configuration."""
+        model = self._study.sampler
+        if at_random:
+            self._study.sampler = optuna.samplers.RandomSampler(
+                seed=derived_seed(self.seed, self.asked))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                trial = self._study.ask()
+                config: dict[str, Any] = {}
+                internal: dict[str, Any] = {}
+                for name in self.names:
+                    if not space.is_active(self.spec.search_space[name], config):
+                        continue
+                    codec = self.codecs[name]
+                    internal[name] = _optuna.suggest(trial, name, codec.distribution)
+                    config[name] = codec.decode(internal[name])
+        finally:
+            self._study.sampler = model
+        return trial, internal, config
 
     def tell(self, trial_id: int, status: TrialStatus, value: float | list[float] | None) -> None:
         number = self._numbers.get(trial_id)
@@ -194,5 +231,7 @@ class BayesianSearcher(Searcher):
                 values=values if status == COMPLETE else None,
             )
             self._study.add_trial(frozen)  # numbered in order: its number is its position
-            self._numbers[int(trial_id)] = len(self.records)
-            self.records.append([int(trial_id), dict(params), status, values])
+            if trial_id is not None:  # None: a forbidden proposal, never run
+                self._numbers[int(trial_id)] = len(self.records)
+            self.records.append([None if trial_id is None else int(trial_id), dict(params),
+                                 status, values])

@@ -21,6 +21,11 @@ maps through its domain (scale, q, distribution). Every parameter owns a
 coordinate whether or not a condition makes it active, so TPE sees one fixed
 search space and conditional parameters need no special case.
 
+Forbidden configurations (the spec's `forbidden`) are proposed again: by the
+model with seeds derived from (seed, n, attempt), after MODEL_ATTEMPTS at
+random from the proposal's generator; the searcher has nothing left to propose
+after space.MAX_FORBIDDEN_DRAWS attempts.
+
 Determinism: the n-th proposal uses seeds derived from (seed, n), and each
 level's study is built by replaying one append-only log of observations and
 trial ends, which the state keeps; a resumed searcher proposes exactly what the
@@ -51,6 +56,7 @@ if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
 
 MIN_STARTUP = 5
+MODEL_ATTEMPTS = 10  # forbidden proposals of the model before drawing at random
 END = -1  # the level field of a log entry recording that a trial ended
 
 
@@ -82,23 +88,31 @@ class BOHBSearcher(HyperbandSearcher):
         self._studies: dict[int, tuple[optuna.Study, int]] = {}  # level -> (study, log read)
 
     # -- proposals ----------------------------------------------------------------------
-    def propose(self, trial_id: int, index: int) -> dict[str, Any]:
+    def propose(self, trial_id: int, index: int) -> dict[str, Any] | None:
         level = self.model_level()
-        if level is None:
-            units = self.rng(index).random(len(self.names)).tolist()
-        else:
-            units = self._from_model(level, index)
-        self.units[trial_id] = units
-        return space.config_from_units(self.spec, units)
+        rng = self.rng(index)
+        for attempt in range(space.MAX_FORBIDDEN_DRAWS):
+            if level is None or attempt >= MODEL_ATTEMPTS:
+                units = rng.random(len(self.names)).tolist()
+            else:
+                units = self._from_model(level, index, attempt)
+            config = space.config_from_units(self.spec, units)
+            if not space.is_forbidden(self.spec, config):
+                self.units[trial_id] = units
+                return config
+        return None
 
     def model_level(self) -> int | None:
         """The largest level with at least n_startup observations, or None."""
         ready = [level for level, n in self._counts.items() if n >= self.n_startup]
         return max(ready) if ready else None
 
-    def _from_model(self, level: int, index: int) -> list[float]:
+    def _from_model(self, level: int, index: int, attempt: int = 0) -> list[float]:
         study = self._study(level)
-        seed = int(np.random.SeedSequence([self.seed, index]).generate_state(1)[0])
+        # attempt 0 keeps the seed of (seed, index); later ones (after a forbidden proposal)
+        # are seeded by (seed, index, attempt).
+        key = [self.seed, index] if attempt == 0 else [self.seed, index, attempt]
+        seed = int(np.random.SeedSequence(key).generate_state(1)[0])
         with warnings.catch_warnings():
             # multivariate TPE is "experimental" in optuna; its results are what BOHB wants.
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)

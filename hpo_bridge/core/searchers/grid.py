@@ -5,8 +5,9 @@ after its parent when the spec lists it earlier), values in each domain's
 `grid_values()` order, and the LAST parameter varies fastest, like nested
 loops. choice(1,2,3) x choice(16,32) gives (1,16) (1,32) (2,16) (2,32) (3,16)
 (3,32). A conditional parameter whose condition fails is absent and does not
-multiply the configurations, so no configuration repeats. `ask` returns None
-once the grid is exhausted or `spec.max_trials` configurations were proposed.
+multiply the configurations, so no configuration repeats. Forbidden
+configurations (the spec's `forbidden`) are skipped. `ask` returns None once
+the grid is exhausted or `spec.max_trials` configurations were proposed.
 
 The grid is walked lazily (a huge integer range costs nothing up front); the
 state is the number of proposals made, and loading it skips that many.
@@ -51,11 +52,16 @@ def grid_configs(spec_or_space: Any) -> Iterator[dict[str, Any]]:
     return walk(0, {})
 
 
+def allowed_configs(spec: TuningSpec) -> Iterator[dict[str, Any]]:
+    """The grid's configurations that are not forbidden, in grid order."""
+    return (config for config in grid_configs(spec) if not space.is_forbidden(spec, config))
+
+
 class GridSearcher(Searcher):
     def __init__(self, spec: TuningSpec) -> None:
         super().__init__(spec)
         self.asked = 0
-        self._configs = grid_configs(spec)
+        self._configs = allowed_configs(spec)
 
     def ask(self, trial_id: int) -> Suggestion | None:
         if self.asked >= self.spec.max_trials:
@@ -74,6 +80,6 @@ class GridSearcher(Searcher):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.asked = int(state["asked"])
-        self._configs = grid_configs(self.spec)
+        self._configs = allowed_configs(self.spec)
         for _ in islice(self._configs, self.asked):
             pass

@@ -8,7 +8,9 @@ hpo_bridge.core.stopping.hyperband for the exact rule). The searcher never
 runs out of proposals: `max_trials` ends the study.
 
 The n-th proposal draws from numpy's generator seeded with (seed, n), so a
-resumed searcher proposes exactly what the uninterrupted one would have.
+resumed searcher proposes exactly what the uninterrupted one would have. A
+forbidden configuration is drawn again from the same generator (see
+random_search); when none can be found, `ask` has nothing left to propose.
 """
 
 from __future__ import annotations
@@ -46,16 +48,19 @@ class HyperbandSearcher(Searcher):
     def rng(self, index: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, index])
 
-    def ask(self, trial_id: int) -> Suggestion:
+    def ask(self, trial_id: int) -> Suggestion | None:
         index = self.asked
         self.asked += 1
         params = self.propose(trial_id, index)
+        if params is None:
+            return None
         bracket = self.rungs.assign(trial_id)
         return Suggestion(params, resource=self.rungs.r_max, bracket=bracket)
 
-    def propose(self, trial_id: int, index: int) -> dict[str, Any]:
-        """The configuration of the index-th proposal (random here; BOHB models it)."""
-        return space.sample(self.spec, self.rng(index))
+    def propose(self, trial_id: int, index: int) -> dict[str, Any] | None:
+        """The configuration of the index-th proposal (random here; BOHB models it); None
+        when every draw is forbidden."""
+        return space.sample_allowed(self.spec, self.rng(index))
 
     def report(self, trial_id: int, interval: int, value: float) -> None:
         # The tuner also reports to the rule; recording a rung value twice replaces it.

@@ -3,7 +3,10 @@
 The n-th proposal draws from numpy's generator seeded with (seed, n), so the
 state is just the seed and the number of proposals made, and a resumed
 searcher proposes exactly what the uninterrupted one would have. Results do
-not steer it, so single- and multi-objective studies are the same to it.
+not steer it, so single- and multi-objective studies are the same to it. A
+forbidden configuration (the spec's `forbidden`) is drawn again from the same
+generator; after `space.MAX_FORBIDDEN_DRAWS` forbidden draws in a row the
+searcher has nothing left to propose.
 """
 
 from __future__ import annotations
@@ -38,10 +41,11 @@ class RandomSearcher(Searcher):
         self.asked = 0
         space.ordered_names(spec)  # fail now, not at the first ask, on a condition cycle
 
-    def ask(self, trial_id: int) -> Suggestion:
+    def ask(self, trial_id: int) -> Suggestion | None:
         rng = np.random.default_rng([self.seed, self.asked])
         self.asked += 1
-        return Suggestion(space.sample(self.spec, rng))
+        config = space.sample_allowed(self.spec, rng)
+        return None if config is None else Suggestion(config)
 
     def tell(self, trial_id: int, status: TrialStatus, value: float | list[float] | None) -> None:
         """Random search learns nothing from results."""

@@ -5,7 +5,9 @@ coordinate becomes a value by `space.from_unit` (the domain's inverse CDF, so
 scales, q and Azure's distributions all apply). A conditional parameter keeps
 its dimension when inactive, so the sequence stays a Sobol sequence. The
 scrambling is seeded by strategy.seed; the state is the seed and the number of
-points drawn, and loading it fast-forwards a fresh sequence.
+points drawn, and loading it fast-forwards a fresh sequence. A point whose
+configuration is forbidden (the spec's `forbidden`) is skipped: the next point
+of the sequence is taken instead, so `asked` counts points, not proposals.
 """
 
 from __future__ import annotations
@@ -40,14 +42,18 @@ class SobolSearcher(Searcher):
         self.asked = 0
         self._sequence = sobol_sequence(len(self.names), self.seed)
 
-    def ask(self, trial_id: int) -> Suggestion:
-        with warnings.catch_warnings():
-            # scipy warns about balance when the count is not a power of two; the
-            # tuner needs points one at a time.
-            warnings.simplefilter("ignore", UserWarning)
-            point = self._sequence.random(1)[0]
-        self.asked += 1
-        return Suggestion(space.config_from_units(self.spec, point.tolist()))
+    def ask(self, trial_id: int) -> Suggestion | None:
+        for _ in range(space.MAX_FORBIDDEN_DRAWS):
+            with warnings.catch_warnings():
+                # scipy warns about balance when the count is not a power of two; the
+                # tuner needs points one at a time.
+                warnings.simplefilter("ignore", UserWarning)
+                point = self._sequence.random(1)[0]
+            self.asked += 1
+            config = space.config_from_units(self.spec, point.tolist())
+            if not space.is_forbidden(self.spec, config):
+                return Suggestion(config)
+        return None
 
     def tell(self, trial_id: int, status: TrialStatus, value: float | list[float] | None) -> None:
         """The sequence is fixed: results change nothing."""

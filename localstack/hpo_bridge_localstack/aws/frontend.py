@@ -1,10 +1,11 @@
 """The AWS front end: emulated JSON services first, moto's server application for the rest.
 
 A request whose `X-Amz-Target` names an emulated service (`SageMaker.<Operation>`) is
-answered by our code; every other request (S3 REST, CloudWatch Logs JSON, ...) goes to
-moto's own WSGI application, mounted in this process. Mounting moto's app (rather than
-proxying to a second moto server) keeps one port, one process and one moto state, with no
-HTTP hop to fail.
+answered by our code; every other request (S3 REST, CloudWatch Logs JSON, CloudWatch
+metrics, STS, ...) goes to moto's own WSGI application, mounted in this process (Logs'
+FilterLogEvents through logs_filter.py, which adds the logStreamNamePrefix moto ignores).
+Mounting moto's app (rather than proxying to a second moto server) keeps one port, one
+process and one moto state, with no HTTP hop to fail.
 
 Calls are named by operation: an emulated service's operation as is
 (`DescribeHyperParameterTuningJob`), moto's as `<service>:<Operation>` (`logs:PutLogEvents`)
@@ -24,6 +25,7 @@ from werkzeug.serving import WSGIRequestHandler
 
 from hpo_bridge_localstack.aws.identity import DEFAULT_REGION, caller_from
 from hpo_bridge_localstack.aws.json_service import JsonService, JsonServiceApp
+from hpo_bridge_localstack.aws.logs_filter import FilterLogEventsByPrefix, is_filter_log_events
 from hpo_bridge_localstack.aws.protocol import (
     AccessDenied,
     InternalFailure,
@@ -114,8 +116,10 @@ class AwsFrontEnd(FrontEnd):
             app = JsonServiceApp(service)
             site.router.mount(app, when=app.accepts, operation=_service_call,
                               faults=aws_fault)
-        site.router.mount(DomainDispatcherApplication(create_backend_app),
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        site.router.mount(FilterLogEventsByPrefix(moto_app), when=is_filter_log_events,
                           operation=aws_call, faults=aws_fault)
+        site.router.mount(moto_app, operation=aws_call, faults=aws_fault)
 
     def env(self, region: str = DEFAULT_REGION, **_: Any) -> dict[str, str]:
         """AWS_ENDPOINT_URL (every AWS SDK's own setting), the region and test keys."""

@@ -6,6 +6,8 @@ implements for one job:
 - `prepare(work_dir)` fetches the job's code and data into `work_dir` and returns the spec
   to run (its `trial.contract` is the cloud's: sagemaker, vertex, azure); a problem of the
   request or its code is raised as `RunRejected` (or SpecError, ContractError);
+- `prior_trials()` gives ended trials of earlier jobs to learn from before the first trial
+  (a warm start: `hpo_bridge.tuning.build_tuner(prior=)`); none by default;
 - `trial_environment(trial_id, env)` adds what the cloud tells each trial (its job name...);
 - `on_event(event)` gets every study event (TrialCreated, TrialStatusChanged, MetricReported,
   ...) to keep the cloud's view of its trials; `on_output(trial_id, lines)` gets each trial's
@@ -30,8 +32,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from hpo_bridge_localstack.framework.output import OutputTail
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from hpo_bridge.contracts.base import TrialContract
     from hpo_bridge.core.events import StudyEvent
+    from hpo_bridge.core.trial import Trial
     from hpo_bridge.core.tuner import Tuner
     from hpo_bridge.spec import TuningSpec
 
@@ -64,6 +69,10 @@ class TuningHost(Protocol):
     def prepare(self, work_dir: Path) -> TuningSpec:
         """The spec to run, its code and data fetched into `work_dir`; raises RunRejected."""
         ...
+
+    def prior_trials(self) -> Sequence[Trial]:
+        """Ended trials of earlier jobs to learn from (a warm start); none by default."""
+        return ()
 
     def trial_environment(self, trial_id: int, env: dict[str, str]) -> dict[str, str]:
         """The environment of one trial, as the contract built it: add or change entries."""
@@ -166,7 +175,8 @@ class EmulatedTuningRun:
         except (RunRejected, SpecError, ContractError) as exc:  # the request or code is wrong
             return _client_error(exc)
         try:
-            tuner = build_tuner(spec, executor, sink=self._sink, poll_interval=self.poll_interval)
+            tuner = build_tuner(spec, executor, sink=self._sink, poll_interval=self.poll_interval,
+                                prior=self.host.prior_trials())
         except (SpecError, ContractError) as exc:
             executor.close()
             return _client_error(exc)

@@ -18,9 +18,13 @@ CAPABILITIES: dict[str, Gap] = {
         "measurement best", "the value the sweep reads for each trial (measurement last)",
         "the last value is used"),
     "search_space.condition": Gap(
-        "a conditional parameter (active when {value.parent} is one of {value.values})",
+        "a conditional parameter (active when {value})",
         "an unconditional parameter (a v2 sweep job's search space has no conditions)",
         "the condition is dropped: the parameter is always sampled"),
+    "forbidden": Gap(
+        "forbidden combinations ({value} of them)",
+        "none: a sweep samples every combination of its search space",
+        "dropped: the sweep may try a forbidden combination"),
     "strategy.algorithm=hyperband": Gap(
         "algorithm hyperband", "random sampling with an early_termination policy",
         "random sampling (hyperband's rungs are dropped)"),
@@ -48,6 +52,14 @@ CAPABILITIES: dict[str, Gap] = {
     "limits.max_trials_without_improvement": Gap(
         "a limit on trials without improvement",
         "none: a sweep ends at max_total_trials or its timeout", "dropped"),
+    "limits.max_total_resource": Gap(
+        "a total budget of {value} in the resource's units",
+        "limits.max_trials (a sweep bounds its trials: max_total_trials)",
+        "dropped: max_trials alone bounds the sweep"),
+    "trial.check_args": Gap(
+        "passing only the arguments the script accepts",
+        "name in trial.command only what the script takes (${{{{search_space.X}}}})",
+        "dropped: the command passes what it names"),
     "trial.contract=local": Gap(
         "contract local", AZURE_CONTRACT,
         "each parameter is passed as --name=${{{{search_space.name}}}}; the script must log"

@@ -254,3 +254,22 @@ def test_hyperdrive_mistakes_are_one_line_each_with_their_line(tmp_path):
     missing_comma.write_text("x = RandomParameterSampling({'a': choice(1, 2) 'b': 1})\n")
     with pytest.raises(BackendError, match=r"comma.py:1:\d+: Python syntax error"):
         HyperDriveImporter().import_file(missing_comma, {})
+
+
+def test_forbidden_combinations_and_condition_operators_are_named_then_dropped(tmp_path):
+    s = spec(tmp_path, search_space={
+        "lr": {"type": "float", "low": 1e-4, "high": 0.1, "scale": "log"},
+        "opt": {"type": "categorical", "values": ["sgd", "adam"]},
+        "m": {"type": "float", "low": 0.5, "high": 0.99,
+              "condition": {"parent": "opt", "op": "!=", "values": ["adam"]}}},
+        forbidden=[{"opt": "adam", "lr": 0.1}])
+    with pytest.raises(UnsupportedFeatures) as info:
+        AzureBackend().compile(s)
+    items = {item.path: item for item in info.value.items}
+    assert list(items) == ["search_space.m.condition", "forbidden"]
+    assert items["search_space.m.condition"].feature == (
+        "a conditional parameter (active when opt != 'adam')")
+    assert items["forbidden"].nearest == "none: a sweep samples every combination of its" \
+                                         " search space"
+    job = compiled_job(s, approximate=True)
+    assert set(job["search_space"]) == {"lr", "opt", "m"}

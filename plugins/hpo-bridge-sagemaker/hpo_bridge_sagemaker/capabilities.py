@@ -17,8 +17,12 @@ CAPABILITIES: dict[str, Gap] = {
         "measurement best", "the final value the training job reports (measurement last)",
         "the final value is used"),
     "search_space.condition": Gap(
-        "a conditional parameter (active when {value.parent} is one of {value.values})",
+        "a conditional parameter (active when {value})",
         "an unconditional range", "the condition is dropped: the parameter is always sampled"),
+    "forbidden": Gap(
+        "forbidden combinations ({value} of them)",
+        "none: SageMaker's tuner may propose any combination of the ranges",
+        "dropped: the tuner may try a forbidden combination"),
     "strategy.algorithm=sobol": Gap("algorithm sobol", "strategy Random", "strategy Random"),
     "strategy.algorithm=bohb": Gap("algorithm bohb", "strategy Hyperband",
                                    "strategy Hyperband"),
@@ -37,6 +41,10 @@ CAPABILITIES: dict[str, Gap] = {
     "limits.max_failed": Gap("a limit on failed trials",
                              "none: SageMaker ends a tuning job by its own failure rules",
                              "dropped"),
+    "limits.max_total_resource": Gap(
+        "a total budget of {value} in the resource's units",
+        "limits.max_trials (SageMaker bounds the number of training jobs)",
+        "dropped: max_trials alone bounds the study"),
     **{f"trial.contract={name}": Gap(f"contract {name}", NOT_SAGEMAKER_CONTRACT)
        for name in ("vertex", "azure", "vega")},
     "trial.devices": Gap("device assignment", "backends.sagemaker.instance_type (a GPU instance)",
@@ -45,5 +53,8 @@ CAPABILITIES: dict[str, Gap] = {
                         "the image's Python (backends.sagemaker.image_uri)", "dropped"),
     "trial.fullytrain": Gap("a fully-train stage",
                             "a separate training job with the best hyperparameters", "dropped"),
+    "trial.check_args": Gap("passing only the arguments the script accepts",
+                            "leave out of search_space and trial.args what it does not take",
+                            "dropped: every argument is passed"),
     "trial.args.bare_flag": Gap("a bare flag (no value)", "a string or number value"),
 }

@@ -60,6 +60,14 @@ CASES = [
                        "m": {"type": "float", "low": 0, "high": 1,
                              "condition": {"parent": "opt", "values": ["sgd"]}}}},
      "search_space.m.condition", "unconditional", None),
+    ({"search_space": {"lr": {"type": "float", "low": 0.001, "high": 0.1},
+                       "opt": {"type": "categorical", "values": ["sgd", "adam"]}},
+      "forbidden": [{"opt": "adam", "lr": 0.1}]},
+     "forbidden", "any combination", None),
+    ({"search_space": {"opt": {"type": "categorical", "values": ["sgd", "adam"]},
+                       "m": {"type": "float", "low": 0, "high": 1,
+                             "condition": {"parent": "opt", "op": "!=", "values": ["adam"]}}}},
+     "search_space.m.condition", "unconditional", None),
     ({"early_stopping": {"policy": "median", "delay_evaluation": 2}},
      "early_stopping.policy", "Auto", ("TrainingJobEarlyStoppingType", "Auto")),
     ({"early_stopping": {"policy": "bandit", "slack_factor": 0.2}},
@@ -92,6 +100,9 @@ CASES = [
     ({"trial": {"devices": [0, 1]}, "limits": {"max_trials": 4, "max_parallel": 2}},
      "trial.devices", "instance_type", None),
     ({"trial": {"python": "python3.11"}}, "trial.python", "image", None),
+    ({"limits": {"max_trials": 4, "max_parallel": 2, "max_total_resource": 20},
+      "strategy": {"algorithm": "hyperband"}, "trial": {"resource": {"max": 9}}},
+     "limits.max_total_resource", "max_trials", ("Strategy", "Hyperband")),
     ({"trial": {"fullytrain": {"top_k": 1}}}, "trial.fullytrain", "best hyperparameters",
      None),
 ]
@@ -224,3 +235,34 @@ def test_a_plugin_algorithm_without_a_native_equivalent_has_no_approximation():
             assert item.nearest == "strategy Bayesian, Random, Grid or Hyperband"
     finally:
         reset_registry()
+
+
+def test_forbidden_and_condition_ops_read_in_the_gap_lines():
+    data = base_spec(
+        search_space={"opt": {"type": "categorical", "values": ["sgd", "adam", "rms"]},
+                      "m": {"type": "float", "low": 0, "high": 1,
+                            "condition": {"parent": "opt", "op": "not_in",
+                                          "values": ["adam", "rms"]}}},
+        forbidden=[{"opt": "rms", "m": 0.5}, {"opt": "sgd", "m": 1}])
+    with pytest.raises(UnsupportedFeatures) as info:
+        compile_(data)
+    assert str(info.value).splitlines() == [
+        "sagemaker: search_space.m.condition: a conditional parameter (active when"
+        " opt not in ['adam', 'rms']) (not supported; nearest: an unconditional range)",
+        "sagemaker: forbidden: forbidden combinations (2 of them) (not supported; nearest:"
+        " none: SageMaker's tuner may propose any combination of the ranges)",
+    ]
+
+
+def test_check_args_is_named_then_dropped(tmp_path):
+    (tmp_path / "train.py").write_text("print('loss=1')\n")
+    data = base_spec(trial={"command": ["python", "train.py"], "check_args": True})
+    with pytest.raises(UnsupportedFeatures) as info:
+        SageMakerBackend().compile(make(data, tmp_path))
+    items = {i.path: i for i in info.value.items}
+    assert list(items) == ["trial.check_args"]
+    assert items["trial.check_args"].nearest == (
+        "leave out of search_space and trial.args what it does not take")
+    compiled = SageMakerBackend().compile(make(data, tmp_path), approximate=True)
+    assert compiled.warnings == ["trial.check_args: passing only the arguments the script"
+                                 " accepts is approximated: dropped: every argument is passed"]

@@ -25,6 +25,8 @@ CONDITIONS = ["search_space.second-layer-size.condition",
               "search_space.third-layer-size.condition", "search_space.sgd-momentum.condition"]
 AZURE_DISTRIBUTIONS = [f"search_space.{p}.distribution" for p in
                        ("momentum", "weight_decay", "hidden_units", "embedding", "noise", "scale")]
+FORBIDDEN_CONDITIONS = ["search_space.momentum.condition",
+                        "search_space.skip_connections.condition", "forbidden"]
 RICH_APPROXIMABLE = ["objective.measurement", "limits.max_failed", "search_space.dropout.q",
                      "search_space.keep_prob.distribution", "early_stopping.policy"]
 
@@ -37,6 +39,7 @@ AS_WRITTEN: dict[str, tuple[list[str], list[str]]] = {
     "azure-median.yaml": (
         ["metrics", *AZURE_DISTRIBUTIONS, "early_stopping.policy", "trial.contract"],
         ["metrics", "trial.contract"]),
+    "forbidden-conditions.yaml": (["metrics", *FORBIDDEN_CONDITIONS], ["metrics"]),
     "grid.yaml": (["metrics"], ["metrics"]),
     "hyperband.yaml": (["strategy.reduction_factor", "metrics"], ["metrics"]),
     "multi-objective.yaml": (["objectives", "metrics", "trial.contract"],
@@ -55,6 +58,7 @@ PORTED: dict[str, tuple[list[str], list[str]]] = {
     "aiplatform-conditional.yaml": (["limits.max_failed", *CONDITIONS, "trial.command"],
                                     ["trial.command"]),
     "azure-median.yaml": ([*AZURE_DISTRIBUTIONS, "early_stopping.policy"], []),
+    "forbidden-conditions.yaml": (FORBIDDEN_CONDITIONS, []),
     "grid.yaml": ([], []),
     "hyperband.yaml": (["strategy.reduction_factor"], []),
     "multi-objective.yaml": (["objectives"], []),

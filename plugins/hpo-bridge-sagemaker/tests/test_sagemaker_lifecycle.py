@@ -178,6 +178,8 @@ def test_detach_then_sync_brings_the_trials_in(emu, tmp_path):
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert status.state == "completed"
+    # The job may have ended between the refresh and the status read: one more refresh.
+    sync_native(study)
     store = Store.open(study)
     assert len(store.trials()) == 3 and store.study_status().status == "finished"
     store.close()

@@ -157,7 +157,10 @@ def _create_problems(request: dict[str, Any]) -> Iterator[str]:
                f" MaxNumberOfTrainingJobs {maximum}")
 
 
-def quota_problems(request: dict[str, Any], quotas: Quotas, running_tuning_jobs: int) -> list[str]:
+def quota_problems(request: dict[str, Any], quotas: Quotas, running_tuning_jobs: int,
+                   inherited: int = 0) -> list[str]:
+    """Quotas; `inherited`: the warm start parents' training jobs, which count against the
+    training jobs per tuning job (WarmStartConfig's documentation)."""
     config = request["HyperParameterTuningJobConfig"]
     limits = config["ResourceLimits"]
     problems = []
@@ -167,11 +170,13 @@ def quota_problems(request: dict[str, Any], quotas: Quotas, running_tuning_jobs:
             f" jobs' is {quotas.concurrent_tuning_jobs} jobs, with current utilization of"
             f" {running_tuning_jobs} jobs"
         )
-    total = limits.get("MaxNumberOfTrainingJobs") or 0
+    total = (limits.get("MaxNumberOfTrainingJobs") or 0) + inherited
     if total > quotas.training_jobs_per_tuning_job:
+        parents = f" (with {inherited} of the parent tuning jobs)" if inherited else ""
         problems.append(
             "The account-level service limit 'Number of training jobs per hyperparameter"
             f" tuning job' is {quotas.training_jobs_per_tuning_job}; requested {total}"
+            + parents
         )
     if limits["MaxParallelTrainingJobs"] > quotas.parallel_training_jobs:
         problems.append(
@@ -197,3 +202,61 @@ def hyperband_bounds(config: dict[str, Any], statics: dict[str, str]) -> tuple[i
     name = next((k for k in HYPERBAND_EPOCH_KEYS if k in statics), "epochs")
     high = cfg.get("MaxResource") or _epochs(statics) or 1
     return cfg.get("MinResource", 1), high, name
+
+
+def training_problems(request: dict[str, Any]) -> list[str]:
+    """CreateTrainingJob's problems beyond its model (and what the emulator cannot run)."""
+    problems = []
+    algorithm = request.get("AlgorithmSpecification")
+    if not algorithm:
+        problems.append("AlgorithmSpecification is required")
+    else:
+        if algorithm.get("AlgorithmName"):
+            problems.append("The emulator runs script-mode training images only"
+                            " (TrainingImage with sagemaker_program), not AlgorithmName")
+        elif not algorithm.get("TrainingImage"):
+            problems.append("AlgorithmSpecification needs a TrainingImage")
+        names = [m["Name"] for m in algorithm.get("MetricDefinitions") or []]
+        if len(set(names)) != len(names):
+            problems.append("MetricDefinitions: metric names must be distinct")
+    if not request.get("ResourceConfig"):
+        problems.append("ResourceConfig is required for a training job")
+    return problems
+
+
+def warm_start_problems(request: dict[str, Any], parents: list[Any]) -> list[str]:
+    """WarmStartConfig's documented rules, checked against the parent tuning jobs:
+    the same objective metric, the same number of static plus tuned hyperparameters, and
+    for IdenticalDataAndAlgorithm the same training image and input data."""
+    problems = []
+    config = request["HyperParameterTuningJobConfig"]
+    definition = request.get("TrainingJobDefinition") or request["TrainingJobDefinitions"][0]
+    objective = config.get("HyperParameterTuningJobObjective") or definition.get(
+        "TuningObjective") or {}
+    ranges = config.get("ParameterRanges") or definition.get("HyperParameterRanges") or {}
+    count = len(set(range_names(ranges)) | set(definition.get("StaticHyperParameters") or {}))
+    identical = request["WarmStartConfig"]["WarmStartType"] == "IdenticalDataAndAlgorithm"
+    for parent in parents:
+        p_definition = parent.definition
+        p_ranges = parent.config.get("ParameterRanges") or p_definition.get(
+            "HyperParameterRanges") or {}
+        p_count = len(set(range_names(p_ranges))
+                      | set(p_definition.get("StaticHyperParameters") or {}))
+        if parent.objective_metric != objective.get("MetricName"):
+            problems.append(f"The objective metric must be the same as the parent tuning job"
+                            f" {parent.name}'s ({parent.objective_metric})")
+        if p_count != count:
+            problems.append(f"The number of static plus tunable hyperparameters ({count}) must"
+                            f" be the same as in the parent tuning job {parent.name}"
+                            f" ({p_count})")
+        if identical:
+            image = (definition.get("AlgorithmSpecification") or {}).get("TrainingImage")
+            p_image = (p_definition.get("AlgorithmSpecification") or {}).get("TrainingImage")
+            if image != p_image:
+                problems.append("IdenticalDataAndAlgorithm needs the training image of the"
+                                f" parent tuning job {parent.name} ({p_image})")
+            if (definition.get("InputDataConfig") or []) != (
+                    p_definition.get("InputDataConfig") or []):
+                problems.append("IdenticalDataAndAlgorithm needs the input data of the parent"
+                                f" tuning job {parent.name}")
+    return problems

@@ -3,8 +3,12 @@
 Script mode as SageMaker runs it: the `sagemaker_submit_directory` tarball comes from S3
 and is extracted, S3 channels are downloaded, and every training job runs
 `python <sagemaker_program>` with its hyperparameters under the `sagemaker` trial contract.
-The run's events become training-job states, each trial's output goes to CloudWatch Logs,
-and its outcome the tuning job's status and FailureReason.
+Each trial is a training job kept by a TrainingJobFollower (training.py: statuses, logs,
+metrics, artifacts); the run's outcome becomes the tuning job's status and FailureReason.
+
+SageMaker's failure rule, not the core's: when the first MAX_ATTEMPTS training jobs to end
+all failed (none produced an objective value), the tuning job fails with SageMaker's
+message; once one succeeded, later failures only use up the training job budget.
 
 It knows the service only through `JobBook` (no import of service.py: the service imports
 this module, not the other way round).
@@ -13,35 +17,39 @@ this module, not the other way round).
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from hpo_bridge_localstack.aws.clients import internal_client
 from hpo_bridge_localstack.aws.sagemaker.jobs import (
     ACTIVE,
     COMPLETED,
     FAILED,
     STOPPED,
-    TrainingJob,
-    TuningJob,
     training_job_arn,
     training_job_name,
 )
-from hpo_bridge_localstack.aws.sagemaker.logs import LogShipper, stream_name
 from hpo_bridge_localstack.aws.sagemaker.storage import (
     StorageError,
     channel_uris,
     fetch_channel,
     fetch_code,
 )
+from hpo_bridge_localstack.aws.sagemaker.training import (
+    AwsOutputs,
+    TrainingJobFollower,
+    TrialFolders,
+)
+from hpo_bridge_localstack.aws.sagemaker.training_job import TrainingJob
 from hpo_bridge_localstack.aws.sagemaker.translate import build_spec, unquote
+from hpo_bridge_localstack.aws.sagemaker.tuning_job import TuningJob
 from hpo_bridge_localstack.framework.tuning_run import (
     CLIENT,
     FINISHED,
     INTERNAL,
+    EmulatedTuningRun,
     RunOutcome,
     RunRejected,
     TuningHost,
@@ -51,20 +59,17 @@ from hpo_bridge_localstack.framework.tuning_run import STOPPED as RUN_STOPPED
 
 if TYPE_CHECKING:
     from hpo_bridge.core.events import StudyEvent
+    from hpo_bridge.core.trial import Trial
     from hpo_bridge.spec import TuningSpec
 
-log = logging.getLogger(__name__)
-
-# Core trial status -> (TrainingJobStatus, SecondaryStatus)
-FINAL_STATUS = {
-    "completed": (COMPLETED, "Completed"),
-    "stopped": (STOPPED, "Stopped"),  # early stopping by the tuning job
-    "cancelled": (STOPPED, "Stopped"),
-    "timeout": (STOPPED, "MaxRuntimeExceeded"),
-    "failed": (FAILED, "Failed"),
-}
 JOB_STATUS = {FINISHED: COMPLETED, RUN_FAILED: FAILED, RUN_STOPPED: STOPPED}
 FAILURE_PREFIX = {CLIENT: "ClientError: ", INTERNAL: "InternalServerError: "}
+MAX_ATTEMPTS = 5  # training jobs that may fail before the first success
+
+
+def no_success_reason(attempts: int) -> str:
+    return (f"No training job succeeded after {attempts} attempts. Please take a look at"
+            " the training job failures to get more details.")
 
 
 class JobBook(Protocol):
@@ -78,54 +83,75 @@ class JobBook(Protocol):
     def run_finished(self, job: TuningJob) -> None: ...
 
 
-class SageMakerTuningHost(TuningHost):
-    """Training jobs, logs and the final status of one tuning job."""
+def fetch_inputs(s3: Any, definition: dict[str, Any], program: str | None,
+                 submit: str | None, work_dir: Path) -> tuple[Path, dict[str, str]]:
+    """Script mode's code folder and the S3 channels, downloaded under `work_dir`."""
+    if not program or not submit:
+        raise RunRejected("the emulator runs script mode only: set the hyperparameters"
+                          " sagemaker_program and sagemaker_submit_directory (an s3://"
+                          " tar.gz of the code)")
+    try:
+        code_dir = fetch_code(s3, submit, work_dir / "code")
+        inputs = {
+            channel: str(fetch_channel(s3, uri, work_dir / "data" / channel))
+            for channel, uri in channel_uris(definition).items()
+        }
+    except StorageError as exc:
+        raise RunRejected(str(exc)) from None
+    if not (code_dir / program).is_file():
+        raise RunRejected(f"sagemaker_program {program} is not in {submit}")
+    return code_dir, inputs
 
-    def __init__(self, book: JobBook, job: TuningJob) -> None:
+
+def name_job(env: dict[str, str], name: str) -> dict[str, str]:
+    """Each trial learns its real training job name, as in SageMaker."""
+    env["TRAINING_JOB_NAME"] = name
+    if "SM_TRAINING_ENV" in env:
+        training_env = json.loads(env["SM_TRAINING_ENV"])
+        training_env["job_name"] = name
+        env["SM_TRAINING_ENV"] = json.dumps(training_env)
+    return env
+
+
+class SageMakerTuningHost(TuningHost):
+    """Training jobs, logs, metrics and the final status of one tuning job."""
+
+    def __init__(self, book: JobBook, job: TuningJob,
+                 priors: Sequence[Trial] = ()) -> None:
         self.book = book
         self.job = job
-        self._by_trial: dict[int, TrainingJob] = {}
-        self._shipper: LogShipper | None = None
+        self.priors = list(priors)
+        self.run: EmulatedTuningRun | None = None
+        self.outputs = AwsOutputs(book.endpoint_url, job.region, job.account)
+        self._followers: dict[int, TrainingJobFollower] = {}
+        self._succeeded = 0
+        self._failed = 0
+        self._failure: str | None = None  # SageMaker's rule ended the job
 
-    def _client(self, service: str) -> Any:
-        return internal_client(service, self.book.endpoint_url, self.job.region,
-                               self.job.account)
+    def start(self, work_dir: Path, name: str) -> EmulatedTuningRun:
+        self.run = EmulatedTuningRun(self, work_dir, name=name)
+        return self.run.start()
 
     # -- before the first trial --------------------------------------------------------------
     def prepare(self, work_dir: Path) -> TuningSpec:
         definition = self.job.definition
-        given = definition.get("StaticHyperParameters") or {}
-        statics = {k: unquote(v) for k, v in given.items()}
+        statics = definition.get("StaticHyperParameters") or {}
         program = statics.get("sagemaker_program")
         submit = statics.get("sagemaker_submit_directory")
-        if not program or not submit:
-            raise RunRejected("the emulator runs script mode only: set the static"
-                              " hyperparameters sagemaker_program and"
-                              " sagemaker_submit_directory (an s3:// tar.gz of the code)")
-        s3 = self._client("s3")
-        try:
-            code_dir = fetch_code(s3, submit, work_dir / "code")
-            inputs = {
-                channel: str(fetch_channel(s3, uri, work_dir / "data" / channel))
-                for channel, uri in channel_uris(definition).items()
-            }
-        except StorageError as exc:
-            raise RunRejected(str(exc)) from None
-        if not (code_dir / program).is_file():
-            raise RunRejected(f"sagemaker_program {program} is not in {submit}")
-        self._shipper = LogShipper(self._client("logs"))
+        code_dir, inputs = fetch_inputs(
+            self.outputs.s3, definition, program and unquote(program),
+            submit and unquote(submit), work_dir)
         return build_spec(self.job.request, definition, code_dir, inputs)
 
+    def prior_trials(self) -> Sequence[Trial]:
+        return self.priors
+
     def trial_environment(self, trial_id: int, env: dict[str, str]) -> dict[str, str]:
-        """Each trial learns its real training job name, as in SageMaker."""
-        training = self._by_trial.get(trial_id)
-        if training is not None:
-            env["TRAINING_JOB_NAME"] = training.name
-            if "SM_TRAINING_ENV" in env:
-                training_env = json.loads(env["SM_TRAINING_ENV"])
-                training_env["job_name"] = training.name
-                env["SM_TRAINING_ENV"] = json.dumps(training_env)
-        return env
+        follower = self._followers.get(trial_id)
+        if follower is None:
+            return env
+        follower.folders = TrialFolders.from_environment(env)
+        return name_job(env, follower.job.name)
 
     # -- study events -> training jobs ---------------------------------------------------------
     def on_event(self, event: StudyEvent) -> None:
@@ -136,69 +162,68 @@ class SageMakerTuningHost(TuningHost):
         now = time.time()
         if isinstance(event, TrialCreated):
             name = training_job_name(self.job.name, event.trial_id)
+            tuned = {k: format_value(v) for k, v in event.params.items()}
             training = TrainingJob(
                 name=name,
                 arn=training_job_arn(self.job.region, self.job.account, name),
-                index=event.trial_id,
-                tuning_job=self.job,
-                tuned={k: format_value(v) for k, v in event.params.items()},
+                region=self.job.region,
+                account=self.job.account,
+                definition=self.job.training_definition(tuned),
                 created=now,
+                tuning_job=self.job,
+                index=event.trial_id,
+                tuned=tuned,
                 trial_id=event.trial_id,
+                tags=self.job.tags,
             )
-            self._by_trial[event.trial_id] = training
+            self._followers[event.trial_id] = TrainingJobFollower(
+                training, self.outputs, self.book.lock, self.job.objective_metric)
             self.book.register_training_job(training)
             return
-        found = self._by_trial.get(getattr(event, "trial_id", -1))
-        if found is None:
+        follower = self._followers.get(getattr(event, "trial_id", -1))
+        if follower is None:
             return
         with self.book.lock:
             self.job.modified = now
-            if isinstance(event, MetricReported) and is_valid_number(event.value):
-                found.metrics[event.name] = (float(event.value), now)
-                found.modified = now
-            elif isinstance(event, TrialStatusChanged):
-                self._status_changed(found, event.status.value, event.reason, now)
+        if isinstance(event, MetricReported) and is_valid_number(event.value):
+            follower.metric(event.name, float(event.value), now)
+        elif isinstance(event, TrialStatusChanged):
+            status = event.status.value
+            if status == "running":
+                follower.started(now)
+            elif event.status.terminal:
+                follower.ended(status, event.reason, event.exit_code, now)
+                self._count(follower.job)
 
-    def _status_changed(
-        self, training: TrainingJob, status: str, reason: str | None, now: float
-    ) -> None:
-        if status == "running":
-            training.mark_training(now)
-            training.log_stream = stream_name(training.name, now)
-            return
-        if status not in FINAL_STATUS:
-            return
-        job_status, secondary = FINAL_STATUS[status]
-        if status in ("completed", "stopped"):
-            value = training.metrics.get(self.job.objective_metric)
-            training.objective = value[0] if value else None
-        failure = f"AlgorithmError: {reason}" if job_status == FAILED and reason else None
-        training.finish(job_status, secondary, now, failure)
+    def _count(self, training: TrainingJob) -> None:
+        if training.objective_status == "Succeeded":
+            self._succeeded += 1
+        elif training.status != STOPPED:  # stopped on request or early: not a failure
+            self._failed += 1
+        if self._succeeded == 0 and self._failed >= MAX_ATTEMPTS and self._failure is None:
+            self._failure = no_success_reason(self._failed)
+            if self.run is not None:
+                self.run.request_stop(self._failure)
 
-    # -- logs --------------------------------------------------------------------------------
+    # -- logs and metrics --------------------------------------------------------------------
     def on_output(self, trial_id: int, lines: list[str]) -> None:
-        training = self._by_trial.get(trial_id)
-        if training is None or self._shipper is None:
-            return
-        if training.log_stream is None:
-            training.log_stream = stream_name(training.name, training.created)
-        for line in lines:
-            self._shipper.add(training.log_stream, line)
+        follower = self._followers.get(trial_id)
+        if follower is not None:
+            follower.output(lines, time.time())
 
     def on_step(self) -> None:
-        if self._shipper is None:
-            return
-        try:
-            self._shipper.flush()
-        except Exception:  # logs are best effort: a job must not fail for them
-            log.exception("could not write logs of %s", self.job.name)
+        self.outputs.flush()
 
     # -- the end -----------------------------------------------------------------------------
     def job_ended(self, outcome: RunOutcome) -> None:
         now = time.time()
         status = JOB_STATUS[outcome.status]
         reason = None
-        if status == FAILED and outcome.reason:
+        if self._failure is not None:
+            status, reason = FAILED, self._failure
+        elif status == FAILED and outcome.cause is None and self._succeeded == 0:
+            reason = no_success_reason(self._failed)  # every training job failed
+        elif status == FAILED and outcome.reason:
             reason = FAILURE_PREFIX.get(outcome.cause or "", "") + outcome.reason
         try:
             with self.book.lock:
@@ -212,4 +237,5 @@ class SageMakerTuningHost(TuningHost):
                 if reason:
                     self.job.failure_reason = reason[:1024]
         finally:
+            self.outputs.flush()
             self.book.run_finished(self.job)

@@ -1,9 +1,11 @@
-"""The SageMaker tuning operations, answered from the emulator's job state.
+"""The SageMaker operations the emulator serves (SERVED_OPERATIONS), answered from its
+job state.
 
 Requests arrive validated against botocore's model (aws/json_service.py); here come
 SageMaker's own rules, the state changes and the answers in the output shapes. Each tuning
-job is an emulated tuning run (framework/tuning_run.py) hosted by runner.py. Jobs are kept
-per account and region, like SageMaker's.
+job is an emulated tuning run (framework/tuning_run.py) hosted by runner.py; each
+CreateTrainingJob a TrainingRun (training_run.py). Jobs are kept per account and region,
+like SageMaker's; tuning jobs' training jobs and single ones share one namespace.
 
 Where the real service is known to differ from its model: DescribeTrainingJob and
 StopTrainingJob of an unknown name answer ValidationException "Requested resource not
@@ -32,19 +34,41 @@ from hpo_bridge_localstack.aws.protocol import (
     UnknownOperation,
     ValidationError,
 )
-from hpo_bridge_localstack.aws.sagemaker.checks import Quotas, create_problems, quota_problems
+from hpo_bridge_localstack.aws.sagemaker.checks import (
+    Quotas,
+    create_problems,
+    quota_problems,
+    training_problems,
+    warm_start_problems,
+)
 from hpo_bridge_localstack.aws.sagemaker.jobs import (
     ACTIVE,
     IN_PROGRESS,
-    TrainingJob,
-    TuningJob,
+    STOPPED,
+    training_job_arn,
     tuning_job_arn,
 )
 from hpo_bridge_localstack.aws.sagemaker.runner import SageMakerTuningHost
+from hpo_bridge_localstack.aws.sagemaker.training_job import TrainingJob
+from hpo_bridge_localstack.aws.sagemaker.training_run import TrainingRun
+from hpo_bridge_localstack.aws.sagemaker.tuning_job import TuningJob
+from hpo_bridge_localstack.aws.sagemaker.warm_start import lineage, prior_trials
 from hpo_bridge_localstack.framework.tuning_run import EmulatedTuningRun
 
 Key = tuple[str, str, str]  # (account, region, name)
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+SERVED_OPERATIONS = (
+    "CreateHyperParameterTuningJob",
+    "DescribeHyperParameterTuningJob",
+    "ListHyperParameterTuningJobs",
+    "StopHyperParameterTuningJob",
+    "ListTrainingJobsForHyperParameterTuningJob",
+    "CreateTrainingJob",
+    "DescribeTrainingJob",
+    "ListTrainingJobs",
+    "StopTrainingJob",
+    "ListTags",
+)
 
 TUNING_SORT = {
     "Name": lambda j: j.name,
@@ -66,7 +90,7 @@ def sagemaker_model() -> ServiceModel:
 
 
 class SageMakerService:
-    """The emulated SageMaker endpoint (tuning jobs and their training jobs)."""
+    """The emulated SageMaker endpoint (tuning jobs, training jobs)."""
 
     target_prefix = "SageMaker"
 
@@ -88,19 +112,23 @@ class SageMakerService:
         self.tuning_jobs: dict[Key, TuningJob] = {}
         self.training_jobs: dict[Key, TrainingJob] = {}
         self.runs: dict[Key, EmulatedTuningRun] = {}
+        self.training_runs: dict[Key, TrainingRun] = {}
 
     # -- dispatch ------------------------------------------------------------------------
     def handle(self, operation: str, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        method = getattr(self, "op_" + _SNAKE.sub("_", operation).lower(), None)
+        method = None
+        if operation in SERVED_OPERATIONS:
+            method = getattr(self, "op_" + _SNAKE.sub("_", operation).lower())
         if method is None:
             raise UnknownOperation(f"The emulator does not implement SageMaker.{operation}")
         with self.lock:
             return method(params, caller)
 
     def close(self) -> None:
-        """Stop every running tuning job and wait for its trials to end."""
+        """Stop every running job and wait for its trials to end."""
         with self.lock:
-            runs = list(self.runs.values())
+            runs: list[EmulatedTuningRun | TrainingRun] = [
+                *self.runs.values(), *self.training_runs.values()]
         for run in runs:
             run.request_stop("the emulator is shutting down")
         for run in runs:
@@ -117,19 +145,12 @@ class SageMakerService:
         key = (caller.account, caller.region, name)
         if key in self.tuning_jobs:
             raise ResourceInUse(f"Hyperparameter tuning job {name} already exists")
+        parents = self._parents(params, caller)
+        inherited = lineage(parents)
         running = sum(1 for j in self.tuning_jobs.values() if j.status in ACTIVE)
-        over = quota_problems(params, self.quotas, running)
+        over = quota_problems(params, self.quotas, running, inherited=len(inherited))
         if over:
             raise ResourceLimitExceeded("; ".join(over))
-        for parent in (params.get("WarmStartConfig") or {}).get(
-            "ParentHyperParameterTuningJobs", []
-        ):
-            parent_name = parent.get("HyperParameterTuningJobName")
-            found = self.tuning_jobs.get((caller.account, caller.region, parent_name))
-            if found is None:
-                raise ResourceNotFound(f"Parent tuning job {parent_name} does not exist")
-            if found.status in ACTIVE:
-                raise ValidationError(f"Parent tuning job {parent_name} has not ended")
         self._check_spec(params)
         job = TuningJob(
             name=name,
@@ -139,15 +160,34 @@ class SageMakerService:
             access_key=caller.access_key,
             request=params,
             created=self.now(),
+            parent_jobs=inherited,
         )
         self.tuning_jobs[key] = job
         if self.run_jobs:
-            run = EmulatedTuningRun(SageMakerTuningHost(self, job),
-                                    self.work_dir / caller.account / caller.region / name,
-                                    name=f"tuning-{name}")
-            self.runs[key] = run
-            run.start()
+            host = SageMakerTuningHost(self, job, priors=prior_trials(params, inherited))
+            self.runs[key] = host.start(
+                self.work_dir / caller.account / caller.region / "tuning-jobs" / name,
+                f"tuning-{name}")
         return {"HyperParameterTuningJobArn": job.arn}
+
+    def _parents(self, params: dict[str, Any], caller: Caller) -> list[TuningJob]:
+        """A warm start's parent tuning jobs: they exist, have ended and fit its rules."""
+        warm = params.get("WarmStartConfig")
+        if not warm:
+            return []
+        parents = []
+        for parent in warm.get("ParentHyperParameterTuningJobs", []):
+            parent_name = parent.get("HyperParameterTuningJobName")
+            found = self.tuning_jobs.get((caller.account, caller.region, parent_name))
+            if found is None:
+                raise ResourceNotFound(f"Parent tuning job {parent_name} does not exist")
+            if found.status in ACTIVE:
+                raise ValidationError(f"Parent tuning job {parent_name} has not ended")
+            parents.append(found)
+        problems = warm_start_problems(params, parents)
+        if problems:
+            raise ValidationError("; ".join(problems))
+        return parents
 
     def _check_spec(self, params: dict[str, Any]) -> None:
         """Whatever the local run could not express is a ValidationException now, not later."""
@@ -223,6 +263,27 @@ class SageMakerService:
                         lambda t: t.summary())
 
     # -- training jobs ---------------------------------------------------------------------
+    def op_create_training_job(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        problems = training_problems(params)
+        if problems:
+            raise ValidationError("; ".join(problems))
+        name = params["TrainingJobName"]
+        key = (caller.account, caller.region, name)
+        arn = training_job_arn(caller.region, caller.account, name)
+        if key in self.training_jobs:
+            raise ResourceInUse(f"Training job names must be unique within an AWS account and"
+                                f" region, and a training job with this name already exists"
+                                f" ({arn})")
+        definition = {k: v for k, v in params.items() if k not in ("TrainingJobName", "Tags")}
+        job = TrainingJob(name=name, arn=arn, region=caller.region, account=caller.account,
+                          definition=definition, created=self.now(),
+                          tags=list(params.get("Tags") or []))
+        self.training_jobs[key] = job
+        if self.run_jobs:
+            work_dir = self.work_dir / caller.account / caller.region / "training-jobs" / name
+            self.training_runs[key] = TrainingRun(self, job, work_dir).start()
+        return {"TrainingJobArn": arn}
+
     def _training_job(self, name: str, caller: Caller) -> TrainingJob:
         job = self.training_jobs.get((caller.account, caller.region, name))
         if job is None:
@@ -247,23 +308,55 @@ class SageMakerService:
                 f"The request was rejected because the training job is in status {job.status}."
             )
         if job.status == IN_PROGRESS:
-            job.mark_stopping(self.now())
+            now = self.now()
+            job.mark_stopping(now)
             tuning = job.tuning_job
+            if tuning is None:
+                single = self.training_runs.get((job.account, job.region, job.name))
+                if single is not None:
+                    single.request_stop("Stopped by StopTrainingJob")
+                else:  # never run (run_jobs=False): stopped at once
+                    job.finish(STOPPED, "Stopped", now)
+                return {}
             run = self.runs.get((tuning.account, tuning.region, tuning.name))
             if run is not None and job.trial_id is not None:
                 run.request_trial_stop(job.trial_id, "Stopped by StopTrainingJob")
+            elif run is None:
+                job.finish(STOPPED, "Stopped", now)
         return {}
+
+    # -- tags ------------------------------------------------------------------------------
+    def op_list_tags(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        """The Tags of a tuning or training job, given at creation."""
+        arn = params["ResourceArn"]
+        jobs: list[TuningJob | TrainingJob] = [*self.tuning_jobs.values(),
+                                               *self.training_jobs.values()]
+        for job in jobs:
+            if job.arn == arn and (job.account, job.region) == (caller.account, caller.region):
+                tags = job.tags
+                break
+        else:
+            raise ResourceNotFound(f"Resource {arn} not found.")
+        chunk, token = page(tags, params, ["ResourceArn"])
+        out: dict[str, Any] = {"Tags": chunk}
+        if token:
+            out["NextToken"] = token
+        return out
 
     # -- used by the runner ----------------------------------------------------------------
     def register_training_job(self, job: TrainingJob) -> None:
-        tuning = job.tuning_job
         with self.lock:
-            tuning.training_jobs.append(job)
-            self.training_jobs[(tuning.account, tuning.region, job.name)] = job
+            if job.tuning_job is not None:
+                job.tuning_job.training_jobs.append(job)
+            self.training_jobs[(job.account, job.region, job.name)] = job
 
     def run_finished(self, job: TuningJob) -> None:
         with self.lock:
             self.runs.pop((job.account, job.region, job.name), None)
+
+    def training_run_finished(self, job: TrainingJob) -> None:
+        with self.lock:
+            self.training_runs.pop((job.account, job.region, job.name), None)
 
 
 def _name_contains(name: str, params: dict[str, Any]) -> bool:

@@ -7,13 +7,16 @@ SageMaker plugin, whose translation goes the other way and is what the emulator 
   linear; a range with MinValue == MaxValue is a one-value categorical;
 - Strategy Random/Bayesian/Grid/Hyperband -> the core's searchers of those names; RandomSeed
   -> strategy.seed; Hyperband's MinResource/MaxResource -> trial.resource (epochs);
-- TrainingJobEarlyStoppingType Auto -> the median rule (interval 1, delay 5: SageMaker
-  compares a job with the median of earlier jobs' running averages at the same epoch);
+- TrainingJobEarlyStoppingType Auto -> the core's `previous_median` rule, SageMaker's
+  documented one: after each epoch a job stops when its objective is worse than the
+  median of the running averages of the *previous* training jobs at that epoch;
 - ResourceLimits and TuningJobCompletionCriteria -> limits; StoppingCondition.MaxRuntime
-  -> limits.trial_timeout;
+  -> limits.trial_timeout; limits.max_failed is the job count, so the core never ends the
+  run for failures: SageMaker's own rule is the host's (runner.py);
 - script mode: `python <sagemaker_program>` in the extracted code folder, under the
-  `sagemaker` contract, with the static hyperparameters except SageMaker's own
-  (`sagemaker_*`, and names starting with `_`) as arguments.
+  `sagemaker` contract, given every static hyperparameter as SageMaker holds it (and
+  `_tuning_objective_metric`, which SageMaker adds): the contract hands them to the script
+  as the training toolkit does, leaving SageMaker's own names out.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from hpo_bridge_localstack.aws.sagemaker.checks import hyperband_bounds
 SCALES = {"Linear": "linear", "Logarithmic": "log", "ReverseLogarithmic": "reverse_log"}
 STRATEGIES = {"Random": "random", "Bayesian": "bayesian", "Grid": "grid",
               "Hyperband": "hyperband"}
-AUTO_EARLY_STOPPING = {"policy": "median", "evaluation_interval": 1, "delay_evaluation": 5}
+AUTO_EARLY_STOPPING = {"policy": "previous_median", "evaluation_interval": 1}
+TUNING_METRIC = "_tuning_objective_metric"
 
 
 def unquote(value: str) -> str:
@@ -42,10 +46,6 @@ def unquote(value: str) -> str:
         if isinstance(decoded, str):
             return decoded
     return value
-
-
-def is_platform_key(name: str) -> bool:
-    return name.startswith("sagemaker_") or name.startswith("_")
 
 
 def _domain(kind: str, r: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +86,8 @@ def spec_data(
     objective = config.get("HyperParameterTuningJobObjective") or definition["TuningObjective"]
     ranges = config.get("ParameterRanges") or definition.get("HyperParameterRanges") or {}
     algorithm = definition["AlgorithmSpecification"]
-    statics = {k: unquote(v) for k, v in (definition.get("StaticHyperParameters") or {}).items()}
+    statics = dict(definition.get("StaticHyperParameters") or {})
+    statics[TUNING_METRIC] = objective["MetricName"]
     limits_in = config["ResourceLimits"]
     space = _search_space(ranges)
 
@@ -94,8 +95,8 @@ def spec_data(
     if "RandomSeed" in config:
         strategy["seed"] = config["RandomSeed"]
     trial: dict[str, Any] = {
-        "command": ["python", statics.get("sagemaker_program", "train.py")],
-        "args": {k: v for k, v in statics.items() if not is_platform_key(k)},
+        "command": ["python", unquote(statics.get("sagemaker_program", "train.py"))],
+        "args": statics,
         "env": dict(definition.get("Environment") or {}),
         "contract": "sagemaker",
         "inputs": dict(inputs or {}),
@@ -115,6 +116,7 @@ def spec_data(
     limits: dict[str, Any] = {
         "max_trials": max_trials,
         "max_parallel": min(limits_in["MaxParallelTrainingJobs"], max_trials or 1),
+        "max_failed": max_trials,
     }
     if "MaxRuntimeInSeconds" in limits_in:
         limits["max_duration"] = limits_in["MaxRuntimeInSeconds"]
@@ -156,3 +158,44 @@ def build_spec(
     """The spec to run (raises hpo_bridge's SpecError, one line per problem)."""
     data = spec_data(request, definition, code_dir, inputs)
     return validate_spec(data, base_dir=code_dir)
+
+
+# A never-matching MetricDefinitions-style regex (one capture group): the objective of a
+# single training job's spec when the job defines no metric (nothing tunes it).
+NO_METRIC = {"name": "sagemaker:none", "regex": "(?!)(.)"}
+
+
+def training_spec_data(name: str, definition: dict[str, Any], code_dir: Path | None = None,
+                       inputs: dict[str, str] | None = None) -> dict[str, Any]:
+    """A single training job (CreateTrainingJob) as a one-trial spec: its hyperparameters
+    are the trial's arguments, as SageMaker holds them. The search space and the objective
+    are formalities the spec requires: the job's runner starts the one trial itself and
+    never judges it by its objective."""
+    hyperparameters = dict(definition.get("HyperParameters") or {})
+    algorithm = definition.get("AlgorithmSpecification") or {}
+    metrics = [{"name": m["Name"], "regex": m["Regex"]}
+               for m in algorithm.get("MetricDefinitions") or []] or [dict(NO_METRIC)]
+    program = unquote(hyperparameters.get("sagemaker_program", "train.py"))
+    trial: dict[str, Any] = {
+        "command": ["python", program],
+        "args": hyperparameters,
+        "env": dict(definition.get("Environment") or {}),
+        "contract": "sagemaker",
+        "inputs": dict(inputs or {}),
+    }
+    if code_dir is not None:
+        trial["code"] = str(code_dir)
+    return {
+        "name": name,
+        "objective": {"metric": metrics[0]["name"], "goal": "maximize"},
+        "metrics": metrics,
+        "search_space": {"sagemaker_program": {"type": "categorical", "values": [program]}},
+        "limits": {"max_trials": 1},
+        "trial": trial,
+    }
+
+
+def build_training_spec(name: str, definition: dict[str, Any], code_dir: Path | None = None,
+                        inputs: dict[str, str] | None = None) -> TuningSpec:
+    return validate_spec(training_spec_data(name, definition, code_dir, inputs),
+                         base_dir=code_dir)
