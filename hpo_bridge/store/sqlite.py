@@ -389,15 +389,15 @@ class Store:
             "SELECT id, params, status, resource, bracket, reason, exit_code, started_at,"
             " ended_at, stage, attempt, origin, restore_note FROM trials ORDER BY id"
         ):
-            trial = out[row[0]] = Trial(
+            stored = out[row[0]] = Trial(
                 id=row[0], params=json.loads(row[1]), status=TrialStatus(row[2]),
                 resource=row[3], bracket=row[4], reason=row[5], exit_code=row[6],
                 started_at=row[7], ended_at=row[8], stage=row[9], attempt=row[10],
                 origin=row[11], restore_note=row[12], restore=restores.get(row[0]),
             )
-            if trial.restore is not None and trial.restore.values:  # the curve it continues
-                trial.values = list(trial.restore.values)
-                trial.metrics[primary] = list(trial.restore.values)
+            if stored.restore is not None and stored.restore.values:  # the curve it continues
+                stored.values = list(stored.restore.values)
+                stored.metrics[primary] = list(stored.restore.values)
         for trial_id, name, value, attempt in self.conn.execute(
             "SELECT trial_id, name, value, attempt FROM metrics WHERE value IS NOT NULL"
             " ORDER BY seq"
