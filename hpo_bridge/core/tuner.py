@@ -666,9 +666,12 @@ class Tuner(ResumeReplay, FullytrainStage):
 
 
 def _reported_own(trial: Trial, metric: str, primary: str) -> bool:
-    """The trial itself reported `metric` (inherited values of a restored trial do not count)."""
+    """The trial itself reported `metric`: inherited values of a trial that continued
+    another's checkpoint do not count; those of a resumed attempt do (it may resume a
+    training its interrupted attempt had finished: nothing is left to report)."""
     if metric == primary:
-        return len(trial.values) > trial.start
+        resumed = trial.restore is not None and trial.restore.source == trial.id
+        return len(trial.values) > (0 if resumed else trial.start)
     return bool(trial.metrics.get(metric))
 
 

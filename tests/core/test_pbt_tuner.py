@@ -155,3 +155,36 @@ def test_journaled_lineage_reads_back_and_a_stopped_study_resumes_it_exactly(tmp
     assert [e.trial_id for e in events if isinstance(e, TrialCreated)] == [9, 10, 11, 12]
     stored = {t.id: (t.restore, t.values, t.origin) for t in Store.open(study).trials()}
     assert stored == {t.id: (t.restore, t.values, t.origin) for t in resumed.trials.values()}
+
+
+# -- an interrupted trial resumes from its own checkpoint ----------------------------------------
+def _rerun(tmp_path: Any, reported: list[float]) -> Any:
+    from hpo_bridge.core.trial import Trial, TrialStatus
+
+    s = validate_spec({
+        "name": "rerun",
+        "objective": {"metric": "acc", "goal": "maximize"},
+        "search_space": {"lr": {"type": "discrete", "values": [0.01, 0.1]}},
+        "strategy": {"algorithm": "random", "seed": 1},
+        "limits": {"max_trials": 1},
+        "trial": {"resource": {"name": "epochs", "min": 1, "max": 6}},
+    })
+    killed = Trial(id=1, params={"lr": 0.01}, status=TrialStatus.RUNNING, resource=6,
+                   values=list(reported), metrics={"acc": list(reported)})
+    executor = build_executor(s, "simulator", study_dir=tmp_path, options={"source": TABLE})
+    tuner = build_tuner(s, executor, previous=[killed], elapsed=10.0)
+    tuner.run()
+    return tuner.trials[1]
+
+
+def test_a_rerun_continues_its_curve_from_the_interrupted_attempts_checkpoint(tmp_path):
+    trial = _rerun(tmp_path, CURVES[0.01][:2])
+    assert (trial.status.value, trial.attempt, trial.restore.source, trial.start) == (
+        "completed", 2, 1, 2)
+    assert trial.values == CURVES[0.01]  # 2 inherited, 4 of its own
+
+
+def test_a_rerun_of_a_finished_training_completes_with_nothing_left_to_report(tmp_path):
+    trial = _rerun(tmp_path, CURVES[0.01])  # killed after its last report, before its exit
+    assert (trial.status.value, trial.attempt, trial.start) == ("completed", 2, 6)
+    assert trial.values == CURVES[0.01]
