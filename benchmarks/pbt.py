@@ -1,4 +1,4 @@
-"""7. Population-based training: PBT against random search at equal compute, and against
+"""8. Population-based training: PBT against random search at equal compute, and against
 Syne Tune's PBT on the same problems, side by side.
 
 Simulated: the simulator's learning curves with its checkpoint model (a trial restored
@@ -49,7 +49,7 @@ from benchmarks.common import (
 from benchmarks.tables import EPOCHS, CurveTable, digits_sgd, simulator_curves
 
 NAME = "pbt"
-TITLE = "7. Population-based training (against random search at equal compute, and Syne Tune)"
+TITLE = "8. Population-based training (against random search at equal compute, and Syne Tune)"
 INTERVAL = 3  # epochs between PBT's decisions
 QUANTILE = RESAMPLE = 0.25  # Ray Tune's and Syne Tune's defaults, for both systems
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pbt"

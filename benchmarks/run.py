@@ -17,7 +17,7 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODULES = ("quality", "early_stopping", "orchestration", "core_cost", "store_cost", "cloud_api",
-           "pbt")
+           "ray_overhead", "pbt")
 
 
 def _version(dist: str) -> str:
@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "cpus": os.cpu_count(),
-        "versions": {d: _version(d) for d in ("hpo-bridge", "optuna", "syne-tune", "scikit-learn")},
+        "versions": {d: _version(d) for d in ("hpo-bridge", "optuna", "syne-tune", "scikit-learn",
+                                               "ray")},
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=1) + "\n")

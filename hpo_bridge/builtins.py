@@ -48,6 +48,12 @@ EXECUTORS = {
                 "each trial a subprocess under its contract"),
     "simulator": ("hpo_bridge.executors.simulator:SimulatorExecutor",
                   "simulated time over benchmark functions or a table"),
+    "ray": ("hpo_bridge.executors.raycluster.executor:RayExecutor",
+            "each trial on a Ray cluster node under its contract (backends.ray)"),
+}
+# Settings models of components, validated under `backends.<name>` in a spec.
+SETTINGS = {
+    ("executors", "ray"): "hpo_bridge.executors.raycluster.settings:RaySettings",
 }
 
 CONTRACTS = {
@@ -74,9 +80,13 @@ BACKENDS = {
 }
 
 
-def _register_all(register: Any, table: dict[str, tuple[str, str]]) -> None:
+def _register_all(register: Any, table: dict[str, tuple[str, str]], kind: str = "") -> None:
     for name, (factory, description) in table.items():
-        register(name, factory, description=description)
+        settings = SETTINGS.get((kind, name))
+        if settings is None:
+            register(name, factory, description=description)
+        else:
+            register(name, factory, description=description, settings=settings)
 
 
 @hookimpl
@@ -91,7 +101,7 @@ def register_stopping_rules(register: Any) -> None:
 
 @hookimpl
 def register_executors(register: Any) -> None:
-    _register_all(register, EXECUTORS)
+    _register_all(register, EXECUTORS, "executors")
 
 
 @hookimpl

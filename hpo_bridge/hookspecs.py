@@ -67,9 +67,13 @@ def register_backends(register: RegisterBackend) -> None:
 def register_executors(register: Register) -> None:
     """Register executors that run single trials for the core's tuner loop.
 
+    ``register(name, factory, description="...", settings=Model)``:
     ``factory(spec, *, study_dir, contract, **options)`` returns a
-    ``hpo_bridge.core.executor.Executor``; `contract` is the trial contract to run trials
-    under, `options` the executor's own (recorded in the study for `resume`).
+    ``hpo_bridge.core.executor.Executor``; ``settings`` (optional) validates
+    ``backends.<name>`` in a spec, as a backend's does. A factory may declare the `run`
+    options it takes: ``run_options`` (a set of ``RunOptions`` field names, e.g.
+    ``{"ray_address"}``) and ``options_from(spec, run_options) -> dict`` (its own options,
+    recorded in the study's store so ``resume`` builds it the same way).
     """
 
 

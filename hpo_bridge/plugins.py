@@ -80,14 +80,20 @@ class Registry:
 
     def catalogue(self) -> Catalogue:
         """What spec validation needs to know of the installed components (names, and each
-        backend's settings model, imported only when a spec uses that backend)."""
-        backends = self.components["backends"]
+        backend's settings model, imported only when a spec uses that backend). An executor
+        with settings (ray) keeps them under `backends.<name>` too: one place for plugins'
+        settings."""
+        sections = {name: _settings_loader(comp)
+                    for name, comp in self.components["backends"].items()}
+        for name, comp in self.components["executors"].items():
+            if comp.settings_ref is not None:
+                sections.setdefault(name, _settings_loader(comp))
         return Catalogue(
             searchers=tuple(self.names("searchers")),
             stopping_rules=tuple(self.names("stopping_rules")),
             contracts=tuple(self.names("contracts")),
             executors=tuple(self.names("executors")),
-            backends={name: _settings_loader(comp) for name, comp in backends.items()},
+            backends=sections,
         )
 
     def require(self, kind: str, name: str) -> Component:

@@ -54,6 +54,7 @@ class StudyError(Exception):
 def user_errors() -> Iterator[None]:
     """Every error a user can cause, as a StudyError with its own one-line text."""
     from hpo_bridge.contracts.base import ContractError
+    from hpo_bridge.core.executor import ExecutorUnavailable
     from hpo_bridge.executors.simulator import SimulationError
     from hpo_bridge.spec import SpecError
 
@@ -61,7 +62,8 @@ def user_errors() -> Iterator[None]:
         yield
     except SpecError as exc:
         raise StudyError(exc.render()) from None
-    except (StoreError, BackendError, ContractError, SimulationError) as exc:
+    except (StoreError, BackendError, ContractError, SimulationError,
+            ExecutorUnavailable) as exc:
         raise StudyError(str(exc)) from None
 
 

@@ -41,8 +41,10 @@ class RunOptions:
     other one that is set, naming its flag.
     """
 
+    executor: str | None = None  # driven backends: where trials run (default process)
     simulate: str | None = None  # a benchmark name or a table file: simulated trials
     sim_speed: float | None = None  # simulated seconds per real second
+    ray_address: str | None = None  # the Ray cluster of the `ray` executor
     detach: bool = False  # submit and return (native)
     poll_interval: float = 30.0  # seconds between status polls (native)
     approximate: bool = False  # map what the backend cannot express (native)

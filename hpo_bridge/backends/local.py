@@ -1,13 +1,18 @@
 """The "local" backend: hpo-bridge's own core drives the trials (no cloud tuner).
 
 It builds the study's tuner (`hpo_bridge.tuning`) over an executor — the process
-executor, or the simulator with `--simulate` — and journals every event in the study's
-Store, committing once per tuner step together with the searcher's state now and then.
+executor, the simulator with `--simulate`, or any registered one with `--executor NAME`
+(`ray`: trials on a Ray cluster) — and journals every event in the study's Store,
+committing once per tuner step together with the searcher's state now and then.
 `resume` rebuilds the same study from its store: the searcher from its saved state, the
-tuner from the stored trials (interrupted ones are re-proposed; see core/tuner.py).
+tuner from the stored trials (interrupted ones run again; see core/resume.py).
 
 The executor is recorded in the store's meta ("executor": name and options) so `resume`
-runs the study the same way.
+runs the study the same way. An executor takes the `run` options its factory lists in
+`run_options` (e.g. `--ray-address`) and turns them into its own (`options_from`); the
+others are refused, one line each. An executor that can no longer reach where its trials
+run raises ExecutorUnavailable: the study stops as interrupted (one line) and `resume`
+continues it.
 
 A study whose setup fails before any trial ran (a spec its contract cannot run, a
 `[python, X.py]` command whose script is not in trial.code) leaves nothing behind: what
@@ -35,9 +40,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hpo_bridge.backends.base import META_BACKEND, Backend, Outcome, RunOptions, StudyView
+from hpo_bridge.backends.base import (
+    META_BACKEND,
+    Backend,
+    Outcome,
+    RunOptions,
+    StudyView,
+    flag,
+)
 from hpo_bridge.backends.errors import BackendError
 from hpo_bridge.core.events import StudyEvent, TrialStatusChanged
+from hpo_bridge.core.executor import ExecutorUnavailable
 from hpo_bridge.core.session import SessionLimits
 from hpo_bridge.core.trial import TrialStatus
 from hpo_bridge.store import Store
@@ -51,6 +64,9 @@ if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
 
 SEARCHER_STATE_EVERY = 2.0  # wall seconds between saves of the searcher's state
+UNREACHABLE = "interrupted (its executor became unreachable)"
+# The run options that belong to one executor or another (the rest are the study's own).
+EXECUTOR_OPTIONS = frozenset({"simulate", "sim_speed", "ray_address"})
 META_EXECUTOR = "executor"
 META_WALL_CLOCK = "wall_clock"  # [[study seconds, epoch seconds], ...]: one per session
 META_ORIGIN = "origin"  # the foreign file the spec was read from (TuningSpec.origin)
@@ -89,7 +105,7 @@ class LocalBackend(Backend):
 
     name = "local"
     options: ClassVar[frozenset[str]] = frozenset(
-        {"simulate", "sim_speed", "time_budget", "max_new_trials"})
+        {"executor", "simulate", "sim_speed", "ray_address", "time_budget", "max_new_trials"})
 
     def __init__(self, on_tuner: Callable[[Tuner], None] | None = None) -> None:
         self.on_tuner = on_tuner  # sees the tuner once built (tests, benchmarks)
@@ -117,22 +133,21 @@ class LocalBackend(Backend):
         return self._drive(store, view, lock, session=session_of(options))
 
     # -- running -------------------------------------------------------------------------
-    @staticmethod
-    def executor_for(spec: TuningSpec, options: RunOptions) -> tuple[str, dict[str, Any]]:
-        """The executor `options` ask for, with its options (checked before anything runs)."""
-        if options.simulate is None:
-            if options.sim_speed is not None:
-                raise BackendError("--sim-speed applies only with --simulate")
-            return "process", {}
-        from hpo_bridge.executors.simulator import load_source
-
-        load_source(options.simulate, spec)  # SimulationError: one line naming the source
-        path = Path(options.simulate)
-        source = str(path.resolve()) if path.is_file() else options.simulate
-        chosen: dict[str, Any] = {"source": source}
-        if options.sim_speed:
-            chosen["speed"] = options.sim_speed
-        return "simulator", chosen
+    @classmethod
+    def executor_for(cls, spec: TuningSpec, options: RunOptions) -> tuple[str, dict[str, Any]]:
+        """The executor `options` ask for (`--executor`; `--simulate` alone means the
+        simulator), with its own options, checked before anything runs: an executor takes
+        the `run` options its factory lists in `run_options` and turns them into its own
+        with `options_from(spec, options)`."""
+        name = options.executor or ("simulator" if options.simulate is not None else "process")
+        factory = _executor_factory(name)
+        takes = getattr(factory, "run_options", frozenset())
+        refused = [o for o in options.given() if o in EXECUTOR_OPTIONS and o not in takes]
+        if refused:
+            raise BackendError("\n".join(f"{flag(o)}: not taken by executor {name}"
+                                         for o in refused))
+        options_from = getattr(factory, "options_from", None)
+        return name, (dict(options_from(spec, options)) if options_from is not None else {})
 
     def start(self, spec: TuningSpec, study_dir: str | Path, *, executor: str = "process",
               executor_options: dict[str, Any] | None = None,
@@ -239,15 +254,13 @@ class LocalBackend(Backend):
             # Stop at once (a second signal): the step in progress is dropped, as after a
             # crash. Trials still running are recorded interrupted (their processes are
             # stopped below); what they reported stays, and `resume` runs them again.
-            store.rollback()
-            now = store.elapsed()
-            why = f"interrupted ({signals.received or 'Ctrl-C'}, twice)"
-            for trial in store.trials():
-                if not trial.status.terminal:
-                    store.record(TrialStatusChanged(trial.id, now, TrialStatus.INTERRUPTED, why))
-            store.set_status("interrupted", why, time=now)
-            store.commit()
+            _interrupted(store, f"interrupted ({signals.received or 'Ctrl-C'}, twice)")
             raise
+        except ExecutorUnavailable as exc:
+            # Where the trials run went away (a cluster's head): stop here, one line, and
+            # let `resume` continue once it is back.
+            _interrupted(store, f"{UNREACHABLE}: {exc}")
+            return Outcome("interrupted", str(exc))
         finally:
             executor.close()
             store.close()
@@ -265,6 +278,29 @@ def _study_ended(contract: TrialContract, directory: Path, view: StudyView | Non
     if view is not None:
         for line in lines:
             view.note(line)
+
+
+def _interrupted(store: Store, why: str) -> None:
+    """The step in progress is dropped, as after a crash; the trials still running are
+    recorded interrupted (what they reported stays; `resume` runs them again)."""
+    store.rollback()
+    now = store.elapsed()
+    for trial in store.trials():
+        if not trial.status.terminal:
+            store.record(TrialStatusChanged(trial.id, now, TrialStatus.INTERRUPTED, why))
+    store.set_status("interrupted", why, time=now)
+    store.commit()
+
+
+def _executor_factory(name: str) -> Any:
+    from hpo_bridge.plugins import registry
+
+    reg = registry()
+    component = reg.get("executors", name)
+    if component is None:
+        installed = ", ".join(reg.names("executors")) or "none"
+        raise BackendError(f"--executor: unknown executor {name!r} (installed: {installed})")
+    return component.load()
 
 
 def _remove_created(directory: Path, before: set[Path] | None) -> None:

@@ -3,8 +3,9 @@
 Exit codes: 0 the study finished (or runs on, detached; or paused by this run's
 --time-budget / --max-new-trials: the next run continues it); 1 it ended for a failure rule
 (or was cancelled); 2 user error (bad spec, flag or directory: one line, no traceback);
-3 the CI gate failed (`--fail-if`, see commands/ci.py); 130 interrupted with Ctrl-C, 143
-with SIGTERM (`resume DIR` continues it; the trials cut short run again, same id).
+3 the CI gate failed (`--fail-if`, see commands/ci.py); 130 interrupted with Ctrl-C (or
+because where its trials run stopped answering: a Ray cluster), 143 with SIGTERM (`resume
+DIR` continues it; the trials cut short run again, same id).
 `status` exits 1 for a failed or cancelled study, else 0; `best` exits 1 when no trial has a
 result.
 
@@ -173,6 +174,16 @@ def run(
     junit: ci.Junit = None,
     summary: ci.Summary = None,
     summary_json: ci.SummaryJson = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(help="Local backend: where trials run: process (default), simulator,"
+                          " ray, or an installed executor (see `plugins`)."),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="With --executor ray: the cluster (HOST:PORT, ray://HOST:PORT or"
+                          " auto; default backends.ray.address, then RAY_ADDRESS)."),
+    ] = None,
 ) -> None:
     """Run a tuning study to its end (live progress; results kept in the study directory).
 
@@ -195,8 +206,9 @@ def run(
         # would slow every start); errors: the contract refuses the spec as the study starts.
         for warning in study.metric_channels(loaded)[1]:
             typer.echo(f"warning: {warning}", err=True)
-    options = RunOptions(simulate=simulate, sim_speed=sim_speed, detach=detach,
-                         poll_interval=poll_interval, approximate=approximate,
+    options = RunOptions(executor=executor, simulate=simulate, sim_speed=sim_speed,
+                         ray_address=ray_address, detach=detach, poll_interval=poll_interval,
+                         approximate=approximate,
                          time_budget=duration_or_exit(time_budget, "--time-budget"),
                          max_new_trials=max_new_trials)
     with study_errors():

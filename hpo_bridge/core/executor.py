@@ -10,6 +10,14 @@ from hpo_bridge.core.events import ExecutorEvent
 from hpo_bridge.core.trial import Trial, TrialStatus
 
 
+class ExecutorUnavailable(Exception):  # noqa: N818 - says what happened, like TimeoutError
+    """The place trials run cannot be reached any more (a cluster went away).
+
+    Raised by `poll` (or when an executor is built): the study stops as interrupted,
+    one line says why (this exception's text), and `resume` continues it later.
+    """
+
+
 class Executor(ABC):
     """Runs single trials: a process, a simulated curve, a cloud job."""
 

@@ -24,7 +24,7 @@ import signal
 import subprocess
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -122,6 +122,17 @@ def kill_strays(study_dir: Path) -> list[int]:
     """SIGKILL our processes whose environment places them in a trial of `study_dir`
     (what left its trial's session); their pids. Call it when no trial should run."""
     prefix = f"{TRIAL_DIR_VAR}={Path(study_dir).resolve() / 'trials'}/".encode()
+    return _kill_matching(lambda var: var.startswith(prefix))
+
+
+def kill_trial_strays(trial_dir: Path) -> list[int]:
+    """SIGKILL our processes whose environment places them in the trial `trial_dir`
+    (the node side ends one trial's strays, not its neighbours'); their pids."""
+    exact = f"{TRIAL_DIR_VAR}={Path(trial_dir).resolve()}".encode()
+    return _kill_matching(lambda var: var == exact)
+
+
+def _kill_matching(match: Callable[[bytes], bool]) -> list[int]:
     killed: list[int] = []
     if not os.path.isdir("/proc"):  # not Linux: only process groups reach trials there
         return killed
@@ -133,7 +144,7 @@ def kill_strays(study_dir: Path) -> list[int]:
                 environ = fh.read()
         except OSError:  # gone, or not ours
             continue
-        if any(var.startswith(prefix) for var in environ.split(b"\0")):
+        if any(match(var) for var in environ.split(b"\0")):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(int(entry.name), signal.SIGKILL)
                 killed.append(int(entry.name))

@@ -232,6 +232,23 @@ class SimulatorExecutor(Executor):
     """
 
     clock: ManualClock
+    #: The `run` options this executor takes (RunOptions fields).
+    run_options = frozenset({"simulate", "sim_speed"})
+
+    @classmethod
+    def options_from(cls, spec: TuningSpec, options: Any) -> dict[str, Any]:
+        """`--simulate` and `--sim-speed` as this executor's options, checked before the
+        study starts (SimulationError: one line naming the source)."""
+        if options.simulate is None:
+            raise SimulationError("--simulate: the simulator executor needs a benchmark or"
+                                  " a table file")
+        load_source(options.simulate, spec)
+        path = Path(options.simulate)
+        chosen: dict[str, Any] = {
+            "source": str(path.resolve()) if path.is_file() else options.simulate}
+        if options.sim_speed:
+            chosen["speed"] = options.sim_speed
+        return chosen
 
     def __init__(
         self,

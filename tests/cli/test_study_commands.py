@@ -99,7 +99,12 @@ def test_failure_rule_exits_1(app, tmp_path):
         (["--simulate", "nope"], "--simulate nope: neither a built-in benchmark"),
         (["--simulate", "branin"], "--simulate branin: the search space needs parameter(s)"),
         (["--backend", "nope"], "--backend: unknown backend 'nope'"),
-        (["--sim-speed", "2"], "--sim-speed applies only with --simulate"),
+        (["--sim-speed", "2"], "--sim-speed: not taken by executor process"),
+        (["--ray-address", "h:1"], "--ray-address: not taken by executor process"),
+        (["--executor", "nope"], "--executor: unknown executor 'nope' (installed: process,"),
+        (["--executor", "simulator"], "--simulate: the simulator executor needs a benchmark"),
+        (["--executor", "ray", "--simulate", "branin"],
+         "--simulate: not taken by executor ray"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(app, tmp_path, args, message):

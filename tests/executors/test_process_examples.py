@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import drive, finished, metrics, process_executor
+from executor_helpers import drive, finished, metrics, process_executor
 
 from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.spec import load_spec

@@ -8,7 +8,7 @@ import os
 import signal
 import time
 
-from conftest import drive, finished, metrics, process_executor, wait_gone, write_spec
+from executor_helpers import drive, finished, metrics, process_executor, wait_gone, write_spec
 
 from hpo_bridge.core.events import MetricReported, TrialFinished, TrialStarted
 from hpo_bridge.core.trial import Trial, TrialStatus

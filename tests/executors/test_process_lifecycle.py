@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import drive, finished, metrics, process_executor, wait_gone, write_spec
+from executor_helpers import drive, finished, metrics, process_executor, wait_gone, write_spec
 
 from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.executors.devices import DevicePool

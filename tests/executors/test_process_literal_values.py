@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import drive, finished, process_executor, write_spec
+from executor_helpers import drive, finished, process_executor, write_spec
 
 from hpo_bridge.core.trial import Trial, TrialStatus
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import drive, process_executor, write_spec
+from executor_helpers import drive, process_executor, write_spec
 
 from hpo_bridge.core.trial import Trial
 
