@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from ray_helpers import OBJECT_STORE, RayCluster, start_cluster
+from cluster_helpers import OBJECT_STORE, RayCluster, start_cluster
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from hpo_bridge.executors.raycluster.codezip import code_zip, zip_bytes
 from hpo_bridge.executors.raycluster.nodespec import node_spec
 from hpo_bridge.executors.raycluster.settings import RaySettings, parse_bytes
-from hpo_bridge.spec import SpecError, validate_spec
+from hpo_bridge.loading import validate_spec
+from hpo_bridge.spec import SpecError
 
 
 def _spec(ray: dict | None = None, **trial):
@@ -163,7 +164,7 @@ def test_the_spec_address_is_named_when_it_is_the_one_used(cli_exe, tmp_path):
 
 
 def test_the_spec_schema_describes_backends_ray():
-    from hpo_bridge.spec.schema import spec_schema
+    from hpo_bridge.loading import spec_schema
 
     ray = spec_schema()["properties"]["backends"]["properties"]["ray"]
     assert {"address", "num_cpus", "num_gpus", "memory", "resources", "runtime_env",
