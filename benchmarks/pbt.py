@@ -390,8 +390,9 @@ def _ray_real(folder: Path, seed: int, population: int, epochs: int
                               "eta0": tune.loguniform(1e-4, 1.0)},
         quantile_fraction=QUANTILE, resample_probability=RESAMPLE)
     with quiet():
-        ray.init(num_cpus=population, include_dashboard=False, log_to_driver=False,
-                 object_store_memory=100 * 2**20)
+        # A Ray instance of its own ("local"), never a cluster someone else runs here.
+        ray.init(address="local", num_cpus=population, include_dashboard=False,
+                 log_to_driver=False, object_store_memory=100 * 2**20)
     try:
         tuner = tune.Tuner(
             _ray_trainable,
