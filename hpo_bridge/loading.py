@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from hpo_bridge import spec as _spec
 from hpo_bridge.plugins import registry
-from hpo_bridge.spec import Problem, SpecError, TuningSpec
+from hpo_bridge.spec import SpecError, TuningSpec
 from hpo_bridge.spec.catalogue import Catalogue
 from hpo_bridge.spec.schema import spec_schema as _spec_schema
 
@@ -56,11 +56,8 @@ def load_spec(path: str | Path) -> TuningSpec:
 def load_document(path: str | Path) -> LoadedSpec:
     """Load a spec file, recognising another tool's format (see the module docstring)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError([Problem("", f"cannot read spec: {exc.strerror}")], str(p)) from None
-    data = _spec.parse_yaml(text, str(p))
+    text = _spec.read_document(p)  # within the limits: a regular file, 1 MiB, UTF-8
+    data = _spec.parse_document(text, str(p), json_format=_spec.is_json_path(p))
     for name in registry().names("formats"):
         chosen = spec_format(name)
         if chosen.recognizes(data):

@@ -94,6 +94,8 @@ class Registry:
             contracts=tuple(self.names("contracts")),
             executors=tuple(self.names("executors")),
             backends=sections,
+            contract_checks={name: _contract_check_loader(comp)
+                             for name, comp in self.components["contracts"].items()},
         )
 
     def require(self, kind: str, name: str) -> Component:
@@ -106,6 +108,11 @@ class Registry:
 
 def _settings_loader(component: Component) -> Callable[[], Any]:
     return lambda: component.settings
+
+
+def _contract_check_loader(component: Component) -> Callable[[], Any]:
+    """The contract's `spec_problems`, imported when a spec names that contract."""
+    return lambda: getattr(component.load(), "spec_problems", None)
 
 
 _registry: Registry | None = None

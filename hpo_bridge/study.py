@@ -29,6 +29,7 @@ from hpo_bridge.backends.base import (
 )
 from hpo_bridge.backends.errors import BackendError
 from hpo_bridge.store import Store, StoreError
+from hpo_bridge.store.faults import StoreDamaged
 
 if TYPE_CHECKING:
     from hpo_bridge.backends.jobs import Compiled
@@ -47,7 +48,17 @@ __all__ = ["StudyError", "StudySnapshot", "best", "cancel", "compile_spec", "cre
 
 
 class StudyError(Exception):
-    """A problem the user can fix: one line per problem (exit code 2, no traceback)."""
+    """A problem the user can fix: one line per problem (exit code 2, no traceback).
+
+    `exit_code` is 1 when the problem stopped a running study (its journal could not be
+    written: disk full); `damaged` is the journal file when it is damaged
+    (`damage_survey` says what can still be read)."""
+
+    def __init__(self, message: str, *, exit_code: int = 2,
+                 damaged: Path | None = None) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.damaged = damaged
 
 
 @contextlib.contextmanager
@@ -62,8 +73,10 @@ def user_errors() -> Iterator[None]:
         yield
     except SpecError as exc:
         raise StudyError(exc.render()) from None
-    except (StoreError, BackendError, ContractError, SimulationError,
-            ExecutorUnavailable) as exc:
+    except StoreError as exc:
+        raise StudyError(str(exc), exit_code=exc.exit_code,
+                         damaged=exc.path if isinstance(exc, StoreDamaged) else None) from None
+    except (BackendError, ContractError, SimulationError, ExecutorUnavailable) as exc:
         raise StudyError(str(exc)) from None
 
 
@@ -89,9 +102,30 @@ def _backend_of(store: Store) -> Backend:
                           flag=f"{store.directory}: backend")
 
 
-def _open(study_dir: str | Path) -> Store:
+@contextlib.contextmanager
+def _opened(study_dir: str | Path) -> Iterator[Store]:
+    """The study's store, open for the block; its errors (also those of reads inside the
+    block: a damaged page shows only when read) as StudyErrors."""
     with user_errors():
-        return Store.open(study_dir)
+        store = Store.open(study_dir)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+def damage_survey(path: Path) -> list[str]:
+    """What a damaged journal still holds, table by table, and the trials' folders next to
+    it, which do not depend on it (for `status`)."""
+    from hpo_bridge.store.faults import survey
+    from hpo_bridge.store.layout import TRIALS_DIR, trial_ids_on_disk
+
+    lines = survey(path).lines()
+    folders = trial_ids_on_disk(path.parent)
+    if folders:
+        lines.append(f"intact: {len(folders)} trial folder(s) in {path.parent / TRIALS_DIR}"
+                     " (each trial's output and files)")
+    return lines
 
 
 def metric_channels(spec: TuningSpec) -> tuple[list[str], list[str]]:
@@ -160,7 +194,7 @@ def run(spec: TuningSpec, *, backend: str = DEFAULT_BACKEND, study_dir: str | Pa
     with user_errors():
         chosen.check_options(options)
     if Store.exists(directory):
-        with _open(directory) as store:
+        with _opened(directory) as store:
             continues = chosen.continues(store)
         if not continues and resume_if_exists:
             return _continue_study(spec, chosen, directory, options, view), directory
@@ -177,7 +211,7 @@ def _continue_study(spec: TuningSpec, chosen: Backend, directory: Path, options:
     and go on, or refuse one line per incomparable difference."""
     from hpo_bridge.spec.changes import spec_changes
 
-    with _open(directory) as store:
+    with _opened(directory) as store:
         stored_backend = store.get_meta(META_BACKEND) or DEFAULT_BACKEND
         if stored_backend != chosen.name:
             raise StudyError(f"--backend {chosen.name}: the study in {directory} runs on"
@@ -209,7 +243,7 @@ def resume(study_dir: str | Path, view: StudyView | None = None,
     is left as it is: its outcome comes back with `ended_before` set. `options`: this
     run's limits (--time-budget, --max-new-trials), for backends that take them."""
     directory = Path(study_dir)
-    with _open(directory) as store:
+    with _opened(directory) as store:
         status = store.study_status()
         backend = _backend_of(store)
     if status.status in ENDED:
@@ -268,13 +302,13 @@ def snapshot(study_dir: str | Path, *, refresh: bool = True) -> StudySnapshot:
     """The study as it stands; with `refresh`, brought up to date first (a native study
     syncs with its cloud; if the cloud cannot be reached, `warnings` says so)."""
     directory = Path(study_dir)
-    with _open(directory) as store:
+    with _opened(directory) as store:
         backend = _backend_of(store)
     warnings: list[str] = []
     if refresh:
         with user_errors():
             warnings = backend.refresh(directory)
-    with _open(directory) as store:
+    with _opened(directory) as store:
         stored = store.study_status()
         live = backend.is_live(store)
         status, reason = stored.status, stored.reason
@@ -291,13 +325,13 @@ def best(study_dir: str | Path) -> dict[str, Any]:
     """`{"best": trial or null}`, or `{"pareto": [trials]}` for several objectives."""
     from hpo_bridge.results.results import best_dict
 
-    with _open(study_dir) as store:
+    with _opened(study_dir) as store:
         return best_dict(store.spec, store.trials())
 
 
 def cancel(study_dir: str | Path) -> str:
     """Stop the study where it runs; what was stopped (e.g. the cloud job's name)."""
-    with _open(study_dir) as store:
+    with _opened(study_dir) as store:
         backend = _backend_of(store)
     with user_errors():
         return backend.cancel(Path(study_dir))
@@ -315,6 +349,17 @@ def _checked_lines(lines: Iterable[str]) -> Iterator[str]:
         raise StudyError(str(exc)) from None
 
 
+def _where_logs_are(exc: StudyError, directory: Path, trial: int) -> str:
+    """`exc`'s line, and where a local trial's output is when its journal cannot tell."""
+    from hpo_bridge.store.layout import trial_log_files
+
+    files = trial_log_files(directory, trial)
+    if not files:
+        return str(exc)
+    folder = files[0][1].parent
+    return f"{exc}; trial {trial}'s output is in {folder} ({', '.join(p.name for _, p in files)})"
+
+
 def logs(study_dir: str | Path, trial: int) -> TrialLogs:
     """What a trial printed: its log files, or its lines from the cloud."""
     from hpo_bridge.store.layout import trial_ids_on_disk
@@ -324,9 +369,13 @@ def logs(study_dir: str | Path, trial: int) -> TrialLogs:
         raise StudyError(f"DIR: {directory} is not a directory")
     backend, known = create_backend(DEFAULT_BACKEND), []
     if Store.exists(directory):  # (a folder of trial logs without a journal is read too)
-        with _open(directory) as store:
-            backend = _backend_of(store)
-            known = sorted(t.id for t in store.trials())
+        try:
+            with _opened(directory) as store:
+                backend = _backend_of(store)
+                known = sorted(t.id for t in store.trials())
+        except StudyError as exc:  # the journal cannot say: where the trial's output is
+            raise StudyError(_where_logs_are(exc, directory, trial),
+                             exit_code=exc.exit_code) from None
     with user_errors():
         found = backend.logs(directory, trial)
     if found.lines is not None:
@@ -349,7 +398,7 @@ def export(study_dir: str | Path, fmt: str, out_dir: str | Path | None = None) -
     from hpo_bridge.plugins import registry
 
     directory = Path(study_dir)
-    with _open(directory):
+    with _opened(directory):
         pass  # a StudyError (one line) when there is no study here
     if registry().get("formats", fmt) is None:
         raise StudyError(f"--format: unknown format {fmt!r} (installed:"

@@ -79,6 +79,18 @@ def start(state: Path, workers: int, cpus: float) -> int:
     return 1
 
 
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def stop(state: Path) -> int:
     if not state.exists():
         print("no cluster is running", file=sys.stderr)
@@ -87,9 +99,10 @@ def stop(state: Path) -> int:
     os.kill(pid, signal.SIGTERM)
     end = time.monotonic() + 60
     while time.monotonic() < end:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        # The background process removes the state file once its nodes are down; a
+        # process gone (or a zombie nobody reaps, as under a subreaper) is also stopped.
+        if not state.exists() or not _alive(pid):
+            state.unlink(missing_ok=True)
             print("Ray cluster stopped")
             return 0
         time.sleep(0.2)

@@ -69,6 +69,7 @@ class Compiled:
 
     request: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. what the code package holds
     # The request as the cloud's own job file, where it has one (Azure ML's sweep YAML for
     # `az ml job create --file`): what `compile` prints unless asked for --json.
     document: str | None = None

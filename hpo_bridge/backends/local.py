@@ -53,7 +53,7 @@ from hpo_bridge.core.events import StudyEvent, TrialStatusChanged
 from hpo_bridge.core.executor import ExecutorUnavailable
 from hpo_bridge.core.session import SessionLimits
 from hpo_bridge.core.trial import TrialStatus
-from hpo_bridge.store import Store
+from hpo_bridge.store import Store, StoreError, StudyHalted
 from hpo_bridge.store.lock import StudyLock
 from hpo_bridge.store.warm_start import load_prior, save_prior, stored_prior
 from hpo_bridge.tuning import build_contract, build_executor, build_tuner
@@ -141,7 +141,7 @@ class LocalBackend(Backend):
         with `options_from(spec, options)`."""
         name = options.executor or ("simulator" if options.simulate is not None else "process")
         factory = _executor_factory(name)
-        takes = getattr(factory, "run_options", frozenset())
+        takes: frozenset[str] = getattr(factory, "run_options", frozenset())
         refused = [o for o in options.given() if o in EXECUTOR_OPTIONS and o not in takes]
         if refused:
             raise BackendError("\n".join(f"{flag(o)}: not taken by executor {name}"
@@ -211,6 +211,7 @@ class LocalBackend(Backend):
             if view is not None:
                 view(event)
 
+        started = False  # the study runs: a journal fault now stops it (exit code 1)
         try:
             elapsed = store.elapsed()
             previous = store.trials()
@@ -225,6 +226,7 @@ class LocalBackend(Backend):
                                 durable=store.commit, session=session,
                                 prior=stored_prior(store))
             store.commit(tuner.take_searcher_state())
+            started = True
             if self.on_tuner is not None:
                 self.on_tuner(tuner)
             if view is not None:
@@ -261,6 +263,12 @@ class LocalBackend(Backend):
             # let `resume` continue once it is back.
             _interrupted(store, f"{UNREACHABLE}: {exc}")
             return Outcome("interrupted", str(exc))
+        except StoreError as exc:
+            # The journal cannot be written (disk full, ...): end the trials (below) and
+            # say so in one line; what was committed stands and `resume` continues it.
+            if not started:
+                raise
+            raise StudyHalted(exc, store.directory) from None
         finally:
             executor.close()
             store.close()

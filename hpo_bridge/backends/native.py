@@ -30,6 +30,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from hpo_bridge.backends import packaging as code_package
 from hpo_bridge.backends.base import (
     META_BACKEND,
     Backend,
@@ -39,7 +40,7 @@ from hpo_bridge.backends.base import (
     TrialLogs,
 )
 from hpo_bridge.backends.capabilities import CapabilityTable, Issues, check_capabilities
-from hpo_bridge.backends.errors import BackendError
+from hpo_bridge.backends.errors import BackendError, InvalidRequest
 from hpo_bridge.backends.follow import follow, save_trials
 from hpo_bridge.backends.jobs import Compiled, JobState, JobStatus, Submission
 from hpo_bridge.backends.naming import is_subset
@@ -210,10 +211,17 @@ class NativeBackend(Backend):
         issues = check_capabilities(spec, self.capabilities,
                                     Issues(self.name, approximate=approximate),
                                     self.capability_context(spec))
-        compiled = self.translate(spec, issues)
+        try:
+            with code_package.recording() as packs:
+                compiled = self.translate(spec, issues)
+        except code_package.PackingError as exc:
+            raise InvalidRequest(self.name, [str(exc)]) from None
         issues.raise_if_any()
         compiled.warnings[:0] = [w for w in issues.ordered_warnings()
                                  if w not in compiled.warnings]
+        # What every code package holds, whichever plugin packed it (see packaging.py).
+        compiled.warnings += [w for p in packs if (w := p.warning()) is not None]
+        compiled.notes += [p.note() for p in packs]
         return compiled
 
     def submit(self, spec: TuningSpec, compiled: Compiled) -> Submission:
@@ -342,6 +350,8 @@ class NativeBackend(Backend):
         self.check_access(spec)
         for warning in compiled.warnings:
             view.note(f"warning: {warning}")
+        for note in compiled.notes:
+            view.note(f"note: {note}")
         existed = directory.exists()
         store = Store.create(directory, spec)
         request = directory / REQUEST_FILE

@@ -29,14 +29,23 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 @contextmanager
-def study_errors() -> Iterator[None]:
-    """A StudyError of the facade ends the command: its lines, exit code 2."""
+def study_errors(show_damage: bool = False) -> Iterator[None]:
+    """A StudyError of the facade ends the command: its lines, its exit code (2, or 1 for
+    a study stopped by a fault); `show_damage` adds what a damaged journal still holds."""
+    from hpo_bridge import study
     from hpo_bridge.study import StudyError
 
     try:
         yield
     except StudyError as exc:
-        fail(str(exc))
+        lines = [str(exc)]
+        if exc.damaged is not None:
+            if show_damage:
+                lines += study.damage_survey(exc.damaged)
+            else:
+                lines[0] += f" (`hpo-bridge status {exc.damaged.parent}` shows what can" \
+                            " still be read)"
+        fail("\n".join(lines), exc.exit_code)
 
 
 def load_or_exit(path: Path) -> TuningSpec:

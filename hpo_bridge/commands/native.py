@@ -37,6 +37,8 @@ def compile_command(
         compiled = study.compile_spec(loaded, backend, approximate=approximate)
     for warning in compiled.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    for note in compiled.notes:
+        typer.echo(f"note: {note}", err=True)
     if compiled.document is not None and not as_json:
         typer.echo(compiled.document, nl=not compiled.document.endswith("\n"))
     else:
@@ -44,20 +46,19 @@ def compile_command(
 
 
 def _read_native(path: Path) -> Any:
-    from hpo_bridge.spec import SpecError, parse_yaml
+    """The job file as data: a .json file is JSON (JSON's own complaint names a problem);
+    anything else JSON if it is, else YAML (hand-written jobs). Read within the limits of
+    spec documents (a regular file of at most 1 MiB, bounded nesting and aliases)."""
+    from hpo_bridge.spec import SpecError, parse_json, parse_yaml, read_document
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        fail(f"{path}: cannot read: {exc.strerror}")
-    try:
-        return json.loads(text)
-    except ValueError as exc:
+        text = read_document(path, what="job")
         if path.suffix.lower() == ".json":
-            # A .json file is JSON: name JSON's own complaint, not YAML's.
-            fail(f"{path}: not valid JSON: {exc}")
-    try:  # YAML is accepted too (a superset of JSON, for hand-written jobs)
-        return parse_yaml(text, str(path))
+            return parse_json(text, str(path))
+        try:
+            return parse_json(text, str(path))
+        except SpecError:
+            return parse_yaml(text, str(path))
     except SpecError as exc:
         fail(exc.render())
 

@@ -249,7 +249,7 @@ def status(
     from hpo_bridge.core.ranking import best_trial
     from hpo_bridge.results.results import shown_status, trial_dict
 
-    with study_errors():
+    with study_errors(show_damage=True):
         snap = study.snapshot(directory)
     for warning in snap.warnings:
         typer.echo(f"warning: {warning}", err=True)

@@ -33,6 +33,8 @@ from hpo_bridge.contracts.base import (
 )
 from hpo_bridge.contracts.mlflow_runs import MlflowTracking, require_mlflow
 from hpo_bridge.metrics.mlflow_store import MlflowFileStoreSource
+from hpo_bridge.spec.errors import clipped, shown
+from hpo_bridge.spec.names import file_name_problem
 
 REFERENCE = re.compile(r"\$\{\{\s*(\w+)\.([^}\s]+)\s*\}\}")
 KINDS = ("search_space", "inputs", "outputs")
@@ -46,6 +48,20 @@ class AzureContract(TrialContract):
     checkpoint_folder = "outputs"
     restore_folder = "resume-from"
     resumes_reruns = False
+
+    @classmethod
+    def spec_problems(cls, spec: Any) -> list[tuple[str, str]]:
+        """`${{outputs.NAME}}` is a folder outputs/NAME in the trial's folder: one name."""
+        problems = []
+        for word in spec.trial.command or []:
+            for match in REFERENCE.finditer(word):
+                kind, name = match.groups()
+                problem = file_name_problem(name) if kind == "outputs" else None
+                if problem is not None:
+                    reference = clipped(match.group(0))
+                    problems.append(("trial.command",
+                                     f"{reference}: output name {shown(name)} {problem}"))
+        return problems
 
     def __init__(self) -> None:
         self.tracking: MlflowTracking | None = None

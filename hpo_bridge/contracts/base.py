@@ -125,6 +125,15 @@ class TrialContract(ABC):
         """Where the executor copies the checkpoint a trial resumes from."""
         return trial_dir / (self.restore_folder or self.checkpoint_folder)
 
+    @classmethod
+    def spec_problems(cls, spec: TuningSpec) -> list[tuple[str, str]]:
+        """What this contract can tell is wrong from the spec alone, as (dotted path,
+        message) pairs: above all, names that become file or folder names in a trial's
+        folder. Spec validation reports them (the catalogue carries this check), so
+        `validate` says what `run` would trip over. Reads only `trial`, `objective(s)`
+        and `metrics`; never the machine (that is `setup`)."""
+        return []
+
     def setup(self, spec: TuningSpec, study_dir: Path) -> None:
         """Check the spec against this contract and prepare the study; raise ContractError."""
         command = resolve_command(spec)

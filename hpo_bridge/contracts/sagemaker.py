@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,12 @@ from hpo_bridge.contracts.base import (
 )
 from hpo_bridge.metrics.base import LineParser
 from hpo_bridge.metrics.regex import RegexExtractor
+from hpo_bridge.spec.errors import shown
+from hpo_bridge.spec.names import file_name_problem
 
 HOST = "algo-1"
+# SageMaker's ChannelName (botocore's service model: 1 to 64 characters of this set).
+CHANNEL_NAME = re.compile(r"[A-Za-z0-9.\-_]{1,64}")
 DEFAULT_LOG_LEVEL = 20  # logging.INFO, the toolkit's default container log level
 
 
@@ -53,6 +58,14 @@ def raw_hyperparameters(ctx: TrialContext) -> dict[str, str]:
 
 class SageMakerContract(TrialContract):
     name = "sagemaker"
+
+    @classmethod
+    def spec_problems(cls, spec: Any) -> list[tuple[str, str]]:
+        """Each trial.inputs entry is a channel: a folder input/data/<channel> in the
+        trial's folder, so its name is one folder name, and SageMaker's own rule."""
+        return [("trial.inputs", f"channel {shown(channel)} {problem}")
+                for channel in spec.trial.inputs
+                if (problem := _channel_problem(channel)) is not None]
 
     def setup(self, spec: Any, study_dir: Path) -> None:
         super().setup(spec, study_dir)
@@ -154,6 +167,13 @@ class SageMakerContract(TrialContract):
         env["TRAINING_JOB_NAME"] = job_name  # set by the platform, not the toolkit
         env["SM_CHECKPOINT_DIR"] = str(self.checkpoint_dir(ctx.trial_dir))  # ours: see above
         return env
+
+
+def _channel_problem(channel: str) -> str | None:
+    problem = file_name_problem(channel)
+    if problem is None and not CHANNEL_NAME.fullmatch(channel):
+        problem = "is not 1 to 64 letters, digits, '.', '-' or '_' (SageMaker's channel names)"
+    return problem
 
 
 class _Dirs:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from hpo_bridge.contracts.base import (
     Launch,
@@ -24,12 +25,28 @@ from hpo_bridge.contracts.base import (
 )
 from hpo_bridge.metrics.base import MetricSource
 from hpo_bridge.metrics.json_file import JsonFileSource
+from hpo_bridge.spec.errors import dotted, shown
+from hpo_bridge.spec.names import file_name_problem
 
 HPO, FULLYTRAIN = "hpo", "fullytrain"
 
 
 class VegaContract(TrialContract):
     name = "vega"
+
+    @classmethod
+    def spec_problems(cls, spec: Any) -> list[tuple[str, str]]:
+        """Each objective is read from `<metric>.json` in the trial's folder."""
+        places: list[tuple[tuple[str | int, ...], str]]
+        if spec.objective is not None:
+            places = [(("objective", "metric"), spec.objective.metric)]
+        else:
+            places = [(("objectives", i, "metric"), o.metric)
+                      for i, o in enumerate(spec.objectives or [])]
+        return [(dotted(path), f"{shown(metric)} {problem} (the vega contract reads"
+                               " <metric>.json)")
+                for path, metric in places
+                if (problem := file_name_problem(metric, ".json")) is not None]
 
     def arguments(self, ctx: TrialContext) -> list[str]:
         # Vega tells a trial its budget through EPOCHS only (see environment()).

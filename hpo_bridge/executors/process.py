@@ -6,6 +6,15 @@ Every trial runs `argv` (never a shell) in its own session and folder,
 node side). `poll` reads each metric channel from where it stopped and sleeps
 between scans on the trials' pidfds, so an exit wakes it at once.
 
+Output is read in bounded amounts (metrics/lines.py: 1 MiB per channel per scan),
+so a trial that floods its output never grows the orchestrator: it writes to its
+files at its own pace (never blocked by a pipe), the files on disk are the backlog,
+and a trial's end is reported only once everything it wrote has been read, over as
+many scans as that takes. What it reports passes through a `ReportFilter`
+(metrics/thinning.py): objectives per interval, other metrics thinned within an
+interval, a trial ended (COMPLETED, with the reason) once it reports an objective
+more than 10,000 times.
+
 Events:
 - TrialStarted when `start` ran (a trial that cannot start gets TrialStarted
   then TrialFinished FAILED "cannot start: ...");
@@ -45,7 +54,9 @@ from hpo_bridge.executors.devices import DevicePool
 from hpo_bridge.executors.lineage import Lineage
 from hpo_bridge.executors.trialproc import LAUNCH_FILE, TrialProcess
 from hpo_bridge.executors.wallclock import MonotonicClock
+from hpo_bridge.metrics.base import Reading
 from hpo_bridge.metrics.lines import MAX_LINE
+from hpo_bridge.metrics.thinning import ReportFilter
 from hpo_bridge.store.layout import fresh_trial_dir
 
 if TYPE_CHECKING:
@@ -61,6 +72,8 @@ class _Run:
     trial: Trial
     process: TrialProcess
     device: str | None
+    reports: ReportFilter
+    code: int | None = None  # once reaped: its output is being read to the end
 
 
 class ProcessExecutor(Executor):
@@ -90,6 +103,7 @@ class ProcessExecutor(Executor):
         devices = spec.trial.devices
         self.devices = DevicePool(devices, spec.trial.share_devices) if devices else None
         self._runs: dict[int, _Run] = {}
+        self._draining: dict[int, _Run] = {}  # exited; output still being read
         self._queue: list[ExecutorEvent] = []
         self._selector = selectors.DefaultSelector()
         self._closed = False
@@ -124,7 +138,9 @@ class ProcessExecutor(Executor):
             return
         if process.pidfd is not None:
             self._selector.register(process.pidfd, selectors.EVENT_READ, trial.id)
-        self._runs[trial.id] = _Run(trial, process, device)
+        reports = ReportFilter([o.metric for o in self.spec.all_objectives],
+                               self.spec.primary.metric)
+        self._runs[trial.id] = _Run(trial, process, device, reports)
         self._lineage.trial_started(trial.id, process.pid, trial_dir)
         self._queue.append(TrialStarted(trial.id, now))
 
@@ -142,15 +158,16 @@ class ProcessExecutor(Executor):
         deadline = self.clock.now() + max(timeout, 0.0)
         while True:
             events = self._collect()
-            if events or not self._runs:
+            if events or not (self._runs or self._draining):
                 return events
             now = self.clock.now()
             if now >= deadline:
                 return []
-            self._wait(min(self.poll_interval, deadline - now))
+            if not self._backlogged():  # output waiting to be read: no sleep
+                self._wait(min(self.poll_interval, deadline - now))
 
     def running(self) -> int:
-        return len(self._runs)
+        return len(self._runs) + len(self._draining)
 
     def close(self) -> None:
         """Stop every trial (SIGTERM, SIGKILL after the grace period); no event is returned."""
@@ -169,6 +186,7 @@ class ProcessExecutor(Executor):
         for run in list(self._runs.values()):
             self._release(run)
             run.process.kill()
+        self._abandon_draining()
         self._lineage.end_all()  # what detached from its trial's process group
         procgroup.kill_strays(self.study_dir)
         self._selector.close()
@@ -179,6 +197,7 @@ class ProcessExecutor(Executor):
         for run in list(self._runs.values()):
             self._release(run)
             run.process.kill(close_tracking=False)
+        self._abandon_draining()
         self._lineage.end_all()
         procgroup.kill_strays(self.study_dir)
 
@@ -187,23 +206,52 @@ class ProcessExecutor(Executor):
         events, self._queue = self._queue, []
         now = self.clock.now()
         self._lineage.scan()
+        for trial_id in sorted(self._draining):  # exited before this scan
+            events += self._drain(self._draining[trial_id], now)
         for trial_id in sorted(self._runs):
             run = self._runs[trial_id]
             events += self._metrics(run, run.process.read(), now)
             run.process.tick(now)
             if run.process.exited():
                 self._release(run)
-                ending = run.process.finish()
+                run.code = run.process.reap()
                 self._lineage.end_trial(trial_id)
-                events += self._metrics(run, ending.readings, now)
-                events.append(TrialFinished(trial_id, now, ending.status, ending.exit_code,
-                                            ending.reason))
+                self._draining[trial_id] = run
+                events += self._drain(run, now)
         events.sort(key=lambda e: (e.time, e.trial_id))  # stable: a trial's order is kept
         return events
 
-    @staticmethod
-    def _metrics(run: _Run, readings: list, now: float) -> list[ExecutorEvent]:
-        return [MetricReported(run.trial.id, now, r.name, r.value, r.raw) for r in readings]
+    def _metrics(self, run: _Run, readings: list[Reading], now: float) -> list[ExecutorEvent]:
+        """What the trial reported, through its filter; a trial over the filter's bound
+        is ended."""
+        events: list[ExecutorEvent] = [MetricReported(run.trial.id, now, r.name, r.value, r.raw)
+                                       for r in run.reports.feed(readings)]
+        if run.reports.ended is not None and run.code is None:
+            self.stop(run.trial.id, run.reports.ended, TrialStatus.COMPLETED)
+        return events
+
+    def _drain(self, run: _Run, now: float) -> list[ExecutorEvent]:
+        """One bounded read of an exited trial's output; its TrialFinished after the last."""
+        assert run.code is not None
+        events = self._metrics(run, run.process.read(final=True), now)
+        if run.process.has_more():
+            return events
+        del self._draining[run.trial.id]
+        events += [MetricReported(run.trial.id, now, r.name, r.value, r.raw)
+                   for r in run.reports.flush()]
+        status, reason = run.process.conclude(run.code, run.reports.ended)
+        return [*events, TrialFinished(run.trial.id, now, status, run.code, reason)]
+
+    def _backlogged(self) -> bool:
+        """Some channel stopped its last read at its bound: more output is waiting."""
+        return any(run.process.has_more()
+                   for run in (*self._runs.values(), *self._draining.values()))
+
+    def _abandon_draining(self) -> None:
+        """The study is over: exited trials' unread output stays unread."""
+        for run in self._draining.values():
+            run.process.abandon()
+        self._draining.clear()
 
     def _release(self, run: _Run) -> None:
         """Forget a trial that is ending: its pidfd, its device."""

@@ -6,7 +6,7 @@ contract's `Launch` running in the trial's folder, in its own session (so one
 `killpg` reaches its children), with stdout and stderr in `stdout.log` and
 `stderr.log` there, and its metric channels read from where they stopped.
 
-How a trial ends (`finish`):
+How a trial ends (`conclude`, once it is reaped and its output read):
 - COMPLETED on exit 0;
 - FAILED with "exit code N: <the last non-empty line of its stderr>" (why it failed,
   e.g. Python's "can't open file", cut to 160 characters) or "killed by signal SIGKILL";
@@ -23,14 +23,13 @@ import os
 import signal
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.contracts.base import Launch, TrialContext, TrialContract
 from hpo_bridge.core.trial import TrialStatus
 from hpo_bridge.executors import procgroup
-from hpo_bridge.metrics.base import MetricSource, Reading
+from hpo_bridge.metrics.base import MetricSource, Reading, has_more
 from hpo_bridge.metrics.lines import MAX_LINE
 from hpo_bridge.metrics.log_source import LogSource
 from hpo_bridge.store.layout import STDERR, STDOUT
@@ -41,16 +40,6 @@ if TYPE_CHECKING:
 LAUNCH_FILE = "launch.json"
 TAIL_BYTES = 4096  # of stderr read for a failed trial's reason (never the whole log)
 TAIL_CHARS = 160  # of its last line kept in the reason
-
-
-@dataclass
-class Ending:
-    """How a trial process ended, with the metrics read after its exit."""
-
-    status: TrialStatus
-    exit_code: int
-    reason: str | None
-    readings: list[Reading] = field(default_factory=list)
 
 
 def trial_environment(spec: TuningSpec, ctx: TrialContext, launch: Launch,
@@ -136,15 +125,18 @@ class TrialProcess:
             procgroup.signal_group(self.proc.pid, signal.SIGKILL)
             self.kill_at = None
 
-    def finish(self) -> Ending:
-        """After the leader exited: end what is left of the group, read the last metrics,
-        and say how the trial ended."""
-        code = self._reap()
-        readings = self.read(final=True)
+    def has_more(self) -> bool:
+        """Some channel stopped its last read at its bound: more output is waiting."""
+        return any(has_more(source) for source in self.sources)
+
+    def conclude(self, code: int, ended: str | None = None) -> tuple[TrialStatus, str | None]:
+        """How the reaped trial ended (`ended`: why its reports were cut short, when it
+        exited by itself with 0), after closing the contract's bookkeeping."""
+        reason: str | None
         if self.requested is not None:
             status, reason = self.requested
         elif code == 0:
-            status, reason = TrialStatus.COMPLETED, None
+            status, reason = TrialStatus.COMPLETED, ended
         elif code < 0:
             status, reason = TrialStatus.FAILED, f"killed by signal {signal_name(-code)}"
         else:
@@ -158,7 +150,15 @@ class TrialProcess:
             except Exception as exc:  # bookkeeping of a finished trial must not stop the study
                 reason = f"{reason}; " if reason else ""
                 reason += f"could not close its tracking run: {exc}"
-        return Ending(status, code, reason, readings)
+        return status, reason
+
+    def abandon(self) -> None:
+        """The study is over before this reaped trial's output was all read: it stays
+        unread, and the contract's bookkeeping is closed as cancelled."""
+        self.close_sources()
+        if self.launch.on_finish is not None:
+            with contextlib.suppress(Exception):
+                self.launch.on_finish(TrialStatus.CANCELLED)
 
     def kill(self, *, close_tracking: bool = True) -> None:
         """SIGKILL the group now and reap it; its last metrics are not read. With
@@ -167,7 +167,7 @@ class TrialProcess:
         if self.requested is None:
             self.requested = (TrialStatus.CANCELLED, "the study ended")
         procgroup.signal_group(self.proc.pid, signal.SIGKILL)
-        self._reap()
+        self.reap()
         self.close_sources()
         if close_tracking and self.launch.on_finish is not None:
             with contextlib.suppress(Exception):
@@ -180,7 +180,7 @@ class TrialProcess:
             if closer is not None:
                 closer()
 
-    def _reap(self) -> int:
+    def reap(self) -> int:
         """Kill what is left of the group, reap the leader; its exit code."""
         if self.ended:
             return self.proc.returncode

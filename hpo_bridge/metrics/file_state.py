@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# Read of a file rewritten whole: its first MiB. Such files hold one value (Vega's
+# <objective>.json) or the last 100 reports (cloudml-hypertune); a larger one is cut, and
+# reads as a file caught mid-write, never as gigabytes in the orchestrator's memory.
+MAX_FILE_BYTES = 1 << 20
+
 
 class ChangeWatch:
     """Tracks (inode, size, mtime) of one file; `changed()` is one stat call."""
@@ -22,7 +27,7 @@ class ChangeWatch:
         try:
             with open(self.path, "rb") as fh:
                 st = os.fstat(fh.fileno())
-                data = fh.read()
+                data = fh.read(MAX_FILE_BYTES)
         except FileNotFoundError:
             return None
         return data.decode("utf-8", "replace"), (st.st_ino, st.st_size, st.st_mtime_ns)

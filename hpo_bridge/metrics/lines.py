@@ -1,6 +1,8 @@
 """Reading a growing log file line by line from where the last read stopped.
 
-Only the bytes appended since the last call are read. A partial last line is
+Only the bytes appended since the last call are read, at most `budget` bytes per
+call, final or not: a trial that printed gigabytes is read over many calls, never
+at once (`more` says the last call stopped at its budget). A partial last line is
 kept until its newline arrives, up to `max_line` bytes: a longer line (a
 progress bar without newlines, an 8 MB dump) is dropped whole while the reader
 stays aligned on the next newline, so memory stays bounded.
@@ -13,7 +15,7 @@ from pathlib import Path
 
 MAX_LINE = 1 << 20  # 1 MiB: far beyond any metric line, small enough to hold
 CHUNK = 1 << 16
-BUDGET = 8 << 20  # bytes per non-final read: one chatty trial cannot stall a poll
+BUDGET = 1 << 20  # bytes per read: one chatty trial cannot stall a poll or fill memory
 
 
 class LineReader:
@@ -25,26 +27,29 @@ class LineReader:
         self.budget = budget
         self.offset = 0
         self.skipped_lines = 0  # lines longer than max_line, dropped
+        self.more = False  # the last read stopped at its budget: more bytes may be waiting
         self._partial = bytearray()
         self._skipping = False
         self._fd: int | None = None
 
     def read_lines(self, final: bool = False) -> list[str]:
-        """Complete lines appended since the last call; `final` also ends the last partial line."""
+        """Complete lines appended since the last call, up to `budget` bytes of them;
+        `final` (the writer has exited) also ends the last partial line once the file
+        has been read to its end (`more` is False)."""
         lines: list[bytes] = []
+        self.more = False
         fd = self._open()
         if fd is not None:
-            budget = None if final else self.budget
-            while budget is None or budget > 0:
-                size = CHUNK if budget is None else min(CHUNK, budget)
-                chunk = os.pread(fd, size, self.offset)
+            budget = self.budget
+            while budget > 0:
+                chunk = os.pread(fd, min(CHUNK, budget), self.offset)
                 if not chunk:
                     break
                 self.offset += len(chunk)
-                if budget is not None:
-                    budget -= len(chunk)
+                budget -= len(chunk)
                 self._feed(chunk, lines)
-        if final:
+            self.more = budget <= 0
+        if final and not self.more:
             if self._partial and not self._skipping:
                 lines.append(bytes(self._partial))
             self._partial.clear()

@@ -26,5 +26,10 @@ class LogSource:
                 readings.extend(parser.parse(line))
         return readings
 
+    @property
+    def more(self) -> bool:
+        """The last read stopped at its budget (see metrics/lines.py)."""
+        return self.reader.more
+
     def close(self) -> None:
         self.reader.close()

@@ -37,6 +37,11 @@ class MlflowFileStoreSource:
         entries.sort(key=lambda e: (e[0], e[1], e[2]))
         return [e[3] for e in entries]
 
+    @property
+    def more(self) -> bool:
+        """Some metric file's last read stopped at its budget (see metrics/lines.py)."""
+        return any(reader.more for reader in self._readers.values())
+
     def close(self) -> None:
         for reader in self._readers.values():
             reader.close()

@@ -5,6 +5,13 @@ Validation checks component names against the catalogue it is given
 """
 
 from hpo_bridge.spec.catalogue import Catalogue
+from hpo_bridge.spec.documents import (
+    is_json_path,
+    parse_document,
+    parse_json,
+    parse_yaml,
+    read_document,
+)
 from hpo_bridge.spec.domains import (
     BoolDomain,
     CategoricalDomain,
@@ -18,7 +25,7 @@ from hpo_bridge.spec.domains import (
 from hpo_bridge.spec.durations import Duration, format_duration, parse_duration
 from hpo_bridge.spec.early_stopping import EarlyStopping
 from hpo_bridge.spec.errors import Problem, SpecError
-from hpo_bridge.spec.io import dump_spec, dump_spec_json, load_spec, parse_yaml, validate_spec
+from hpo_bridge.spec.io import dump_spec, dump_spec_json, load_spec, validate_spec
 from hpo_bridge.spec.limits import Limits
 from hpo_bridge.spec.model import TuningSpec, grid_size
 from hpo_bridge.spec.names import PYTHON_WORDS
@@ -57,6 +64,10 @@ __all__ = [
     "grid_size",
     "load_spec",
     "parse_duration",
+    "parse_document",
+    "parse_json",
     "parse_yaml",
+    "read_document",
+    "is_json_path",
     "validate_spec",
 ]

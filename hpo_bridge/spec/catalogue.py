@@ -22,9 +22,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from hpo_bridge.spec.errors import shown
+
 # A backend's settings model: the class itself, a zero-arg callable returning it (imported
 # on first use), or None for a backend without settings.
 SettingsRef = type[BaseModel] | Callable[[], type[BaseModel] | None] | None
+# A contract's own spec check, (spec) -> [(dotted path, message)], or a zero-arg callable
+# returning it (imported on first use); see TrialContract.spec_problems.
+ContractCheck = Callable[[Any], list[tuple[str, str]]]
+ContractCheckRef = Callable[[], ContractCheck | None]
 
 CONTEXT_KEY = "catalogue"
 
@@ -38,10 +44,15 @@ class Catalogue:
     contracts: tuple[str, ...] = ()
     executors: tuple[str, ...] = ()
     backends: Mapping[str, SettingsRef] = field(default_factory=dict, hash=False)
+    # Per contract: its check of names that become paths in a trial's folder (and other
+    # rules it can tell from the spec alone), so `validate` reports them.
+    contract_checks: Mapping[str, ContractCheckRef] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
-        # Frozen all the way down: the backends mapping is a read-only copy.
+        # Frozen all the way down: the mappings are read-only copies.
         object.__setattr__(self, "backends", MappingProxyType(dict(self.backends)))
+        object.__setattr__(self, "contract_checks",
+                           MappingProxyType(dict(self.contract_checks)))
 
     @property
     def backend_names(self) -> tuple[str, ...]:
@@ -53,6 +64,12 @@ class Catalogue:
         if ref is None or isinstance(ref, type):
             return ref
         return ref()
+
+    def contract_problems(self, spec: Any) -> list[tuple[str, str]]:
+        """What the spec's contract (`trial.contract`) finds wrong with it."""
+        ref = self.contract_checks.get(spec.trial.contract)
+        check = ref() if ref is not None else None
+        return list(check(spec)) if check is not None else []
 
     def context(self) -> dict[str, Any]:
         """The validation context that carries this catalogue."""
@@ -87,5 +104,6 @@ def check_name(
 
         close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise ValueError(f"unknown {label} {value!r}{hint} (available: {', '.join(known)})")
+        raise ValueError(f"unknown {label} {shown(value)}{hint} (available:"
+                         f" {', '.join(known)})")
     return value

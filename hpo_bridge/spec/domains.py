@@ -40,7 +40,7 @@ from hpo_bridge.core.ranges import (
     on_grid,
     same_value,
 )
-from hpo_bridge.spec.errors import raise_at
+from hpo_bridge.spec.errors import raise_at, shown
 
 Scale = Literal["linear", "log", "reverse_log"]
 
@@ -248,10 +248,18 @@ class IntDomain(_Base):
 
 
 def _no_duplicates(values: list[Any]) -> list[Any]:
-    for i, v in enumerate(values):
-        # True == 1 in Python; a categorical [1, true] holds two distinct choices.
-        if any(same_value(v, earlier) and type(v) is type(earlier) for earlier in values[:i]):
-            raise ValueError(f"duplicate value {v!r}")
+    """`values` when no value repeats; linear (a set of (type, value) keys), so 10,000
+    categories validate in milliseconds.
+
+    The type is part of the key: True == 1 == 1.0 in Python, but a categorical
+    [1, true, 1.0] holds three distinct choices (`same_value` and the type agree).
+    """
+    seen: set[tuple[type, Any]] = set()
+    for v in values:
+        key = (type(v), v)
+        if key in seen:
+            raise ValueError(f"duplicate value {shown(v)}")
+        seen.add(key)
     return values
 
 

@@ -9,6 +9,7 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from hpo_bridge.core.durations import UNIT_SECONDS as _UNIT
 from hpo_bridge.core.durations import format_duration
+from hpo_bridge.spec.errors import shown
 
 _SHORT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _ISO = re.compile(
@@ -37,7 +38,7 @@ def parse_duration(value: Any) -> float:
             seconds = sum(parts.get(k, 0.0) * _UNIT[k] for k in _UNIT)
         else:
             raise ValueError(
-                f"{value!r} is not a duration (use 90s, 30m, 2h, 1d, PT2H or seconds)"
+                f"{shown(value)} is not a duration (use 90s, 30m, 2h, 1d, PT2H or seconds)"
             )
     else:
         raise ValueError("must be a duration such as 90s, 30m, 2h, 1d or PT2H")

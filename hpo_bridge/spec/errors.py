@@ -6,6 +6,7 @@ The types (`Problem`, `SpecError`) and how a model raises its rule violations
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,11 +43,49 @@ class SpecError(Exception):
         return "\n".join(prefix + str(p) for p in self.problems)
 
 
+SHOWN_CHARS = 80  # of a value quoted in a message
+KEY_CHARS = 64  # of a key in a dotted path
+
+
+class _Abbreviated(reprlib.Repr):
+    """repr() that looks at a bounded part of a value: a few items per container, a few
+    levels deep. A YAML alias bomb is a small graph that expands to billions of items;
+    its full repr would never end."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxlist = self.maxtuple = self.maxset = self.maxdict = 4
+        self.maxstring = self.maxother = SHOWN_CHARS
+
+
+_ABBREVIATED = _Abbreviated()
+
+
+def shown(value: Any) -> str:
+    """A value as a message quotes it: its repr, abbreviated to about SHOWN_CHARS
+    characters ("..." marks what was left out), on one line."""
+    text = _ABBREVIATED.repr(value)
+    if len(text) > SHOWN_CHARS:
+        text = text[: SHOWN_CHARS - 3] + "..."
+    return text
+
+
+def clipped(text: str) -> str:
+    """Text quoted in a message as it is, cut to SHOWN_CHARS characters."""
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
+
+
 def path_part(part: Any) -> str:
     """One step of a dotted path; a key with line breaks or other control characters is
-    quoted, so that every problem stays on one line."""
+    quoted, so that every problem stays on one line, and a very long key is shortened."""
     text = str(part)
-    return text if text.isprintable() else repr(text)
+    size = len(text)
+    if not text.isprintable():
+        text = repr(text)
+    if len(text) > KEY_CHARS:
+        text = f"{text[: KEY_CHARS - 24]}...({size:,} characters)"
+    return text
 
 
 def dotted(loc: Iterable[Any]) -> str:

@@ -1,4 +1,5 @@
-"""Reading and writing specs: strict YAML (safe, no duplicate keys) and JSON."""
+"""Reading and writing specs: strict YAML (safe, no duplicate keys) and JSON, read within
+limits (see spec/documents.py)."""
 
 from __future__ import annotations
 
@@ -10,60 +11,14 @@ import yaml
 from pydantic import ValidationError
 
 from hpo_bridge.spec.catalogue import Catalogue, context_of
+from hpo_bridge.spec.documents import (
+    is_json_path,
+    parse_document,
+    read_document,
+)
 from hpo_bridge.spec.errors import Problem, SpecError, path_part
 from hpo_bridge.spec.model import TuningSpec
 from hpo_bridge.spec.problems import problems_from_validation
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys (PyYAML keeps the last one silently)."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
-    loader.flatten_mapping(node)
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            hash(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                "a key must be a plain value, not a list or mapping",
-                key_node.start_mark,
-            ) from None
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        mapping[key] = loader.construct_object(value_node, deep=deep)
-    return mapping
-
-
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
-
-
-def parse_yaml(text: str, source: str = "<string>") -> Any:
-    """Parse YAML safely; errors become a SpecError naming the line."""
-    try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        what = exc.problem or exc.context or "invalid YAML"
-        raise SpecError([Problem("", f"YAML error at {where}: {what}")], source) from None
-    except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else "?"
-        char = exc.character
-        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
-        what = f"unacceptable character {shown}: {exc.reason}"
-        raise SpecError([Problem("", f"YAML error at line {line}: {what}")], source) from None
-    except yaml.YAMLError as exc:
-        flat = " ".join(str(exc).split())
-        raise SpecError([Problem("", f"YAML error: {flat}")], source) from None
 
 
 def validate_spec(
@@ -98,11 +53,8 @@ def validate_spec(
 def load_spec(path: str | Path, catalogue: Catalogue | None = None) -> TuningSpec:
     """Load and validate a spec file (YAML or JSON); `catalogue` as for `validate_spec`."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError([Problem("", f"cannot read spec: {exc.strerror}")], str(p)) from None
-    data = parse_yaml(text, str(p))  # JSON is YAML, and the loader rejects duplicates in both
+    text = read_document(p)
+    data = parse_document(text, str(p), json_format=is_json_path(p))
     return validate_spec(data, catalogue, source=str(p), base_dir=p.resolve().parent)
 
 

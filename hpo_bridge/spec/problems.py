@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from hpo_bridge.spec.errors import Problem, dotted
+from hpo_bridge.spec.errors import Problem, dotted, shown
 from hpo_bridge.spec.names import PATTERN_WORDS
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def _domain_type(err: Any) -> tuple[tuple[Any, ...], str] | None:
         return None
     types = [t for t in DOMAIN_TAGS if t != "distribution"]
     value = given["type"]
-    return ("type",), (f"unknown type {value!r}{did_you_mean(value, types)}"
+    return ("type",), (f"unknown type {shown(value)}{did_you_mean(value, types)}"
                        f" (types: {', '.join(types)}; or give a `distribution`)")
 
 
@@ -92,14 +92,14 @@ def _message(
     if kind == "string_pattern_mismatch":
         words = PATTERN_WORDS.get(str(err.get("ctx", {}).get("pattern")))
         if words:
-            return f"must use {words} (got {err.get('input')!r})"
+            return f"must use {words} (got {shown(err.get('input'))})"
     msg = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             msg = msg[len(prefix) :]
     if kind == "literal_error":
-        msg += f" (got {err.get('input')!r})" + did_you_mean(err.get("input"),
-                                                             _literal_choices(err))
+        msg += f" (got {shown(err.get('input'))})" + did_you_mean(err.get("input"),
+                                                                  _literal_choices(err))
     return msg
 
 

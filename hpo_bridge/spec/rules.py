@@ -21,7 +21,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from hpo_bridge.core.ranges import Choice, NumericRange
 from hpo_bridge.spec.catalogue import Catalogue, context_of
 from hpo_bridge.spec.domains import Domain
-from hpo_bridge.spec.errors import Problem, SpecError, dotted
+from hpo_bridge.spec.errors import Problem, SpecError, dotted, shown
 from hpo_bridge.spec.pbt import pbt_problems
 from hpo_bridge.spec.problems import problems_from_validation
 
@@ -54,6 +54,7 @@ def invalid_spec_problems(
     if isinstance(data, dict):
         view = partial_view(cls, data, exc, catalogue)
         problems += cross_problems(view)
+        problems += contract_problems(view, catalogue)
         if view.ok("backends"):
             problems += validate_backends(view.spec.backends, catalogue)[1]
     return problems
@@ -63,6 +64,7 @@ def checked_backends(spec: Any, catalogue: Catalogue | None) -> dict[str, Any]:
     """The backend settings of a spec whose fields are valid, through their models;
     raises SpecError with the spec's cross-section and backend problems."""
     problems = list(cross_problems(SpecView(spec)))
+    problems += contract_problems(SpecView(spec), catalogue)
     settings, backend_problems = validate_backends(spec.backends, catalogue)
     problems += backend_problems
     if problems:
@@ -132,8 +134,16 @@ def _resource(view: SpecView) -> Iterator[Problem]:
         return
     name = view.spec.trial.resource.name
     if name in view.spec.search_space:
-        yield Problem("trial.resource.name", f"{name!r} is also a parameter of search_space"
+        yield Problem("trial.resource.name", f"{shown(name)} is also a parameter of search_space"
                       " (the budget is passed to the trial under this name)")
+
+
+def contract_problems(view: SpecView, catalogue: Catalogue | None) -> list[Problem]:
+    """The problems the spec's contract finds (names that become paths, ...): a contract
+    reads `trial`, `objective(s)` and `metrics`, so it runs when those validated."""
+    if catalogue is None or not view.ok("trial", "objective", "objectives", "metrics"):
+        return []
+    return [Problem(path, message) for path, message in catalogue.contract_problems(view.spec)]
 
 
 def _objectives(view: SpecView) -> Iterator[Problem]:
@@ -144,7 +154,7 @@ def _objectives(view: SpecView) -> Iterator[Problem]:
         seen: set[str] = set()
         for i, obj in enumerate(spec.objectives):
             if obj.metric in seen:
-                yield Problem(f"objectives.{i}.metric", f"duplicate metric {obj.metric!r}")
+                yield Problem(f"objectives.{i}.metric", f"duplicate metric {shown(obj.metric)}")
             seen.add(obj.metric)
 
 
@@ -154,7 +164,7 @@ def _metrics(view: SpecView) -> Iterator[Problem]:
     seen: set[str] = set()
     for i, m in enumerate(view.spec.metrics):
         if m.name in seen:
-            yield Problem(f"metrics.{i}.name", f"duplicate metric name {m.name!r}")
+            yield Problem(f"metrics.{i}.name", f"duplicate metric name {shown(m.name)}")
         seen.add(m.name)
 
 
@@ -167,22 +177,25 @@ def _conditions(view: SpecView) -> Iterator[Problem]:
         parent = space.get(cond.parent)
         where = f"search_space.{name}.condition"
         if parent is None:
-            yield Problem(f"{where}.parent", f"no parameter named {cond.parent!r} in search_space")
+            yield Problem(f"{where}.parent",
+                          f"no parameter named {shown(cond.parent)} in search_space")
         elif cond.op == "range":
             if not _numeric(parent):
-                yield Problem(f"{where}.op", f"op range needs a numeric parent; {cond.parent!r}"
-                                             " takes values that are not numbers")
+                yield Problem(f"{where}.op", f"op range needs a numeric parent;"
+                                             f" {shown(cond.parent)} takes values that are"
+                                             " not numbers")
         elif not parent.finite:
             yield Problem(
                 f"{where}.parent",
-                f"parent {cond.parent!r} must take finitely many values"
+                f"parent {shown(cond.parent)} must take finitely many values"
                 " (categorical, discrete, bool, int, float with q, or a q-distribution)"
                 " for op " + cond.op + " (op range takes any numeric parent)",
             )
         else:
             for j, v in enumerate(cond.values):
                 if not parent.contains(v):
-                    yield Problem(f"{where}.values.{j}", f"{v!r} is not a value of {cond.parent!r}")
+                    yield Problem(f"{where}.values.{j}",
+                                  f"{shown(v)} is not a value of {shown(cond.parent)}")
     yield from _cycles(space)
 
 

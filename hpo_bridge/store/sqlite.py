@@ -16,6 +16,7 @@ running study.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -36,7 +37,10 @@ from hpo_bridge.core.events import (
     TrialStatusChanged,
 )
 from hpo_bridge.core.trial import Restore, Trial, TrialStatus
-from hpo_bridge.spec import TuningSpec, validate_spec
+from hpo_bridge.spec import TuningSpec
+from hpo_bridge.store.errors import StoreError
+from hpo_bridge.store.faults import connect
+from hpo_bridge.store.stored_spec import stored_spec
 
 DB_NAME = "study.db"
 SCHEMA_VERSION = 1
@@ -65,10 +69,6 @@ CREATE TABLE IF NOT EXISTS restores (
     trial_id INTEGER NOT NULL, attempt INTEGER NOT NULL, source INTEGER NOT NULL,
     start INTEGER NOT NULL, inherited TEXT NOT NULL, PRIMARY KEY (trial_id, attempt));
 """
-
-
-class StoreError(Exception):
-    """A study directory that cannot be created or opened (a user error: one line)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,9 @@ class Store:
     # -- opening ---------------------------------------------------------------------
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # Every SQLite error of this connection is a one-line StoreError naming the file
+        # and the cause (disk full, read-only, damaged): see store/faults.py.
+        conn = connect(path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
@@ -141,7 +143,10 @@ class Store:
             conn.close()  # checkpoints the WAL into the file before the rename
             partial.rename(d / DB_NAME)
             return cls(d, cls._connect(d / DB_NAME), spec)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            for suffix in ("", "-wal", "-shm"):  # no half-made journal stays behind
+                with contextlib.suppress(OSError):
+                    partial.with_name(partial.name + suffix).unlink(missing_ok=True)
             raise StoreError(f"{d}: cannot create the study: {exc}") from None
 
     @classmethod
@@ -158,13 +163,8 @@ class Store:
             raise StoreError(f"{d}: {DB_NAME} holds no spec (not an hpo-bridge study)")
         cls._upgrade(conn)
         spec_dir = json.loads(rows.get("spec_dir", "null"))
-        # No catalogue: the spec was validated against the installed plugins when the study
-        # was created; reopening it must not depend on what is installed now.
-        spec = validate_spec(
-            json.loads(rows["spec"]),
-            source=str(d / DB_NAME),
-            base_dir=Path(spec_dir) if spec_dir else None,
-        )
+        # Validated once per process (see store/stored_spec.py), without a catalogue.
+        spec = stored_spec(rows["spec"], spec_dir, source=str(d / DB_NAME))
         return cls(d, conn, spec)
 
     @staticmethod
@@ -185,9 +185,18 @@ class Store:
             conn.execute(_RESTORES)
 
     def close(self) -> None:
-        if self._in_tx:
-            self.commit()
-        self.conn.close()
+        """Commit the open batch and close; after a failed write, roll back instead (the
+        write's error is the one the caller is handling)."""
+        try:
+            if self._in_tx and self.conn.in_transaction:
+                if getattr(self.conn, "failed_write", None) is None:
+                    self.commit()
+                else:
+                    with contextlib.suppress(StoreError):
+                        self.conn.execute("ROLLBACK")
+        finally:
+            self._in_tx = False
+            self.conn.close()
 
     def discard(self) -> None:
         """Delete the (closed) study journal: a study whose setup failed before it ran."""

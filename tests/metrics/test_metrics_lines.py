@@ -76,3 +76,19 @@ def test_invalid_utf8_is_replaced_not_fatal(tmp_path):
     path = tmp_path / "bin.log"
     path.write_bytes(b"loss=\xff0.5\n")
     assert LineReader(path).read_lines() == ["loss=\ufffd0.5"]
+
+
+def test_a_final_read_is_bounded_too_and_says_when_more_is_waiting(tmp_path):
+    path = tmp_path / "flood.log"
+    path.write_bytes(b"".join(b"line %05d\n" % i for i in range(1000)) + b"tail")
+    reader = LineReader(path, budget=1100)  # 100 lines of 11 bytes per read
+    got: list[str] = []
+    reads = 0
+    while True:
+        got += reader.read_lines(final=True)
+        reads += 1
+        if not reader.more:
+            break
+    # The unterminated last line is ended only once the file was read to its end.
+    assert got == [f"line {i:05d}" for i in range(1000)] + ["tail"]
+    assert reads == 11

@@ -92,3 +92,34 @@ def test_parse_number_keeps_every_finite_float(x):
 @pytest.mark.parametrize("raw", [True, None, "", " ", "abc", [1], "nan", "-inf"])
 def test_parse_number_rejects(raw):
     assert not parse_number("m", raw).valid
+
+
+@pytest.mark.parametrize("raw", ["１２", "1_0", "٣", "\u00a012", "1e5\u2003", "0x10", "1.2.3",
+                                 ".", "e5", "+", "infinity", "1,5"])
+def test_parse_number_rejects_what_only_python_reads_as_a_number(raw):
+    reading = parse_number("m", raw)
+    assert not reading.valid and reading.raw == raw
+
+
+ascii_numbers = st.from_regex(
+    r"\A[+-]?([0-9]{1,12}(\.[0-9]{0,8})?|\.[0-9]{1,8})([eE][+-]?[0-9]{1,2})?\Z")
+
+
+@given(ascii_numbers)
+def test_parse_number_reads_every_ascii_decimal_or_exponent_number(text):
+    assert parse_number("m", text).value == float(text)
+
+
+@given(st.text(max_size=12))
+def test_parse_number_accepts_text_only_in_the_ascii_number_grammar(text):
+    reading = parse_number("m", text)
+    stripped = text.strip(" \t\r\n")
+    plain = bool(stripped) and all(c in "0123456789+-.eE" for c in stripped)
+    if reading.valid:
+        assert plain and reading.value == float(stripped)
+    elif plain:  # plain ASCII is refused only when it is no finite number ('1e5e', '1e999')
+        try:
+            value = float(stripped)
+        except ValueError:
+            return
+        assert not math.isfinite(value)

@@ -435,7 +435,9 @@ def test_bad_directory_or_output_exit_2_with_one_line(app, tmp_path, median):
     (junk / "study.db").write_bytes(b"not a database at all" * 100)
     res = invoke(app, "report", junk)
     assert res.exit_code == 2
-    assert res.output.startswith(f"{junk}: cannot read study.db: ")
+    assert res.output.splitlines() == [
+        f"{junk / 'study.db'}: damaged: not an SQLite database (its header is damaged)"
+        f" (`hpo-bridge status {junk}` shows what can still be read)"]
     assert len(res.output.strip().splitlines()) == 1
     res = invoke(app, "report", median, "-o", tmp_path / "no" / "such" / "out.html")
     assert res.exit_code == 2

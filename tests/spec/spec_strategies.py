@@ -140,7 +140,12 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
     forbidden = draw(forbidden_lists(spec["search_space"]))
     if forbidden:
         spec["forbidden"] = forbidden
-    metrics = draw(st.lists(metric_names, min_size=1, max_size=3, unique=True))
+    contract = draw(st.sampled_from(["local", "sagemaker", "vertex", "azure", "vega"]))
+    # Vega reads each objective from <metric>.json: one file name.
+    names_of_metrics = metric_names.filter(
+        lambda m: "/" not in m and "\0" not in m and m not in (".", "..")
+    ) if contract == "vega" else metric_names
+    metrics = draw(st.lists(names_of_metrics, min_size=1, max_size=3, unique=True))
     multi = len(metrics) > 1 and algorithm != "hyperband" and draw(st.booleans())
     if multi:
         spec["objectives"] = [
@@ -166,7 +171,7 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
     spec["strategy"] = strategy
     trial: dict[str, Any] = {
         "command": ["python", "train.py"],
-        "contract": draw(st.sampled_from(["local", "sagemaker", "vertex", "azure", "vega"])),
+        "contract": contract,
     }
     if draw(st.booleans()):
         trial["args"] = draw(st.dictionaries(param_names, st.one_of(st.none(), scalars),

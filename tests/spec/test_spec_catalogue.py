@@ -126,3 +126,33 @@ def test_schema_names_the_catalogue_s_components_and_is_free_without_one():
     assert "enum" not in free["$defs"]["Strategy"]["properties"]["algorithm"]
     assert free["properties"]["backends"]["type"] == "object"
     assert "properties" not in free["properties"]["backends"]
+
+
+def _no_long_commands(spec: Any) -> list[tuple[str, str]]:
+    return [("trial.command", "boats take one word")] if len(spec.trial.command or []) > 1 else []
+
+
+CHECKED = Catalogue(contracts=("local", "boat"), searchers=("random",),
+                    contract_checks={"boat": lambda: _no_long_commands, "local": lambda: None})
+
+
+def test_a_contracts_own_check_is_reported_with_the_field_problems():
+    data = _spec(trial={"contract": "boat", "command": ["python", "train.py"]},
+                 limits={"max_trials": 0})
+    assert _problems(data, CHECKED) == [
+        ("limits.max_trials", "Input should be greater than or equal to 1"),
+        ("trial.command", "boats take one word"),
+    ]
+    # A valid spec otherwise: the check alone.
+    assert _problems({**data, "limits": {}}, CHECKED) == [("trial.command", "boats take one word")]
+    # Another contract, a contract without a check, or no catalogue: not asked.
+    assert validate_spec({**data, "limits": {}, "trial": {"contract": "local",
+                                                          "command": ["a", "b"]}}, CHECKED)
+    assert validate_spec({**data, "limits": {}}, None)
+
+
+def test_the_installed_contracts_checks_are_in_the_catalogue():
+    checks = registry().catalogue().contract_checks
+    assert {"local", "sagemaker", "vertex", "azure", "vega"} <= set(checks)
+    assert checks["vega"]() is not None and checks["vega"]()(TuningSpec.model_validate(
+        _spec(trial={"contract": "vega"}))) == []

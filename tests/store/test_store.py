@@ -129,3 +129,23 @@ def test_user_errors(tmp_path, spec):
     Store.create(tmp_path, spec).close()
     with pytest.raises(StoreError, match="already holds a study; continue it with"):
         Store.create(tmp_path, spec)
+
+
+def test_reopening_a_study_validates_its_stored_spec_once_per_process(tmp_path, spec):
+    Store.create(tmp_path / "s", spec).close()
+    with Store.open(tmp_path / "s") as first, Store.open(tmp_path / "s") as second:
+        assert first.spec is second.spec  # the same validated object: no second validation
+        assert first.spec == spec and first.spec.base_dir == spec.base_dir
+
+
+def test_a_failed_write_is_one_line_and_close_rolls_back(tmp_path, spec):
+    store = Store.create(tmp_path / "s", spec)
+    store.record(TrialCreated(1, 0.0, {"lr": 0.01}))
+    store.commit()
+    store.record(TrialCreated(2, 0.0, {"lr": 0.02}))
+    with pytest.raises(StoreError) as exc:
+        store.record(TrialCreated(2, 0.0, {"lr": 0.02}))  # the same id twice
+    assert str(exc.value).startswith(f"{tmp_path / 's' / DB_NAME}: cannot write: ")
+    store.close()  # no second error: what failed is not committed
+    with Store.open(tmp_path / "s") as again:
+        assert [t.id for t in again.trials()] == [1]

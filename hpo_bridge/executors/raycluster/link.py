@@ -119,7 +119,7 @@ class Link:
         for name in names:
             with contextlib.suppress(Exception):
                 handles.append(ray.get_actor(name))
-        refs = [h.end.remote(0.0) for h in handles]
+        refs: list[Any] = [h.end.remote(0.0) for h in handles]
         if refs:
             with contextlib.suppress(Exception):
                 ray.wait(refs, num_returns=len(refs), timeout=LEFTOVER_GRACE)

@@ -85,7 +85,7 @@ class Failed:
 class Started:
     trial_id: int
     node: dict[str, Any]  # node id, ip, hostname, folder, pid, CUDA_VISIBLE_DEVICES
-    launch: dict[str, Any] | None  # argv and env of the launch (launch.json), if it ran
+    launch: str | None  # launch.json as the node wrote it (argv and env), if it ran
 
 
 @dataclass(frozen=True)

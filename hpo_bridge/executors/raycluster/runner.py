@@ -36,6 +36,8 @@ from hpo_bridge.executors import procgroup, shepherd
 from hpo_bridge.executors.raycluster.nodespec import node_spec
 from hpo_bridge.executors.raycluster.protocol import RunnerJob
 from hpo_bridge.executors.trialproc import LAUNCH_FILE, TrialProcess
+from hpo_bridge.metrics.base import Reading
+from hpo_bridge.metrics.thinning import ReportFilter
 from hpo_bridge.store.layout import STDERR, STDOUT, TRIALS_DIR, fresh_trial_dir
 
 POLL = 0.05  # seconds between scans of the trial's channels while nothing happens
@@ -77,6 +79,9 @@ class TrialRunner:
         self.seq = 0
         self.pending: dict[str, Any] | None = None
         self.finished: dict[str, Any] | None = None
+        self.code: int | None = None  # once reaped: its output is being read to the end
+        self.reports: ReportFilter | None = None
+        self.grace = 0.0  # the spec's trial.kill_grace, once started
         self.cleaned = False  # its processes are all gone
 
     # -- calls ---------------------------------------------------------------------------
@@ -114,6 +119,9 @@ class TrialRunner:
                 base["CUDA_VISIBLE_DEVICES"] = ""  # no GPU of this node is the trial's
             self.process = TrialProcess.start(contract, ctx, base_env=base,
                                               wrapper=shepherd.command(os.getpid(), []))
+            self.reports = ReportFilter([o.metric for o in spec.all_objectives],
+                                        spec.primary.metric)
+            self.grace = spec.trial.kill_grace
         except Exception as exc:  # the trial fails alone; the runner reports why
             node["error"] = f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)
             return node
@@ -175,21 +183,38 @@ class TrialRunner:
                                                   "exit_code": None, "reason": "not started"}
             return batch
         if self.finished is None:
-            process.tick(time.monotonic())
-            exited = process.exited()  # before reading: what it wrote before exiting counts
-            batch["readings"] = [(r.name, r.value, r.raw) for r in process.read()]
-            if exited:
-                ending = process.finish()
-                self._end()  # what left the trial's group
-                batch["readings"] += [(r.name, r.value, r.raw) for r in ending.readings]
-                self.finished = {"status": ending.status.value, "exit_code": ending.exit_code,
-                                 "reason": ending.reason}
+            batch["readings"] = [(r.name, r.value, r.raw) for r in self._readings(process)]
         batch["stdout"] = self.tails[0].read()
         batch["stderr"] = self.tails[1].read()
         drained = not batch["stdout"] and not batch["stderr"]
         if self.finished is not None and drained:
             batch["finished"] = self.finished  # the logs are complete once it ends
         return batch
+
+    def _readings(self, process: TrialProcess) -> list[Reading]:
+        """One bounded read of the trial's channels, through its report filter (as the
+        process executor does: a flooding trial never grows the node or the batches); once
+        it exited and all it wrote is read, how it ended."""
+        assert self.reports is not None
+        now = time.monotonic()
+        if self.code is None:
+            process.tick(now)
+            exited = process.exited()  # before reading: what it wrote before exiting counts
+            readings = process.read()
+            if exited:
+                self.code = process.reap()
+                self._end()  # what left the trial's group
+                readings += process.read(final=True)
+        else:
+            readings = process.read(final=True)
+        readings = self.reports.feed(readings)
+        if self.reports.ended is not None and self.code is None:
+            process.request_stop(TrialStatus.COMPLETED, self.reports.ended, self.grace, now)
+        if self.code is not None and not process.has_more():
+            readings += self.reports.flush()
+            status, reason = process.conclude(self.code, self.reports.ended)
+            self.finished = {"status": status.value, "exit_code": self.code, "reason": reason}
+        return readings
 
     def _end(self) -> int:
         """Kill the trial's group and every process that carries its folder; how many

@@ -103,7 +103,8 @@ class Translator:
         if problems:
             raise InvalidRequest(BACKEND, problems)
         code_dir = self.spec.code_dir
-        digest = request_digest(job, code_package.content_digest(code_dir), length=16)
+        # The code's identity, within the kit's limits (the SDK uploads the folder itself).
+        digest = request_digest(job, code_package.code_digest(code_dir), length=16)
         name = self.settings.job_name or derive_name(
             self.spec.name, digest[:8], max_length=NAME_LENGTH, allowed=r"A-Za-z0-9_-")
         job = {"$schema": SCHEMA, "type": "sweep", "name": name, **job}

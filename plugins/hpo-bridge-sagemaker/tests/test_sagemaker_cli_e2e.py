@@ -147,7 +147,8 @@ def test_compile_lists_every_unsupported_feature_then_approximates(env, tmp_path
     ported.write_text(yaml.safe_dump(data, sort_keys=False))
     approx = hpo(env, "compile", ported, "--backend", "sagemaker", "--approximate")
     assert approx.returncode == 0, approx.stderr
-    warnings = approx.stderr.splitlines()
+    *warnings, note = approx.stderr.splitlines()
+    assert note.startswith(f"note: packed 2 file(s), 1.4 KiB, from {tmp_path} (")
     assert [w.split(": ")[1] for w in warnings] == AZURE_APPROXIMABLE
     assert all(w.startswith("warning: ") and " is approximated: " in w for w in warnings)
     request = json.loads(approx.stdout)

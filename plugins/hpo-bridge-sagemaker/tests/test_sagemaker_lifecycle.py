@@ -139,7 +139,10 @@ def test_run_follows_to_completed_and_collects_what_the_script_printed(emu, tmp_
     status = run_native(example_spec(), study, poll_interval=0.05,
                         backend=backend, echo=lines.append)
     assert status.state == "completed" and status.native_state == "Completed"
-    assert lines[0].startswith("submitted sagemaker job sagemaker-style-")
+    # What the code package holds, then the submission.
+    assert re.fullmatch(rf"note: packed \d+ file\(s\), [0-9.]+ KiB, from {re.escape(str(EXAMPLE))}"
+                        r" \([0-9.]+ (KiB|B) compressed\)", lines[0]), lines[0]
+    assert lines[1].startswith("submitted sagemaker job sagemaker-style-")
     store = Store.open(study)
     trials = store.trials()
     handle = store.get_meta("native_handle")
