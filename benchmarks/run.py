@@ -17,7 +17,7 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODULES = ("quality", "early_stopping", "orchestration", "core_cost", "store_cost", "cloud_api",
-           "vertex_api", "ray_overhead", "flood", "spec_cost")
+           "vertex_api", "ray_overhead", "flood", "spec_cost", "pbt")
 
 
 def _version(dist: str) -> str:

@@ -23,6 +23,8 @@ SEARCHERS = {
                   "asynchronous successive halving (ASHA) over brackets"),
     "bohb": ("hpo_bridge.core.searchers.bohb:BOHBSearcher",
              "hyperband rungs with TPE proposals"),
+    "pbt": ("hpo_bridge.core.searchers.pbt:PBTSearcher",
+            "population-based training: exploit and explore from checkpoints"),
 }
 
 STOPPING_RULES = {

@@ -34,7 +34,7 @@ BAD_LINES = [
     "search_space.k.sigma: required for distribution normal",
     "strategy.algorithm: unknown algorithm 'rndom' (did you mean 'random'?) (available: random,"
     " grid, sobol, bayesian,"
-    " hyperband, bohb)",
+    " hyperband, bohb, pbt)",
     "limits.max_parallel: 4 exceeds max_trials (2)",
 ]
 GOOD = textwrap.dedent("""\
@@ -117,7 +117,7 @@ def test_schema_prints_json_schema(app, runner):
     schema = json.loads(result.stdout)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["$defs"]["Strategy"]["properties"]["algorithm"]["enum"] == [
-        "random", "grid", "sobol", "bayesian", "hyperband", "bohb"]
+        "random", "grid", "sobol", "bayesian", "hyperband", "bohb", "pbt"]
     assert schema["properties"]["backends"]["additionalProperties"] is False
 
 

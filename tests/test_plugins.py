@@ -112,7 +112,7 @@ def test_broken_plugin_is_reported_and_the_rest_keeps_working(listed):
         "error": "ModuleNotFoundError: No module named 'hpob_module_that_does_not_exist'",
     }]
     builtin = {c["name"] for c in data["searchers"] if c["distribution"] == "hpo-bridge"}
-    assert builtin == {"random", "grid", "sobol", "bayesian", "hyperband", "bohb"}
+    assert builtin == {"random", "grid", "sobol", "bayesian", "hyperband", "bohb", "pbt"}
     assert {c["name"] for c in data["contracts"]} >= {"local", "sagemaker", "vertex", "azure",
                                                        "vega"}
 

@@ -19,7 +19,7 @@ Feature keys are "<what>" or "<what>=<value>":
     search_space.scale=<scale>         log / reverse_log scaling
     search_space.q                     a quantised float (q)
     strategy.algorithm=<name>          a search algorithm
-    strategy.<option>                  a searcher option (sampler, brackets, ...)
+    strategy.<option>                  a searcher option (sampler, brackets, population_size...)
     strategy.options                   plugin searcher options
     early_stopping.policy=<name>       a stopping policy
     limits.<name>                      max_failed, target_value, max_trials_without_improvement,
@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hpo_bridge.backends.errors import Unsupported, UnsupportedFeatures
+from hpo_bridge.spec.pbt import PBT_OPTIONS
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def spec_features(spec: Any) -> Iterator[UsedFeature]:
     strategy = spec.strategy
     yield UsedFeature(f"strategy.algorithm={strategy.algorithm}", "strategy.algorithm",
                       strategy.algorithm)
-    for option in ("sampler", "n_startup_trials", "reduction_factor", "brackets"):
+    for option in ("sampler", "n_startup_trials", "reduction_factor", "brackets", *PBT_OPTIONS):
         if getattr(strategy, option, None) is not None:
             yield UsedFeature(f"strategy.{option}", f"strategy.{option}", option)
     if strategy.options:

@@ -6,6 +6,13 @@ AZUREML_SWEEP_<name>. Nothing is appended to the command: as on Azure, the
 script gets what the command references. The trial attaches to its own run
 in the study's MLflow file store (MLFLOW_TRACKING_URI, MLFLOW_RUN_ID), and its
 metric history is read back from that store.
+
+Checkpoints: a run saves them in `./outputs` (its folder's `outputs/`, what Azure
+uploads). A trial that resumes gets `--resume-from DIR` appended, DIR holding a copy
+of its source's outputs - HyperDrive v1's contract for `resume_child_runs` ("the
+script must accept the resume-from argument, which contains the checkpoint or model
+files"). Since the script must accept it, an interrupted trial run again resumes
+only when the spec says so (`trial.resume_from_checkpoint: true`) or under PBT.
 """
 
 from __future__ import annotations
@@ -33,8 +40,14 @@ REFERENCE = re.compile(r"\$\{\{\s*(\w+)\.([^}\s]+)\s*\}\}")
 KINDS = ("search_space", "inputs", "outputs")
 
 
+RESUME_FROM = "--resume-from"
+
+
 class AzureContract(TrialContract):
     name = "azure"
+    checkpoint_folder = "outputs"
+    restore_folder = "resume-from"
+    resumes_reruns = False
 
     @classmethod
     def spec_problems(cls, spec: Any) -> list[tuple[str, str]]:
@@ -65,7 +78,10 @@ class AzureContract(TrialContract):
         return []
 
     def command(self, ctx: TrialContext) -> list[str]:
-        return [_substitute(word, ctx) for word in resolve_command(ctx.spec)]
+        argv = [_substitute(word, ctx) for word in resolve_command(ctx.spec)]
+        if ctx.restore_dir is not None:
+            argv += [RESUME_FROM, str(ctx.restore_dir)]
+        return argv
 
     def launch(self, ctx: TrialContext) -> Launch:
         if self.tracking is None:

@@ -4,6 +4,18 @@ A contract turns (spec, trial params, trial folder) into a `Launch`: the
 argument list, the environment variables it adds, the files it prepares in
 the trial folder, and the metric channels to read. The executor runs the
 launch; it knows nothing of clouds.
+
+Checkpoints: every trial has a checkpoint folder in its own folder, where the
+contract's scripts save them (`checkpoint_folder`: `checkpoints/` - SageMaker's
+/opt/ml/checkpoints, Vertex's AIP_CHECKPOINT_DIR -, Azure's `outputs/`). A trial
+that resumes (population-based training, an interrupted trial run again) finds
+a copy of its source's checkpoint folder where the contract puts it
+(`restore_folder`: by default the checkpoint folder itself, already filled, as
+SageMaker fills /opt/ml/checkpoints from S3 and Vertex reuses the checkpoint
+folder; Azure's `--resume-from` names a separate one), copied by the executor
+before the launch (`TrialContext.restore_dir`). Under every contract the trial
+also gets HPO_BRIDGE_CHECKPOINT_DIR (where to save) and, when it resumes,
+HPO_BRIDGE_RESTORE_FROM (where the checkpoint to load is).
 """
 
 from __future__ import annotations
@@ -26,6 +38,8 @@ if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
 
 _NO_RESOLVE_AFTER = ("-m", "-c")  # `python -m pkg`: a module name, not a path
+CHECKPOINT_DIR_VAR = "HPO_BRIDGE_CHECKPOINT_DIR"  # where the trial saves its checkpoints
+RESTORE_FROM_VAR = "HPO_BRIDGE_RESTORE_FROM"  # set when it resumes: the checkpoint to load
 
 
 class ContractError(Exception):
@@ -46,6 +60,7 @@ class TrialContext:
     stage: str = "hpo"  # "hpo", or Vega's "fullytrain"
     # With trial.check_args: the options the script accepts (others are not passed).
     accepted_args: frozenset[str] | None = None
+    restore_dir: Path | None = None  # the checkpoint it resumes from, copied in (see above)
 
 
 @dataclass
@@ -94,6 +109,21 @@ class TrialContract(ABC):
     name: ClassVar[str]
     #: The options the script accepts, read from its --help (trial.check_args), else None.
     accepted_args: frozenset[str] | None = None
+    #: Where the trial saves its checkpoints, relative to its folder.
+    checkpoint_folder: ClassVar[str] = "checkpoints"
+    #: Where a checkpoint to resume from is copied; None: into `checkpoint_folder`.
+    restore_folder: ClassVar[str | None] = None
+    #: Whether an interrupted trial run again resumes from its checkpoint when the spec
+    #: does not say (`trial.resume_from_checkpoint`): False where resuming changes the
+    #: command line (Azure's --resume-from), which a script must accept.
+    resumes_reruns: ClassVar[bool] = True
+
+    def checkpoint_dir(self, trial_dir: Path) -> Path:
+        return trial_dir / self.checkpoint_folder
+
+    def restore_target(self, trial_dir: Path) -> Path:
+        """Where the executor copies the checkpoint a trial resumes from."""
+        return trial_dir / (self.restore_folder or self.checkpoint_folder)
 
     @classmethod
     def spec_problems(cls, spec: TuningSpec) -> list[tuple[str, str]]:
@@ -118,15 +148,23 @@ class TrialContract(ABC):
         return MetricProblems()
 
     def launch(self, ctx: TrialContext) -> Launch:
+        self.checkpoint_dir(ctx.trial_dir).mkdir(parents=True, exist_ok=True)
         if self.accepted_args is not None and ctx.accepted_args is None:
             ctx = replace(ctx, accepted_args=self.accepted_args)
         self.prepare(ctx)
         return Launch(
             argv=self.command(ctx),
-            env=self.environment(ctx),
+            env={**self.checkpoint_environment(ctx), **self.environment(ctx)},
             line_parsers=self.line_parsers(ctx),
             sources=self.sources(ctx) + summary_sources(ctx),
         )
+
+    def checkpoint_environment(self, ctx: TrialContext) -> dict[str, str]:
+        """HPO_BRIDGE_CHECKPOINT_DIR, and HPO_BRIDGE_RESTORE_FROM when the trial resumes."""
+        env = {CHECKPOINT_DIR_VAR: str(self.checkpoint_dir(ctx.trial_dir))}
+        if ctx.restore_dir is not None:
+            env[RESTORE_FROM_VAR] = str(ctx.restore_dir)
+        return env
 
     def command(self, ctx: TrialContext) -> list[str]:
         return resolve_command(ctx.spec) + self.arguments(ctx)

@@ -9,7 +9,11 @@ sagemaker-training gives it (see sagemaker_toolkit.py): decoded as JSON where th
 out, argv as sorted `--name value` pairs, and the SM_* variables (SM_HPS, SM_HP_<NAME>,
 SM_USER_ARGS, SM_TRAINING_ENV, SM_CHANNEL_<NAME>, ...). A value that looks like an
 option (`--lr`) reaches argparse as SageMaker passes it, so a script that would fail on
-SageMaker fails here too.
+SageMaker fails here too. `checkpoints/` is CheckpointConfig's LocalPath
+(/opt/ml/checkpoints): SageMaker fills it from the checkpoint S3 URI when a job starts,
+so a resumed trial finds its checkpoint there. SageMaker sets no variable for it
+(scripts name the path); here it is also SM_CHECKPOINT_DIR (hpo-bridge's, in
+SageMaker's style): `os.environ.get("SM_CHECKPOINT_DIR", "/opt/ml/checkpoints")`.
 
 A spec value's string is what SageMaker would hold: text as is, numbers as written,
 booleans `true`/`false`, None as "". Metrics come only from the spec's regexes over
@@ -161,6 +165,7 @@ class SageMakerContract(TrialContract):
             variables[f"hp_{name}"] = value
         env = {toolkit.env_key(k): toolkit.env_value(v) for k, v in variables.items()}
         env["TRAINING_JOB_NAME"] = job_name  # set by the platform, not the toolkit
+        env["SM_CHECKPOINT_DIR"] = str(self.checkpoint_dir(ctx.trial_dir))  # ours: see above
         return env
 
 

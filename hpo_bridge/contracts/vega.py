@@ -5,7 +5,9 @@ Fixed `other_args` are trial.args (`pretrained: ~` is the bare flag
 working directory, the trial folder. The fullytrain stage re-runs a
 configuration with PIPESTEP=fullytrain and no EPOCHS: `fullytrain(ctx)`. When a
 study ends, its folder gets Vega's task layout (formats/vega/layout.py) and the run shows
-Vega's closing summary.
+Vega's closing summary. Checkpoints go to HPO_BRIDGE_CHECKPOINT_DIR; a trial that
+resumes (Vega's PBTHpo hands its trainer a `checkpoint_path` the same way) loads
+HPO_BRIDGE_RESTORE_FROM (see contracts/base.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,11 @@ The trial gets CLOUD_ML_HP_METRIC_FILE (its own file, so parallel trials never
 share the package's one default file), CLOUD_ML_TRIAL_ID, TF_CONFIG with the
 trial id (AI Platform's way), and AIP_MODEL_DIR / AIP_CHECKPOINT_DIR /
 AIP_TENSORBOARD_LOG_DIR under the trial folder, as Vertex lays them out under
-`<base_output_dir>/<trial_id>/`.
+`<base_output_dir>/<trial_id>/`. A trial that resumes finds its source's checkpoint
+copied into its own AIP_CHECKPOINT_DIR (a Vertex script resumes from whatever that
+folder holds, Keras' BackupAndRestore style); a copy rather than the source's path,
+so each trial writes only its own folder (Vertex gives each trial its own) and a
+checkpoint several trials continue stays as it was.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ OUTPUT_DIRS = {"AIP_MODEL_DIR": "model", "AIP_CHECKPOINT_DIR": "checkpoints",
 
 class VertexContract(TrialContract):
     name = "vertex"
+    checkpoint_folder = OUTPUT_DIRS["AIP_CHECKPOINT_DIR"]
 
     def arguments(self, ctx: TrialContext) -> list[str]:
         return equals_args(all_values(ctx))

@@ -10,6 +10,9 @@ script that writes its objective once, at the end, reports one interval for all 
 epochs); any other ended trial spent the intervals it reported, at most its budget (a
 stopping rule ended it there). An interrupted attempt counts nothing: it runs again, and
 that attempt is counted. The fullytrain stage comes after the search and is not counted.
+A trial that continues another trial's checkpoint (population-based training) is given
+and spends only the intervals after it (`resource - start`); one that resumes its own
+interrupted attempt counts from 0, the attempt's intervals included.
 """
 
 from __future__ import annotations
@@ -19,13 +22,19 @@ from collections.abc import Iterable
 from hpo_bridge.core.trial import FULLYTRAIN, Trial, TrialStatus
 
 
+def inherited(trial: Trial) -> int:
+    """Intervals it continues from another trial's checkpoint (not its own to spend)."""
+    restore = trial.restore
+    return restore.start if restore is not None and restore.source != trial.id else 0
+
+
 def spent_by(trial: Trial) -> int:
     """The resource an ended trial spent (see the module docstring)."""
     if trial.status is TrialStatus.COMPLETED and trial.resource is not None:
-        return trial.resource
+        return trial.resource - inherited(trial)
     if trial.resource is None:
-        return trial.intervals
-    return min(trial.intervals, trial.resource)
+        return trial.intervals - inherited(trial)
+    return min(trial.intervals, trial.resource) - inherited(trial)
 
 
 class ResourceBudget:
@@ -43,7 +52,8 @@ class ResourceBudget:
 
     def committed(self, running: Iterable[Trial]) -> int:
         """Spent, plus the whole budgets of the running search trials."""
-        return self.spent + sum(t.resource or 0 for t in running if t.stage != FULLYTRAIN)
+        return self.spent + sum((t.resource or 0) - inherited(t) for t in running
+                                if t.stage != FULLYTRAIN)
 
     def fits(self, running: Iterable[Trial]) -> bool:
         """Whether one more trial of `per_trial` fits next to the running ones."""

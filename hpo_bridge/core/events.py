@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hpo_bridge.core.trial import HPO, TrialStatus
+from hpo_bridge.core.trial import HPO, Restore, TrialStatus
 
 
 # -- from an executor ------------------------------------------------------------------
@@ -41,7 +41,21 @@ class TrialFinished:
     reason: str | None = None
 
 
-ExecutorEvent = TrialStarted | MetricReported | TrialFinished
+@dataclass(frozen=True)
+class RestoreCorrected:
+    """A restored trial resumes from an earlier interval than planned: `start` intervals
+    of its source (0: from scratch). From an executor when the source left no checkpoint
+    (reported before TrialStarted); from the tuner when the trial reports more intervals
+    than its checkpoint left (its checkpoint predates the source's last report, or its
+    script ignores checkpoints). Its inherited values are cut to `start`."""
+
+    trial_id: int
+    time: float
+    start: int
+    reason: str
+
+
+ExecutorEvent = TrialStarted | MetricReported | TrialFinished | RestoreCorrected
 
 
 # -- decisions of the tuner (journaled by the store) ---------------------------------------
@@ -53,6 +67,8 @@ class TrialCreated:
     resource: int | None = None
     bracket: int | None = None
     stage: str = HPO  # FULLYTRAIN: a re-run of a best configuration after the search
+    restore: Restore | None = None  # the checkpoint it starts from (PBT's exploit or continue)
+    origin: str | None = None  # the searcher's reason for it (PBT's decision, in words)
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,7 @@ class TrialRetried:
     time: float
     attempt: int
     reason: str
+    restore: Restore | None = None  # its interrupted attempt's checkpoint, when it resumes
 
 
 @dataclass(frozen=True)
@@ -96,4 +113,4 @@ class StudyEnded:
 
 
 StudyEvent = (TrialCreated | TrialRetried | TrialStatusChanged | StoppingDecision | StudyEnded
-              | ExecutorEvent)
+              | RestoreCorrected | ExecutorEvent)

@@ -40,9 +40,23 @@ class TrialStatus(StrEnum):
         return self in (TrialStatus.COMPLETED, TrialStatus.STOPPED)
 
 
+@dataclass(frozen=True)
+class Restore:
+    """Where a trial's training starts: the checkpoint trial `source` left after `start`
+    intervals (population-based training's exploit, or an interrupted attempt of the trial
+    itself, `source` == its own id). `values` are the source's objective values of those
+    intervals: the curve the trial continues (its `values` start with them)."""
+
+    source: int
+    start: int
+    values: tuple[float, ...] = ()
+
+
 @dataclass
 class Trial:
-    """One configuration, run once. `values` holds the objective's reports, one per interval."""
+    """One configuration, run once. `values` holds the objective's reports, one per interval;
+    a trial restored from a checkpoint (`restore`) starts with the values it inherited, so
+    `values[k-1]` is always the value at interval k."""
 
     id: int
     params: dict[str, Any]
@@ -57,6 +71,14 @@ class Trial:
     ended_at: float | None = None
     stage: str = HPO  # FULLYTRAIN: a best configuration re-run at full budget after the search
     attempt: int = 1  # 2, 3...: run again after an interruption (same id, same configuration)
+    restore: Restore | None = None  # the checkpoint its training continues, if any
+    origin: str | None = None  # why the searcher proposed it, when it says (PBT's decisions)
+    restore_note: str | None = None  # why it resumed earlier than planned (e.g. from scratch)
+
+    @property
+    def start(self) -> int:
+        """Intervals its checkpoint already holds: its own reports are the later ones."""
+        return self.restore.start if self.restore is not None else 0
 
     @property
     def intervals(self) -> int:

@@ -38,6 +38,18 @@ Definitions (where the issue left room):
   best `top_k` distinct configurations are re-run at full budget (no resource)
   as new trials of stage "fullytrain", at most `max_parallel` at once, before
   StudyEnded. See core/fullytrain.py (`FullytrainStage`).
+- Checkpoints: a trial may continue another's training (a suggestion's
+  `restore_from`/`start`: population-based training) and an interrupted trial
+  runs again from its own last checkpoint. Such a trial inherits the source's
+  values up to `start` (`Trial.restore`), so `values[k-1]` is always interval
+  k; the executor puts the checkpoint where the trial's contract expects it.
+  When the source left no checkpoint the executor says so (RestoreCorrected,
+  start 0: from scratch); when the trial reports more intervals than its
+  checkpoint left, its start moves back one interval per extra report (its
+  checkpoint predates the source's last report, or, down to 0, its script
+  ignores checkpoints): its own reports are taken as the last ones of its
+  budget. A searcher that `waiting()` (a population whose members all train)
+  is asked for nothing until a trial ends.
 
 This module is the loop; the resume replay and the fullytrain stage are mixins
 of `Tuner` in their own modules.
@@ -48,6 +60,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from hpo_bridge.core.budget import ResourceBudget
@@ -55,6 +68,7 @@ from hpo_bridge.core.durations import format_duration
 from hpo_bridge.core.events import (
     ExecutorEvent,
     MetricReported,
+    RestoreCorrected,
     StoppingDecision,
     StudyEnded,
     StudyEvent,
@@ -69,13 +83,14 @@ from hpo_bridge.core.fullytrain import FullytrainStage
 from hpo_bridge.core.limits import StudyProgress
 from hpo_bridge.core.ranking import best_trial
 from hpo_bridge.core.resume import BacklogEntry, ResumeReplay
-from hpo_bridge.core.searchers.base import Searcher
+from hpo_bridge.core.searchers.base import Searcher, Suggestion
 from hpo_bridge.core.session import SessionLimits
 from hpo_bridge.core.stopping.base import StoppingRule
 from hpo_bridge.core.trial import (
     FULLYTRAIN,
     HPO,
     INTERRUPTED,
+    Restore,
     Trial,
     TrialStatus,
     is_interrupted,
@@ -318,6 +333,8 @@ class Tuner(ResumeReplay, FullytrainStage):
             and self._may_launch()
             and self.resource_budget.fits(self.trials[t] for t in self._active)
         ):
+            if self.searcher.waiting():
+                return  # a population member finishing will free it
             trial_id = self._next_id
             suggestion = self.searcher.ask(trial_id)
             self.searcher_changed = True
@@ -330,28 +347,46 @@ class Tuner(ResumeReplay, FullytrainStage):
             # the spec's resource allows, when the spec has one.
             budget = suggestion.resource if suggestion.resource is not None \
                 else self._default_budget
-            self._launch(Trial(
-                id=trial_id,
-                params=dict(suggestion.params),
-                resource=budget,
-                bracket=suggestion.bracket,
-            ))
+            self._launch(self._new_trial(trial_id, suggestion, budget))
+
+    def _new_trial(self, trial_id: int, suggestion: Suggestion, budget: int | None) -> Trial:
+        trial = Trial(id=trial_id, params=dict(suggestion.params), resource=budget,
+                      bracket=suggestion.bracket, origin=suggestion.origin)
+        source = self.trials.get(suggestion.restore_from) \
+            if suggestion.restore_from is not None else None
+        start = min(suggestion.start, len(source.values)) if source is not None else 0
+        if source is not None and start > 0:
+            self._inherit(trial, Restore(source.id, start, tuple(source.values[:start])))
+        return trial
+
+    def _inherit(self, trial: Trial, restore: Restore) -> None:
+        """The trial continues `restore.source`'s training: its curve starts with the
+        source's values up to the checkpoint."""
+        trial.restore = restore
+        trial.values = list(restore.values)
+        trial.metrics = {self.primary: list(restore.values)} if restore.values else {}
 
     def _launch(self, trial: Trial) -> None:
         """Journal a new trial (durably) and start it on the executor."""
         self.trials[trial.id] = trial
         self.sink(TrialCreated(trial.id, self.now(), trial.params, trial.resource,
-                               trial.bracket, trial.stage))
+                               trial.bracket, trial.stage, trial.restore, trial.origin))
         self._start(trial)
 
     def _relaunch(self, trial: Trial) -> None:
-        """Run an interrupted trial again: same id, configuration and budget."""
+        """Run an interrupted trial again: same id, configuration and budget, from the
+        checkpoint its interrupted attempt left (when it reported something)."""
+        inherited = tuple(trial.values)
         trial.attempt += 1
         trial.status, trial.reason, trial.exit_code = TrialStatus.PENDING, None, None
         trial.started_at = trial.ended_at = None
         trial.values, trial.metrics = [], {}
-        self.sink(TrialRetried(trial.id, self.now(), trial.attempt,
-                               f"run again after an interruption (attempt {trial.attempt})"))
+        trial.restore = trial.restore_note = None
+        reason = f"run again after an interruption (attempt {trial.attempt})"
+        if inherited:
+            self._inherit(trial, Restore(trial.id, len(inherited), inherited))
+            reason += f", from its checkpoint after interval {len(inherited)}"
+        self.sink(TrialRetried(trial.id, self.now(), trial.attempt, reason, trial.restore))
         self._start(trial)
 
     def _start(self, trial: Trial) -> None:
@@ -409,6 +444,8 @@ class Tuner(ResumeReplay, FullytrainStage):
                 waves[wave].append(event)
             elif isinstance(event, TrialStarted):
                 self._on_started(event)
+            elif isinstance(event, RestoreCorrected):
+                self._on_restore_corrected(event)
         finishing = {e.trial_id for e in finished}
         last_time = self.now()
         for wave_events in waves:
@@ -441,6 +478,46 @@ class Tuner(ResumeReplay, FullytrainStage):
         trial.status = TrialStatus.RUNNING
         self.sink(TrialStarted(trial.id, t))
         self.sink(TrialStatusChanged(trial.id, t, TrialStatus.RUNNING))
+        if trial.start > 0 and trial.stage != FULLYTRAIN:
+            # The curve it continues, for the rule and the searcher (a rebuilt rule lacks
+            # an interrupted attempt's values; recording an interval twice changes nothing).
+            for interval, value in enumerate(trial.values, start=1):
+                if self.rule is not None:
+                    self.rule.report(trial.id, interval, value)
+                self.searcher.report(trial.id, interval, value)
+            self.searcher_changed = True
+
+    def _on_restore_corrected(self, event: RestoreCorrected) -> None:
+        """The executor found no checkpoint to resume from (before the trial started)."""
+        trial = self.trials.get(event.trial_id)
+        if trial is None or trial.restore is None or event.trial_id not in self._active:
+            return
+        self._cut_inheritance(trial, event.start, event.reason, self._study_time(event.time))
+
+    def _cut_inheritance(self, trial: Trial, start: int, reason: str, t: float) -> None:
+        assert trial.restore is not None
+        own = trial.values[trial.start:]
+        kept = trial.values[:start]
+        trial.values = kept + own
+        trial.metrics[self.primary] = list(trial.values)
+        trial.restore = replace(trial.restore, start=start, values=tuple(kept))
+        trial.restore_note = reason
+        self.sink(RestoreCorrected(trial.id, t, start, reason))
+
+    def _resumed_earlier(self, trial: Trial, t: float) -> None:
+        """A restored trial reported past its budget: its checkpoint holds one interval
+        fewer than planned (see the module notes)."""
+        assert trial.restore is not None
+        start = trial.start - 1
+        source = trial.restore.source
+        whose = "its interrupted attempt" if source == trial.id else f"trial {source}"
+        if start == 0:
+            reason = (f"restarted from scratch: it reported more intervals than the checkpoint"
+                      f" of {whose} left (its script ignores checkpoints)")
+        else:
+            reason = (f"resumed after interval {start} of {whose}, not {trial.start}: it"
+                      " reported more intervals than its checkpoint left")
+        self._cut_inheritance(trial, start, reason, t)
 
     def _on_metric(self, event: MetricReported) -> int | None:
         """Record one report; the objective's interval number when a rule should decide."""
@@ -449,11 +526,14 @@ class Tuner(ResumeReplay, FullytrainStage):
         if trial is None or trial_id not in self._active or trial_id in self._ending:
             return None  # reports after a stop request do not count
         if event.name == self.primary and self._at_final_interval(trial):
-            assert trial.resource is not None
-            name = self.spec.trial.resource.name if self.spec.trial.resource else "epochs"
-            self._request_end(trial_id, TrialStatus.COMPLETED,
-                              f"reported past its budget of {trial.resource} {name}")
-            return None
+            if trial.start > 0:
+                self._resumed_earlier(trial, self._study_time(event.time))
+            else:
+                assert trial.resource is not None
+                name = self.spec.trial.resource.name if self.spec.trial.resource else "epochs"
+                self._request_end(trial_id, TrialStatus.COMPLETED,
+                                  f"reported past its budget of {trial.resource} {name}")
+                return None
         if self._journaled:
             self.sink(MetricReported(trial_id, self._study_time(event.time), event.name,
                                      event.value, event.raw))
@@ -492,7 +572,7 @@ class Tuner(ResumeReplay, FullytrainStage):
         else:
             status, reason = event.status, event.reason
             if status is TrialStatus.COMPLETED:
-                missing = [o.metric for o in self.objectives if not trial.metrics.get(o.metric)]
+                missing = [o.metric for o in self.objectives if not self._reported(trial, o.metric)]
                 if missing:
                     status = TrialStatus.FAILED
                     reason = f"no value of metric {missing[0]} reported" + _what_came(trial)
@@ -521,6 +601,9 @@ class Tuner(ResumeReplay, FullytrainStage):
             verdict = self.progress.verdict()
             if verdict is not None and self._pending_end is None:
                 self._pending_end = verdict
+
+    def _reported(self, trial: Trial, metric: str) -> bool:
+        return _reported_own(trial, metric, self.primary)
 
     def _result(self, trial: Trial) -> float | list[float] | None:
         """The objective per measurement; a list for multi-objective; None if incomplete."""
@@ -580,6 +663,16 @@ class Tuner(ResumeReplay, FullytrainStage):
         self._over = True
         self.sink(self.ended)
         return False
+
+
+def _reported_own(trial: Trial, metric: str, primary: str) -> bool:
+    """The trial itself reported `metric`: inherited values of a trial that continued
+    another's checkpoint do not count; those of a resumed attempt do (it may resume a
+    training its interrupted attempt had finished: nothing is left to report)."""
+    if metric == primary:
+        resumed = trial.restore is not None and trial.restore.source == trial.id
+        return len(trial.values) > (0 if resumed else trial.start)
+    return bool(trial.metrics.get(metric))
 
 
 def _what_came(trial: Trial) -> str:

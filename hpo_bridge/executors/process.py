@@ -23,6 +23,10 @@ Events:
 - TrialFinished after the last metric, with the status, exit code and reason
   of `TrialProcess.finish` (the status and reason given to `stop()` unless the
   trial had already exited by itself then).
+
+A trial that continues a checkpoint finds a copy of its source's where its contract
+expects it (executors/checkpoints.py); when there is none to copy, a RestoreCorrected
+(start 0: from scratch) saying why comes before its TrialStarted.
 """
 
 from __future__ import annotations
@@ -35,10 +39,17 @@ from typing import TYPE_CHECKING
 
 from hpo_bridge.contracts.base import TrialContext, TrialContract, check_script
 from hpo_bridge.core.clock import Clock
-from hpo_bridge.core.events import ExecutorEvent, MetricReported, TrialFinished, TrialStarted
+from hpo_bridge.core.events import (
+    ExecutorEvent,
+    MetricReported,
+    RestoreCorrected,
+    TrialFinished,
+    TrialStarted,
+)
 from hpo_bridge.core.executor import Executor
 from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.executors import procgroup
+from hpo_bridge.executors.checkpoints import restore_checkpoint
 from hpo_bridge.executors.devices import DevicePool
 from hpo_bridge.executors.lineage import Lineage
 from hpo_bridge.executors.trialproc import LAUNCH_FILE, TrialProcess
@@ -108,9 +119,13 @@ class ProcessExecutor(Executor):
             raise ValueError(f"trial {trial.id} is already running")
         now = self.clock.now()
         trial_dir = fresh_trial_dir(self.study_dir, trial.id)
+        restore_dir, scratch = restore_checkpoint(self.spec, self.contract, self.study_dir,
+                                                  trial, trial_dir)
+        if scratch is not None:
+            self._queue.append(RestoreCorrected(trial.id, now, 0, scratch))
         device = self.devices.acquire() if self.devices else None
         ctx = TrialContext(self.spec, trial.id, dict(trial.params), trial_dir, self.study_dir,
-                           trial.resource, device, stage)
+                           trial.resource, device, stage, restore_dir=restore_dir)
         try:
             process = TrialProcess.start(self.contract, ctx, max_line=self.max_line)
         except Exception as exc:  # one trial that cannot start fails alone, not the study

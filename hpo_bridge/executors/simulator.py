@@ -15,6 +15,18 @@ A source gives each trial its curve, one report per interval:
   reporting); no matching row fails the trial. NaN/Infinity values are allowed
   (JSON's extension), to simulate invalid reports.
 
+Checkpoints (population-based training, resumed trials): a trial restored from a
+checkpoint whose objective value is v (`Trial.restore`: the last value it inherits)
+continues its own configuration's curve where that curve first gets strictly better
+than v - the checkpoint is worth the epochs the configuration needs to beat it - so
+its first report is at least as good as v, and a curve that never beats v goes on
+from its end (a poor configuration loses the checkpoint's lead). Past its last epoch
+a curve keeps its last value. The trial reports its budget's remaining intervals
+(`resource - start`). The model is bounded by the curves: no trial does better than
+some configuration's curve. With `checkpoints=False` the simulated scripts keep no
+checkpoints: every restored trial starts from scratch (RestoreCorrected to 0), as a
+script that ignores them does.
+
 Events live in a heap keyed (time, trial id, sequence): one pending entry per
 trial, so each event costs O(log n). `poll` returns every event at the next
 simulated time together, in trial-id order, and moves the clock there.
@@ -26,12 +38,18 @@ import heapq
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.core.clock import ManualClock
-from hpo_bridge.core.events import ExecutorEvent, MetricReported, TrialFinished, TrialStarted
+from hpo_bridge.core.events import (
+    ExecutorEvent,
+    MetricReported,
+    RestoreCorrected,
+    TrialFinished,
+    TrialStarted,
+)
 from hpo_bridge.core.executor import Executor
 from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.executors.benchmarks import BENCHMARKS, TABLES, Benchmark
@@ -39,7 +57,7 @@ from hpo_bridge.executors.benchmarks import BENCHMARKS, TABLES, Benchmark
 if TYPE_CHECKING:
     from hpo_bridge.spec import TuningSpec
 
-_STARTED, _INTERVAL, _FINISHED = 0, 1, 2
+_STARTED, _INTERVAL, _FINISHED, _CORRECTED = 0, 1, 2, 3
 _TIME_DIGITS = 9  # round times so trials in lockstep land on exactly equal times
 
 
@@ -48,6 +66,22 @@ class SimulationError(ValueError):
 
 
 Curve = list[list[tuple[str, float]]]  # per interval: (metric, value) pairs, objective first
+
+
+def continued(curve: Curve, value: float, count: int, maximize: bool) -> Curve:
+    """`count` intervals of `curve` after a checkpoint worth `value` (the module's model)."""
+    def better(x: float) -> bool:
+        return x > value if maximize else x < value
+
+    first = next((i for i, reports in enumerate(curve) if better(reports[0][1])), len(curve))
+    return [curve[min(first + k, len(curve)) - 1] for k in range(1, count + 1)] if curve else []
+
+
+def _budget(trial: Trial, length: int) -> int:
+    """Intervals the trial itself reports: up to its resource (else the curve's length),
+    less those its checkpoint holds."""
+    end = trial.resource if trial.resource is not None else length
+    return max(end - trial.start, 0)
 
 
 class _FunctionSource:
@@ -70,7 +104,7 @@ class _FunctionSource:
         self.full = bounds[1] if bounds else bench.epochs
 
     def curve(self, trial: Trial) -> Curve | str:
-        intervals = trial.resource or self.full
+        intervals = max(trial.resource or self.full, self.full if trial.start else 0)
         try:
             values = self.bench.curve(trial.params, intervals, self.full)
         except (KeyError, TypeError, ValueError) as exc:
@@ -150,7 +184,8 @@ class _TableSource:
         if row is None:
             shown = {n: trial.params[n] for n in self.names}
             return f"no table row matches params {shown}"
-        n = len(row.values) if trial.resource is None else min(trial.resource, len(row.values))
+        n = len(row.values) if trial.resource is None or trial.start \
+            else min(trial.resource, len(row.values))
         return [
             [(self.metric, row.values[i]), *((m, v[i]) for m, v in row.metrics.items())]
             for i in range(n)
@@ -192,7 +227,8 @@ class SimulatorExecutor(Executor):
 
     Options: `source` (benchmark name, table path or table dict), `seconds_per_interval`
     (overrides the source's), `speed` (simulated seconds per real second; pace the
-    simulation in real time, e.g. to watch it or to interrupt it; default: no pacing).
+    simulation in real time, e.g. to watch it or to interrupt it; default: no pacing),
+    `checkpoints` (False: restored trials start from scratch, see the module notes).
     """
 
     clock: ManualClock
@@ -222,9 +258,12 @@ class SimulatorExecutor(Executor):
         seconds_per_interval: float | None = None,
         speed: float | None = None,
         clock: ManualClock | None = None,
+        checkpoints: bool = True,
         **_ignored: Any,
     ) -> None:
         self.spec = spec
+        self.checkpoints = checkpoints
+        self.maximize = spec.primary.goal == "maximize"
         self.source = load_source(source, spec)
         self.dt = float(seconds_per_interval or self.source.seconds_per_interval)
         self.clock = clock or ManualClock()
@@ -234,14 +273,25 @@ class SimulatorExecutor(Executor):
         self._trials: dict[int, _Running] = {}
         self._stops: dict[int, tuple[TrialStatus, str]] = {}
         self._failures: dict[int, str] = {}
+        self._corrections: dict[int, str] = {}
 
     # -- Executor ----------------------------------------------------------------------
     def start(self, trial: Trial) -> None:
         now = self.clock.now()
-        curve = self.source.curve(trial)
+        restore = trial.restore if trial.start > 0 else None
+        if restore is not None and not self.checkpoints:
+            self._corrections[trial.id] = (
+                f"the simulated script keeps no checkpoints: starts from scratch instead of"
+                f" after interval {restore.start} of trial {restore.source}")
+            self._push(now, trial.id, _CORRECTED)
+            restore = None
+        curve = self.source.curve(replace(trial, restore=restore))
         if isinstance(curve, str):
             self._failures[trial.id] = curve
             curve = []
+        elif restore is not None:
+            curve = continued(curve, restore.values[-1], _budget(trial, len(curve)),
+                              self.maximize)
         self._trials[trial.id] = _Running(trial.id, now, curve)
         self._push(now, trial.id, _STARTED)
 
@@ -291,6 +341,9 @@ class SimulatorExecutor(Executor):
         if kind == _FINISHED:
             status, reason = self._stops.pop(trial_id)
             self._end(run, TrialFinished(trial_id, t, status, None, reason), events)
+            return
+        if kind == _CORRECTED:
+            events.append(RestoreCorrected(trial_id, t, 0, self._corrections.pop(trial_id)))
             return
         if trial_id in self._stops:
             return  # a stop is pending: the curve goes no further

@@ -39,7 +39,7 @@ from hpo_bridge.results.charts import (
 from hpo_bridge.results.explorer import data_script, explorer_data
 from hpo_bridge.results.history import best_so_far
 from hpo_bridge.results.importance import importance_chart, param_importances
-from hpo_bridge.results.results import shown_status
+from hpo_bridge.results.results import checkpoint_text, restarted_from_scratch, shown_status
 from hpo_bridge.results.svg import esc, fmt_value
 from hpo_bridge.results.table import seconds_text
 from hpo_bridge.results.timeline import timeline
@@ -173,6 +173,11 @@ def _summary(study: StudyReport, trials: list[Trial]) -> str:
         rules = Counter(d.rule for d in study.decisions)
         rows.append(("stopping decisions", f"{len(study.decisions)} ("
                      + ", ".join(f"{r} {n}" for r, n in sorted(rules.items())) + ")", None))
+    scratch = restarted_from_scratch(trials)
+    if scratch:
+        ids = ", ".join(str(t.id) for t in scratch[:10]) + (", ..." if len(scratch) > 10 else "")
+        rows.append(("checkpoints", f"{len(scratch)} trial(s) meant to continue a checkpoint"
+                     f" started from scratch (trials {ids}): {scratch[0].restore_note}", None))
     rows += _timing_rows(study)
     items = "".join(
         f"<dt>{esc(key)}</dt><dd{_class(cls)}>{esc(value)}</dd>" for key, value, cls in rows)
@@ -326,6 +331,7 @@ def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int], live: 
     if not trials:
         return _section("trials", "Trials (0)", '<p class="empty">No trial yet.</p>')
     names = param_names(spec, trials)
+    restored = any(t.restore is not None for t in trials)
     objectives = spec.all_objectives
     obj_heads = ([o.metric for o in objectives] if spec.multi_objective
                  else [f"objective ({spec.primary.metric})"])
@@ -335,7 +341,8 @@ def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int], live: 
     timed = any(starts.values())
     reasons = any(t.reason for t in trials)
     heads = ["id", "status", "intervals", *obj_heads, *names, "duration",
-             *(["started"] if timed else []), *(["reason"] if reasons else [])]
+             *(["started"] if timed else []), *(["checkpoint"] if restored else []),
+             *(["reason"] if reasons else [])]
     head = "<tr>" + "".join(f"<th>{esc(h)}</th>" for h in heads) + "</tr>"
     numeric = [0, 2, *range(3, 3 + len(obj_heads)), heads.index("duration")]
     numeric += [3 + len(obj_heads) + i for i, n in enumerate(names)
@@ -354,6 +361,8 @@ def _trial_table(spec: TuningSpec, trials: list[Trial], marked: set[int], live: 
                  seconds_text(spent) if spent is not None else ""]
         if timed:
             cells.append(started[:19].replace("T", " ") if started else "")
+        if restored:
+            cells.append(checkpoint_text(spec, t))
         if reasons:
             cells.append(t.reason or "")
         rows.append(f'<tr class="{cls}" data-t="{t.id}">'

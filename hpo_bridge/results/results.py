@@ -9,7 +9,12 @@
     stage ("hpo"; "fullytrain" for a best configuration re-run after the search, Vega),
     attempt (1; 2, 3... for a trial run again after an interruption),
     started, ended (wall clock, ISO 8601 in UTC; null for a simulated study or when not
-    yet), duration (seconds of its current attempt, or null): see results/timing.py.
+    yet), duration (seconds of its current attempt, or null): see results/timing.py,
+    restored_from (the trial whose checkpoint it continued, itself for a resumed
+                   attempt, or null), start (intervals that checkpoint held: its own
+                   reports come after; 0 when it started from scratch), origin (why the
+                   searcher proposed it: population-based training's decision, or null),
+    checkpoint (what happened to its checkpoint, in words, or null; see `checkpoint_text`).
 With the study's timing, `results_dict` adds `"study": {clock, started, wall_time,
 compute}` (seconds; `compute` sums every attempt's running time).
 One vocabulary of statuses everywhere (JSON, CSV, the table, the report, `status`):
@@ -64,7 +69,33 @@ def trial_dict(spec: TuningSpec, trial: Trial, study_runs: bool = True,
         "stage": trial.stage,
         "attempt": trial.attempt,
         **trial_times(trial, clock),
+        "restored_from": trial.restore.source if trial.restore is not None else None,
+        "start": trial.start,
+        "origin": trial.origin,
+        "checkpoint": checkpoint_text(spec, trial) or None,
     }
+
+
+def checkpoint_text(spec: TuningSpec, trial: Trial) -> str:
+    """What the trial's training continued, in words ("" when it started afresh as
+    planned): "continued trial 3 after epoch 6", or why it resumed earlier than planned
+    (e.g. "restarted from scratch: trial 3 saved no checkpoint ...")."""
+    restore = trial.restore
+    if restore is None:
+        return ""
+    if trial.restore_note:
+        return trial.restore_note
+    resource = spec.trial.resource
+    unit = resource.name if resource is not None else "interval"
+    unit = unit[:-1] if unit.endswith("s") else unit
+    if restore.source == trial.id:
+        return f"resumed its interrupted attempt after {unit} {restore.start}"
+    return f"continued trial {restore.source} after {unit} {restore.start}"
+
+
+def restarted_from_scratch(trials: list[Trial]) -> list[Trial]:
+    """Trials meant to continue a checkpoint that trained from scratch instead."""
+    return [t for t in trials if t.restore is not None and t.restore.start == 0]
 
 
 def results_dict(spec: TuningSpec, trials: list[Trial], study_runs: bool = True,

@@ -139,6 +139,13 @@ def _param_names(spec: TuningSpec, trials: list[Trial]) -> list[str]:
     return names
 
 
+def _origin(trial: Trial) -> str:
+    """The checkpoint it continued: "3@6" (trial 3 after interval 6), "3@0" when it had to
+    start from scratch instead (`results --json` says why)."""
+    restore = trial.restore
+    return "" if restore is None else f"{restore.source}@{restore.start}"
+
+
 def results_table(spec: TuningSpec, trials: list[Trial], study_runs: bool = True,
                   width: int | None = None) -> FittedTable:
     """The table fitted to `width` characters (None: its natural width). `study_runs`:
@@ -165,6 +172,8 @@ def results_table(spec: TuningSpec, trials: list[Trial], study_runs: bool = True
         *(Column(name, [compact(v[k], 6) for v in values], "metric")
           for k, name in enumerate(objectives)),
     ]
+    if any(t.restore is not None for t in trials):  # checkpoints: what each continued
+        columns.append(Column("from", [_origin(t) for t in trials], "key"))
     if any(t.reason for t in trials):
         columns.append(Column("reason", [shorten(t.reason or "", MAX_REASON) for t in trials],
                               "reason", right=False))

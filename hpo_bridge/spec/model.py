@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from hpo_bridge.core.pbt.settings import PBTSettings
 from hpo_bridge.spec.catalogue import from_context
 from hpo_bridge.spec.domains import (
     CategoricalDomain,
@@ -43,6 +44,7 @@ from hpo_bridge.spec.errors import SpecError
 from hpo_bridge.spec.limits import DEFAULT_MAX_TRIALS, Limits
 from hpo_bridge.spec.names import NAME_PATTERN, PARAM_NAME_PATTERN
 from hpo_bridge.spec.objective import Goal, MetricDefinition, Objective
+from hpo_bridge.spec.pbt import PBT, Mutation
 from hpo_bridge.spec.rules import (
     FINITE_ONLY,
     MULTI_FIDELITY,
@@ -138,11 +140,14 @@ class TuningSpec(BaseModel):
 
     @property
     def max_trials(self) -> int:
-        """The trial budget: `limits.max_trials`, else the grid's size, else 10."""
+        """The trial budget: `limits.max_trials`, else the grid's size, else (pbt) the
+        population's segments, else 10."""
         if self.limits.max_trials is not None:
             return self.limits.max_trials
         if self.strategy.algorithm == "grid":
             return grid_size(self)
+        if self.strategy.algorithm == PBT and self.resource_bounds() is not None:
+            return PBTSettings.from_spec(self).trials
         return DEFAULT_MAX_TRIALS
 
     @property
@@ -212,6 +217,7 @@ __all__ = [
     "IntDomain",
     "Limits",
     "MetricDefinition",
+    "Mutation",
     "Objective",
     "Resource",
     "Strategy",

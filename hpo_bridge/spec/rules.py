@@ -22,6 +22,7 @@ from hpo_bridge.core.ranges import Choice, NumericRange
 from hpo_bridge.spec.catalogue import Catalogue, context_of
 from hpo_bridge.spec.domains import Domain
 from hpo_bridge.spec.errors import Problem, SpecError, dotted, shown
+from hpo_bridge.spec.pbt import pbt_problems
 from hpo_bridge.spec.problems import problems_from_validation
 
 MULTI_FIDELITY = ("hyperband", "bohb")
@@ -121,6 +122,7 @@ def cross_problems(view: SpecView) -> Iterator[Problem]:
     yield from _conditions(view)
     yield from _forbidden(view)
     yield from _strategy(view)
+    yield from pbt_problems(view)
     yield from _limits(view)
     yield from _resource(view)
 

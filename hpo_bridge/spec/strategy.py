@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, PositiveFloat, ValidationInfo, field_validator, model_validator
 
 from hpo_bridge.spec.catalogue import check_name, from_context
 from hpo_bridge.spec.errors import raise_at
+from hpo_bridge.spec.pbt import PBT, PBT_OPTIONS, Mutation
 from hpo_bridge.spec.section import Section
 
 # Which strategy options apply to which algorithms; plugin searchers take
@@ -19,6 +20,7 @@ STRATEGY_OPTIONS: dict[str, tuple[str, ...]] = {
     "max_resource": ("hyperband", "bohb"),
     "reduction_factor": ("hyperband", "bohb"),
     "brackets": ("hyperband", "bohb"),
+    **{option: (PBT,) for option in PBT_OPTIONS},  # population-based training: spec/pbt.py
 }
 
 
@@ -33,6 +35,13 @@ class Strategy(Section):
     max_resource: int | None = Field(default=None, ge=1)
     reduction_factor: int | None = Field(default=None, ge=2)
     brackets: int | None = Field(default=None, ge=1)
+    population_size: int | None = Field(default=None, ge=2)
+    perturbation_interval: int | None = Field(default=None, ge=1)
+    quantile_fraction: float | None = Field(default=None, ge=0, le=0.5)
+    resample_probability: float | None = Field(default=None, ge=0, le=1)
+    perturbation_factors: list[PositiveFloat] | None = Field(default=None, min_length=1)
+    synch: bool | None = None
+    mutations: dict[str, Mutation | None] | None = None
     options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("algorithm")

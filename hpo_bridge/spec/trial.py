@@ -92,6 +92,9 @@ class TrialSpec(Section):
     fullytrain: Fullytrain | None = None
     # Pass only the arguments the script accepts (Vega's enable_arg_check), as its --help lists.
     check_args: bool = False
+    # An interrupted trial run again continues from its checkpoint (None: yes, except
+    # under contracts where that changes the command line, Azure's --resume-from).
+    resume_from_checkpoint: bool | None = None
 
     @field_validator("command", mode="before")
     @classmethod

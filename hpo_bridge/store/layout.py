@@ -41,3 +41,12 @@ def fresh_trial_dir(study_dir: str | Path, trial: int) -> Path:
         path.rename(trials / f"{trial}.attempt-{attempt}")
     path.mkdir(parents=True)
     return path
+
+
+def earlier_attempt_dir(study_dir: str | Path, trial: int) -> Path | None:
+    """The folder of the trial's latest earlier attempt (`<id>.attempt-N`, the largest N),
+    if one was kept aside."""
+    trials = Path(study_dir) / TRIALS_DIR
+    attempts = [int(p.name.rsplit("-", 1)[1]) for p in trials.glob(f"{trial}.attempt-*")
+                if p.name.rsplit("-", 1)[1].isdigit()]
+    return trials / f"{trial}.attempt-{max(attempts)}" if attempts else None

@@ -3,11 +3,15 @@
 It keeps the spec, every trial (params, status transitions with reasons, exit
 codes), every metric event, every stopping decision, the searcher's state, the
 study's status and free key/value meta (native backends keep their job handle
-there). Writes are batched: `record` adds to the open transaction and `commit`
-ends it, once per tuner step, so a SIGKILL loses at most the step in progress.
-With WAL and synchronous=NORMAL a commit survives the process being killed
-(only a power cut can lose the last commits), and readers (`status`,
-`results`) never block the running study.
+there). A trial that continues a checkpoint (population-based training, or an
+interrupted attempt run again) has a row in `restores` per attempt: its source,
+the intervals the checkpoint holds (`start`, as corrected by RestoreCorrected)
+and the values it inherited, so `trials()` rebuilds its whole curve. Writes are
+batched: `record` adds to the open transaction and `commit` ends it, once per
+tuner step, so a SIGKILL loses at most the step in progress. With WAL and
+synchronous=NORMAL a commit survives the process being killed (only a power cut
+can lose the last commits), and readers (`status`, `results`) never block the
+running study.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 
 from hpo_bridge.core.events import (
     MetricReported,
+    RestoreCorrected,
     StoppingDecision,
     StudyEnded,
     StudyEvent,
@@ -32,7 +37,7 @@ from hpo_bridge.core.events import (
     TrialStarted,
     TrialStatusChanged,
 )
-from hpo_bridge.core.trial import Trial, TrialStatus
+from hpo_bridge.core.trial import Restore, Trial, TrialStatus
 from hpo_bridge.spec import TuningSpec
 from hpo_bridge.store.errors import StoreError
 from hpo_bridge.store.faults import connect
@@ -48,7 +53,7 @@ CREATE TABLE IF NOT EXISTS trials (
     id INTEGER PRIMARY KEY, params TEXT NOT NULL, status TEXT NOT NULL,
     resource INTEGER, bracket INTEGER, reason TEXT, exit_code INTEGER,
     created_at REAL, started_at REAL, ended_at REAL, stage TEXT NOT NULL DEFAULT 'hpo',
-    attempt INTEGER NOT NULL DEFAULT 1);
+    attempt INTEGER NOT NULL DEFAULT 1, origin TEXT, restore_note TEXT);
 CREATE TABLE IF NOT EXISTS transitions (
     seq INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL, time REAL, status TEXT NOT NULL,
     reason TEXT, exit_code INTEGER);
@@ -61,6 +66,11 @@ CREATE TABLE IF NOT EXISTS decisions (
 CREATE TABLE IF NOT EXISTS sessions (
     seq INTEGER PRIMARY KEY, time REAL, event TEXT NOT NULL, status TEXT, reason TEXT,
     wall REAL);
+"""
+_RESTORES = """
+CREATE TABLE IF NOT EXISTS restores (
+    trial_id INTEGER NOT NULL, attempt INTEGER NOT NULL, source INTEGER NOT NULL,
+    start INTEGER NOT NULL, inherited TEXT NOT NULL, PRIMARY KEY (trial_id, attempt));
 """
 
 
@@ -124,7 +134,7 @@ class Store:
             d.mkdir(parents=True, exist_ok=True)
             partial.unlink(missing_ok=True)
             conn = cls._connect(partial)
-            conn.executescript(_SCHEMA)
+            conn.executescript(_SCHEMA + _RESTORES)
             store = cls(d, conn, spec)
             store._begin()
             store.set_meta("schema_version", SCHEMA_VERSION)
@@ -172,6 +182,12 @@ class Store:
             conn.execute("ALTER TABLE metrics ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1")
         if "wall" not in {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}:
             conn.execute("ALTER TABLE sessions ADD COLUMN wall REAL")
+        for column in ("origin", "restore_note"):
+            if column not in columns:
+                conn.execute(f"ALTER TABLE trials ADD COLUMN {column} TEXT")
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if "restores" not in tables:
+            conn.execute(_RESTORES)
 
     def close(self) -> None:
         """Commit the open batch and close; after a failed write, roll back instead (the
@@ -311,20 +327,31 @@ class Store:
                (self._next(), event.trial_id, event.time, event.status.value, event.reason,
                 event.exit_code))
         elif isinstance(event, TrialCreated):
-            ex("INSERT INTO trials(id, params, status, resource, bracket, created_at, stage)"
-               " VALUES(?, ?, ?, ?, ?, ?, ?)",
+            ex("INSERT INTO trials(id, params, status, resource, bracket, created_at, stage,"
+               " origin) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
                (event.trial_id, _dumps(event.params), TrialStatus.PENDING.value,
-                event.resource, event.bracket, event.time, event.stage))
+                event.resource, event.bracket, event.time, event.stage, event.origin))
             ex("INSERT INTO transitions(seq, trial_id, time, status) VALUES(?, ?, ?, ?)",
                (self._next(), event.trial_id, event.time, TrialStatus.PENDING.value))
+            self._record_restore(event.trial_id, 1, event.restore)
         elif isinstance(event, TrialRetried):
             self._attempts[event.trial_id] = event.attempt
             ex("UPDATE trials SET status=?, reason=NULL, exit_code=NULL, started_at=NULL,"
-               " ended_at=NULL, attempt=? WHERE id=?",
+               " ended_at=NULL, attempt=?, restore_note=NULL WHERE id=?",
                (TrialStatus.PENDING.value, event.attempt, event.trial_id))
             ex("INSERT INTO transitions(seq, trial_id, time, status, reason) VALUES(?, ?, ?, ?, ?)",
                (self._next(), event.trial_id, event.time, TrialStatus.PENDING.value,
                 event.reason))
+            self._record_restore(event.trial_id, event.attempt, event.restore)
+        elif isinstance(event, RestoreCorrected):
+            attempt = self._attempts.get(event.trial_id, 1)
+            row = ex("SELECT inherited FROM restores WHERE trial_id=? AND attempt=?",
+                     (event.trial_id, attempt)).fetchone()
+            if row is not None:
+                kept = json.loads(row[0])[: event.start]
+                ex("UPDATE restores SET start=?, inherited=? WHERE trial_id=? AND attempt=?",
+                   (event.start, _dumps(kept), event.trial_id, attempt))
+            ex("UPDATE trials SET restore_note=? WHERE id=?", (event.reason, event.trial_id))
         elif isinstance(event, TrialStarted):
             ex("UPDATE trials SET started_at=? WHERE id=?", (event.time, event.trial_id))
         elif isinstance(event, StoppingDecision):
@@ -340,6 +367,24 @@ class Store:
     def _next(self) -> int:
         self._seq += 1
         return self._seq
+
+    def _record_restore(self, trial_id: int, attempt: int, restore: Restore | None) -> None:
+        if restore is not None:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO restores(trial_id, attempt, source, start, inherited)"
+                " VALUES(?, ?, ?, ?, ?)",
+                (trial_id, attempt, restore.source, restore.start, _dumps(list(restore.values))))
+
+    def _restores(self) -> dict[int, Restore]:
+        """The restore of each trial's current attempt."""
+        attempts = dict(self.conn.execute("SELECT id, attempt FROM trials").fetchall())
+        out: dict[int, Restore] = {}
+        for trial_id, attempt, source, start, inherited in self.conn.execute(
+            "SELECT trial_id, attempt, source, start, inherited FROM restores"
+        ):
+            if attempts.get(trial_id) == attempt:
+                out[trial_id] = Restore(source, start, tuple(json.loads(inherited)))
+        return out
 
     def upsert_trial(self, trial: Trial) -> None:
         """Insert or replace a whole trial (native backends bring trials in from a cloud)."""
@@ -369,16 +414,21 @@ class Store:
     def trials(self) -> list[Trial]:
         """Every trial, rebuilt from the journal, by id."""
         out: dict[int, Trial] = {}
+        restores = self._restores()
+        primary = self.spec.primary.metric
         for row in self.conn.execute(
             "SELECT id, params, status, resource, bracket, reason, exit_code, started_at,"
-            " ended_at, stage, attempt FROM trials ORDER BY id"
+            " ended_at, stage, attempt, origin, restore_note FROM trials ORDER BY id"
         ):
-            out[row[0]] = Trial(
+            stored = out[row[0]] = Trial(
                 id=row[0], params=json.loads(row[1]), status=TrialStatus(row[2]),
                 resource=row[3], bracket=row[4], reason=row[5], exit_code=row[6],
                 started_at=row[7], ended_at=row[8], stage=row[9], attempt=row[10],
+                origin=row[11], restore_note=row[12], restore=restores.get(row[0]),
             )
-        primary = self.spec.primary.metric
+            if stored.restore is not None and stored.restore.values:  # the curve it continues
+                stored.values = list(stored.restore.values)
+                stored.metrics[primary] = list(stored.restore.values)
         for trial_id, name, value, attempt in self.conn.execute(
             "SELECT trial_id, name, value, attempt FROM metrics WHERE value IS NOT NULL"
             " ORDER BY seq"
@@ -403,6 +453,7 @@ class Store:
         for good (an interrupted attempt is not an end: the trial runs again)."""
         mark = self.get_meta("searcher_state_mark") or 0
         attempts = dict(self.conn.execute("SELECT id, attempt FROM trials").fetchall())
+        starts = {t: r.start for t, r in self._restores().items()}
         items: list[tuple[int, tuple]] = []
         asked: set[int] = set()
         for seq, trial_id, status in self.conn.execute(
@@ -421,7 +472,7 @@ class Store:
         ):
             if attempt != attempts.get(trial_id, 1):
                 continue
-            counts[trial_id] = counts.get(trial_id, 0) + 1
+            counts[trial_id] = counts.get(trial_id, starts.get(trial_id, 0)) + 1
             if seq > mark:
                 items.append((seq, ("report", trial_id, counts[trial_id], value)))
         items.sort(key=lambda item: item[0])

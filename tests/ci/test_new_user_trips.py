@@ -64,7 +64,7 @@ def test_values_get_did_you_mean_like_keys(hpo, tmp_path):
         " 'normal', 'lognormal', 'quniform', 'qloguniform', 'qnormal', 'qlognormal' or"
         " 'randint' (got 'unifrom') (did you mean 'uniform'?)",
         f"{spec}: strategy.algorithm: unknown algorithm 'bayesain' (did you mean 'bayesian'?)"
-        " (available: random, grid, sobol, bayesian, hyperband, bohb)",
+        " (available: random, grid, sobol, bayesian, hyperband, bohb, pbt)",
         f"{spec}: early_stopping.policy: unknown policy 'medain' (did you mean 'median'?)"
         " (available: none, bandit, median, truncation, hyperband, auto, previous_median)",
     ]

@@ -17,7 +17,8 @@ from cli_support import cli_app, invoke
 from hpo_bridge.store import Store
 
 RESULT_KEYS = {"id", "params", "status", "intervals", "objective", "metrics", "reason",
-               "resource", "exit_code", "stage", "attempt", "started", "ended", "duration"}
+               "resource", "exit_code", "stage", "attempt", "started", "ended", "duration",
+               "restored_from", "start", "origin", "checkpoint"}
 
 ASHA = {
     "name": "asha-curves",

@@ -188,10 +188,11 @@ def test_vega_environment_and_fullytrain(tmp_path):
     ctx = _ctx(tmp_path, spec, {"lr": 0.1}, resource=3, device="1")
     launch = contract.launch(ctx)
     assert launch.argv[2:] == ["--lr=0.1", "--momentum=0.9", "--pretrained"]
+    checkpoints = {"HPO_BRIDGE_CHECKPOINT_DIR": str(ctx.trial_dir / "checkpoints")}
     assert launch.env == {"PIPESTEP": "hpo", "EPOCHS": "3", "DEVICE_ID": "1",
-                          "ASCEND_DEVICE_ID": "1"}
+                          "ASCEND_DEVICE_ID": "1", **checkpoints}
     assert contract.fullytrain(ctx).env == {"PIPESTEP": "fullytrain", "DEVICE_ID": "1",
-                                            "ASCEND_DEVICE_ID": "1"}
+                                            "ASCEND_DEVICE_ID": "1", **checkpoints}
     (source,) = launch.sources
     assert source.watch.path == ctx.trial_dir / "accuracy.json"
 

@@ -107,7 +107,8 @@ def test_vega_json_file_then_the_fullytrain_stage(hpo, tmp_path):
     log = (study / "trials" / "10" / "stdout.log").read_text()
     assert log.startswith("stage fullytrain, 9 epochs, device -\n")
     assert json.loads((study / "trials/10/launch.json").read_text())["env"] == {
-        "PIPESTEP": "fullytrain"}
+        "PIPESTEP": "fullytrain",
+        "HPO_BRIDGE_CHECKPOINT_DIR": str(study.resolve() / "trials" / "10" / "checkpoints")}
     table = hpo("results", study)
     assert re.search(r"\n\s*10\s+fullytrain\s", table.stdout), table.stdout
     # The vega contract leaves Vega's task layout: each worker's EPOCHS budget and epochs run

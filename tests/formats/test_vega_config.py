@@ -189,10 +189,13 @@ def test_bohb_and_boss_map_to_bohb_with_vegas_sizes():
 
 def test_pbt_maps_to_strategy_pbt_with_its_options():
     spec = algorithm("PBTHpo", {"config_count": 8, "each_epochs": 2, "total_rungs": 10})
-    assert spec["strategy"] == {"algorithm": "pbt", "options": {
-        "population_size": 8, "perturbation_interval": 2}}
+    assert spec["strategy"] == {
+        "algorithm": "pbt", "population_size": 8, "perturbation_interval": 2, "synch": True,
+        "quantile_fraction": 0.5, "perturbation_factors": [0.9, 1.1],
+        "resample_probability": 0.0}
     assert spec["trial"]["resource"] == {"name": "epochs", "min": 1, "max": 20}
-    assert spec["limits"]["max_trials"] == 8
+    assert "max_trials" not in spec.get("limits", {})
+    assert validate_spec(spec).max_trials == 8 * 10  # every member's segments
 
 
 def test_random_pareto_is_a_multi_objective_random_search_in_epochs():
@@ -239,16 +242,14 @@ def test_unmappable_algorithms_and_policies_are_placed():
                                 " takes num_sample)"]
 
 
-def test_the_pbt_spec_is_refused_by_validation_until_pbt_lands():
+def test_a_vega_pbt_config_runs_as_the_pbt_strategy():
     text = yaml.safe_dump(base(search_algorithm={"type": "PBTHpo"}))
-    with pytest.raises(SpecError) as info:
-        from hpo_bridge.loading import convert_document
+    from hpo_bridge.loading import convert_document
 
-        convert_document(VegaFormat(env={}), parse_yaml(text), text, Path("/x/hpo.yml"))
-    (line,) = str(info.value).splitlines()
-    assert line.startswith("/x/hpo.yml: line ")
-    assert ": hpo.search_algorithm.type: unknown algorithm 'pbt' (available: random, grid," \
-        in line
+    spec = convert_document(VegaFormat(env={}), parse_yaml(text), text,
+                            Path("/x/hpo.yml")).spec
+    assert spec.strategy.algorithm == "pbt" and spec.strategy.population_size == 16
+    assert spec.resource_bounds() == (1, 600) and spec.max_trials == 16 * 200
 
 
 # -- search space -----------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def test_settings_models_are_resolved_only_when_a_spec_uses_the_backend():
 
 def test_the_installed_catalogue_is_the_registry_s():
     cat = registry().catalogue()
-    assert cat.searchers == ("random", "grid", "sobol", "bayesian", "hyperband", "bohb")
+    assert cat.searchers == ("random", "grid", "sobol", "bayesian", "hyperband", "bohb", "pbt")
     assert cat.contracts == ("local", "sagemaker", "vertex", "azure", "vega")
     assert "process" in cat.executors and "local" in cat.backend_names
     for validate in (loading.validate_spec, hpo_bridge.validate_spec):

@@ -117,7 +117,7 @@ def test_schema_accepts_example(validator, path):
     [
         ({"name": "bad name"}, ["name"]),
         ({"objectiv": {}}, []),
-        ({"strategy": {"algorithm": "pbt"}}, ["strategy", "algorithm"]),
+        ({"strategy": {"algorithm": "evolution"}}, ["strategy", "algorithm"]),
         ({"search_space": {"x": {"low": 1, "high": 2}}}, ["search_space", "x"]),
         ({"search_space": {"a b": {"type": "bool"}}}, ["search_space"]),
         ({"limits": {"max_trials": 0}}, ["limits", "max_trials"]),

@@ -175,9 +175,9 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     # strategy
     ("algorithm-unknown", {"strategy": {"algorithm": "rndom"}}, "strategy.algorithm",
      "unknown algorithm 'rndom' (did you mean 'random'?) (available: random, grid, sobol,"
-     " bayesian, hyperband, bohb)"),
-    ("algorithm-pbt", {"strategy": {"algorithm": "pbt"}}, "strategy.algorithm",
-     "unknown algorithm 'pbt'"),
+     " bayesian, hyperband, bohb, pbt)"),
+    ("pbt-no-resource", {"strategy": {"algorithm": "pbt"}}, "trial.resource",
+     "strategy pbt needs a resource"),
     ("sampler-not-bayesian", {"strategy": {"sampler": "tpe"}}, "strategy.sampler",
      "applies only to bayesian"),
     ("startup-not-bayesian", {"strategy": {"n_startup_trials": 3}}, "strategy.n_startup_trials",

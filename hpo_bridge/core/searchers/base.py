@@ -22,6 +22,11 @@ class Suggestion:
     resource: int | None = None  # the budget for multi-fidelity searchers
     bracket: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Continue the training of trial `restore_from` from its checkpoint after `start`
+    # intervals (population-based training): the new trial inherits its values up to there.
+    restore_from: int | None = None
+    start: int = 0
+    origin: str | None = None  # why this configuration, in words (journaled with the trial)
 
 
 class Searcher(ABC):
@@ -55,6 +60,12 @@ class Searcher(ABC):
         `tell`. The state this searcher saves afterwards must keep what it learned (a
         resumed searcher is restored from its state, not warm-started again). Default:
         nothing to learn (random, grid and sobol propose as they would without them)."""
+
+    def waiting(self) -> bool:
+        """True while this searcher has nothing to propose until a running trial ends (a
+        population whose members all train); the tuner then asks no more for now. `ask`
+        returning None still means it has nothing left at all."""
+        return False
 
     def stopping_rule(self) -> StoppingRule | None:
         """A rule tied to this searcher (hyperband rungs), used instead of the spec's policy."""

@@ -15,7 +15,10 @@ executor talks to it over a Connection (protocol.py). Events:
   `hpo-bridge logs` reads them like a local trial's;
 - TrialFinished after the last metric and the last log byte: as on this machine
   (exit code, signal, the status a stop asked for), CANCELLED "node lost: ..." when the
-  trial's node left the cluster, FAILED "cannot start ..." when it never ran.
+  trial's node left the cluster, FAILED "cannot start ..." when it never ran;
+- RestoreCorrected (start 0) before the TrialStarted of a trial meant to continue a
+  checkpoint (population-based training, a re-run): checkpoints stay on the node that
+  wrote them, so it starts from scratch, and the study's results say so.
 When the cluster stops answering (the link process ends), `poll` raises
 ExecutorUnavailable: the study stops as interrupted and `resume` continues it. A new link
 first ends what an earlier, killed orchestrator of the study left on the cluster.
@@ -39,7 +42,13 @@ from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.contracts.base import ContractError, TrialContract, check_script
 from hpo_bridge.core.clock import Clock
-from hpo_bridge.core.events import ExecutorEvent, MetricReported, TrialFinished, TrialStarted
+from hpo_bridge.core.events import (
+    ExecutorEvent,
+    MetricReported,
+    RestoreCorrected,
+    TrialFinished,
+    TrialStarted,
+)
 from hpo_bridge.core.executor import Executor, ExecutorUnavailable
 from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.executors import procgroup
@@ -117,6 +126,7 @@ class RayExecutor(Executor):
         self.study_key = _study_key(self.study_dir, spec.name)
         self._active: dict[int, Path] = {}  # trial id -> its folder here
         self._requested: set[int] = set()
+        self._from_scratch: dict[int, str] = {}  # restored trials: why they start afresh
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self._closed = False
@@ -203,6 +213,10 @@ class RayExecutor(Executor):
         if trial.id in self._active:
             raise ValueError(f"trial {trial.id} is already running")
         folder = fresh_trial_dir(self.study_dir, trial.id)
+        if trial.start > 0:  # told with its TrialStarted: the tuner then counts from epoch 1
+            self._from_scratch[trial.id] = (
+                "the ray executor moves no checkpoint between the cluster's nodes: started"
+                " from scratch")
         for name in (STDOUT, STDERR):  # the node's output is appended here as it comes
             (folder / name).touch()
         self._active[trial.id] = folder
@@ -287,6 +301,9 @@ class RayExecutor(Executor):
             now = self.clock.now()
             if isinstance(message, Started):
                 self._on_started(message)
+                scratch = self._from_scratch.pop(message.trial_id, None)
+                if scratch is not None:
+                    events.append(RestoreCorrected(message.trial_id, now, 0, scratch))
                 events.append(TrialStarted(message.trial_id, now))
             elif isinstance(message, Batch):
                 events += self._on_batch(message, now)

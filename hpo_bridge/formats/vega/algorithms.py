@@ -11,7 +11,8 @@
     BayesSearch       bayesian    num_samples trials, warmup_count startup trials, tuner
                                   TPE or GP (RF: TPE, its nearest)
     PBTHpo            pbt         population_size config_count, perturbation_interval
-                                  each_epochs, each_epochs * total_rungs epochs in all
+                                  each_epochs, synch (rounds), each_epochs * total_rungs
+                                  epochs per member
 
 The budget of the multi-fidelity algorithms is given in epochs (`total_epochs`; -1
 means "use num_samples and max_epochs"): it becomes `limits.max_total_resource`, which
@@ -189,19 +190,32 @@ def read_algorithm(r: Reading, section: dict[str, Any], path: str) -> Mapped:
     elif kind == "BayesSearch":
         _bayes(r, section, policy, mapped, path)
     elif kind == "PBTHpo":
-        mapped.strategy = {"algorithm": "pbt", "options": {
-            "population_size": policy["config_count"],
-            "perturbation_interval": policy["each_epochs"]}}
-        mapped.resource = {"name": "epochs", "min": 1,
-                           "max": policy["each_epochs"] * policy["total_rungs"]}
-        mapped.limits["max_trials"] = policy["config_count"]
-        r.origin("strategy", path)
+        _pbt(r, policy, mapped, path)
     else:
         _successive_halving(r, kind, policy, mapped, where)
         if multi:
             r.problem(join(path, "objective_keys"), f"{kind} optimises one objective here"
                       " (hpo-bridge's multi-fidelity search takes a single objective)")
     return mapped
+
+
+def _pbt(r: Reading, policy: dict[str, int], mapped: Mapped, path: str) -> None:
+    """Vega's PBT runs in rounds (rungs) of each_epochs, every member a new worker from
+    its checkpoint; after a round the 4 worst copy the 4 best and perturb each value by
+    0.9 or 1.1 (or keep it, with probability 0.2). The trials are the members' segments:
+    config_count x total_rungs of them (the spec's default for pbt)."""
+    count = policy["config_count"]
+    mapped.strategy = {
+        "algorithm": "pbt", "population_size": count,
+        "perturbation_interval": policy["each_epochs"], "synch": True,
+        "quantile_fraction": min(4 / count, 0.5) if count else 0.25,
+        "perturbation_factors": [0.9, 1.1], "resample_probability": 0.0}
+    mapped.resource = {"name": "epochs", "min": 1,
+                       "max": policy["each_epochs"] * policy["total_rungs"]}
+    r.origin("strategy", path)
+    r.note(join(path, "type"), "PBTHpo: each of the 4 worst copies a top member drawn at"
+           " random (Vega pairs the worst with the best), and perturbs every value (Vega"
+           " keeps one unchanged with probability 0.2)")
 
 
 def _objective_keys(r: Reading, section: dict[str, Any], path: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hpo_bridge.backends import Gap
+from hpo_bridge.spec.pbt import PBT_OPTIONS
 
 BACKEND = "azure"
 # Gap texts go through str.format: "{{" is a literal brace.
@@ -29,10 +30,15 @@ CAPABILITIES: dict[str, Gap] = {
         "random sampling (hyperband's rungs are dropped)"),
     "strategy.algorithm=bohb": Gap(
         "algorithm bohb", "bayesian sampling", "bayesian sampling (no rungs)"),
+    "strategy.algorithm=pbt": Gap(
+        "algorithm pbt (population-based training)",
+        "random sampling with a bandit early_termination policy (no trial continues"
+        " another's checkpoint)", "random sampling (no exploit or explore)"),
     # {sampling}: the sampling algorithm the spec maps to (AzureBackend.capability_context)
     **{f"strategy.{option}": Gap(f"option {option}",
                                  "Azure ML's {sampling} sampling has no such setting", "ignored")
-       for option in ("sampler", "n_startup_trials", "reduction_factor", "brackets")},
+       for option in ("sampler", "n_startup_trials", "reduction_factor", "brackets",
+                      *PBT_OPTIONS)},
     "strategy.options": Gap("searcher options ({value})",
                             "Azure ML's {sampling} sampling takes no options", "ignored"),
     "early_stopping.policy=hyperband": Gap(

@@ -164,6 +164,10 @@ class HyperDrive:
             spec["early_stopping"] = policy
         spec["limits"] = self.limits()
         spec["trial"] = self.trial(space)
+        if self._kw("resume_child_runs") is not None:
+            # Its script accepts --resume-from (what resume_child_runs requires): an
+            # interrupted trial resumes from its checkpoint with it.
+            spec["trial"]["resume_from_checkpoint"] = True
         return spec
 
     def sampling(self, call: ast.Call | None) -> tuple[str, dict[str, Any]]:

@@ -27,7 +27,7 @@ from hpo_bridge_azure.space import SpaceTranslator
 
 SCHEMA = "https://azuremlschemas.azureedge.net/latest/sweepJob.schema.json"
 SAMPLING = {"random": "random", "sobol": "random", "grid": "grid", "bayesian": "bayesian",
-            "hyperband": "random", "bohb": "bayesian"}
+            "hyperband": "random", "bohb": "bayesian", "pbt": "random"}
 POLICIES = {"bandit": "bandit", "median": "median_stopping", "auto": "median_stopping",
             "truncation": "truncation_selection", "hyperband": "median_stopping"}
 DIGEST_TAG = "hpo-bridge.request"  # the request's content digest, kept on the job

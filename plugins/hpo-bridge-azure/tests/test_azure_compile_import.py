@@ -241,6 +241,18 @@ def test_import_the_seed_hyperdrive_examples():
     assert grid.objective.goal == "minimize"
 
 
+def test_resume_child_runs_means_the_script_resumes_from_its_checkpoint(tmp_path):
+    source = (DATA / "hyperdrive" / "bandit.py").read_text().replace(
+        "max_duration_minutes=120)",
+        "max_duration_minutes=120, resume_child_runs=child_runs_to_resume)")
+    path = tmp_path / "resumed.py"
+    path.write_text(source)
+    spec = validate_spec(HyperDriveImporter().import_file(path, {}))
+    assert spec.trial.resume_from_checkpoint is True
+    plain = HyperDriveImporter().import_file(DATA / "hyperdrive" / "bandit.py", {})
+    assert "resume_from_checkpoint" not in plain["trial"]
+
+
 def test_hyperdrive_mistakes_are_one_line_each_with_their_line(tmp_path):
     path = DATA / "hyperdrive" / "broken.py"
     with pytest.raises(BackendError) as info:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hpo_bridge.backends import Gap
+from hpo_bridge.spec.pbt import PBT_OPTIONS
 
 BACKEND = "sagemaker"
 NOT_SAGEMAKER_CONTRACT = (
@@ -25,11 +26,16 @@ CAPABILITIES: dict[str, Gap] = {
     "strategy.algorithm=sobol": Gap("algorithm sobol", "strategy Random", "strategy Random"),
     "strategy.algorithm=bohb": Gap("algorithm bohb", "strategy Hyperband",
                                    "strategy Hyperband"),
+    "strategy.algorithm=pbt": Gap(
+        "algorithm pbt (population-based training)",
+        "strategy Hyperband (stops poor training jobs; none continues another's checkpoint)",
+        "strategy Hyperband: poor training jobs are stopped, none is exploited or explored"),
     # {strategy}: the SageMaker strategy the spec maps to (SageMakerBackend.capability_context)
     **{f"strategy.{option}": Gap(f"option {option}",
                                  "SageMaker's {strategy} strategy has no such setting",
                                  "ignored")
-       for option in ("sampler", "n_startup_trials", "reduction_factor", "brackets")},
+       for option in ("sampler", "n_startup_trials", "reduction_factor", "brackets",
+                      *PBT_OPTIONS)},
     "strategy.options": Gap("searcher options ({value})",
                             "SageMaker's {strategy} strategy takes no options", "ignored"),
     "limits.max_failed": Gap("a limit on failed trials",

@@ -33,7 +33,7 @@ from hpo_bridge_sagemaker.settings import SageMakerSettings
 
 OPERATION = "CreateHyperParameterTuningJob"
 STRATEGIES = {"random": "Random", "grid": "Grid", "bayesian": "Bayesian", "hyperband": "Hyperband"}
-NEAR_STRATEGY = {"sobol": "Random", "bohb": "Hyperband"}
+NEAR_STRATEGY = {"sobol": "Random", "bohb": "Hyperband", "pbt": "Hyperband"}
 DEFAULT_MAX_RUNTIME = 86400  # SageMaker Python SDK's default for a training job: one day
 CONTAINER_LOG_LEVEL = 20  # logging.INFO, as the SDK passes it
 _JOB = "{tuning-job-name}"  # the job name, while its hash is computed

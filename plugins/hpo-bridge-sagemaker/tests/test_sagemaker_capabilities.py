@@ -213,7 +213,7 @@ def test_strategy_settings_sagemaker_lacks_are_named_then_ignored(strategy, path
 
 
 def test_a_plugin_algorithm_without_a_native_equivalent_has_no_approximation():
-    """E.g. population-based training from a searcher plugin: SageMaker has nothing near."""
+    """E.g. an evolutionary searcher from a plugin: SageMaker has nothing near."""
     import types
 
     from hpo_bridge.hookspecs import hookimpl
@@ -221,11 +221,12 @@ def test_a_plugin_algorithm_without_a_native_equivalent_has_no_approximation():
 
     @hookimpl
     def register_searchers(register):
-        register("pbt", "builtins:dict", description="population-based training")
+        register("evolution", "builtins:dict", description="an evolutionary search")
 
-    reset_registry([("pbt-plugin", types.SimpleNamespace(register_searchers=register_searchers))])
+    reset_registry([("evolution-plugin",
+                     types.SimpleNamespace(register_searchers=register_searchers))])
     try:
-        data = base_spec(strategy={"algorithm": "pbt"})
+        data = base_spec(strategy={"algorithm": "evolution"})
         for approximate in (False, True):
             with pytest.raises(UnsupportedFeatures) as info:
                 compile_(data, approximate=approximate)
