@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -31,8 +32,10 @@ def render(results: dict[str, Any]) -> str:
         "`make bench` (full) or `make bench-quick`.",
         "",
     ]
-    for name, bench in results["benchmarks"].items():
-        lines += [f"## {bench.get('title', name)}", ""]
+    for number, (name, bench) in enumerate(results["benchmarks"].items(), 1):
+        # Sections are numbered by their place in the run (a title's own number is dropped).
+        title = re.sub(r"^\d+\.\s*", "", bench.get("title", name))
+        lines += [f"## {number}. {title}", ""]
         if bench.get("error"):
             lines += [f"Not measured in this run: {bench['error']}", ""]
         settings = bench.get("settings")

@@ -26,10 +26,12 @@ import ctypes
 import ctypes.util
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass, field
 
 PR_SET_CHILD_SUBREAPER = 36
+PR_GET_CHILD_SUBREAPER = 37
 SCAN_EVERY = 0.1  # seconds between /proc walks while trials run
 REAP_WAIT = 1.0  # seconds to wait for a killed process to become reapable
 
@@ -45,11 +47,39 @@ def _libc_prctl() -> object | None:
 _PRCTL = _libc_prctl()  # resolved in the parent: the child's pre-exec hook only calls it
 
 
+# How many Lineages of this process hold it a subreaper, and whether it was one before the
+# first: the flag is returned to what it was once the last ends (a process that hosts
+# studies, an emulator or a test session, must not keep adopting unrelated orphans it
+# will never reap).
+_holders = 0
+_was_subreaper = False
+_holders_lock = threading.Lock()
+
+
 def become_subreaper() -> bool:
-    """Make this process a child subreaper; False where the system has no such thing."""
+    """Make this process a child subreaper; False where the system has no such thing.
+    Each True is paired with one `leave_subreaper()`."""
+    global _holders, _was_subreaper
     if _PRCTL is None or not os.path.isdir("/proc"):
         return False
-    return bool(_PRCTL(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)  # type: ignore[operator]
+    with _holders_lock:
+        if _holders == 0:
+            flag = ctypes.c_int(0)
+            _PRCTL(PR_GET_CHILD_SUBREAPER, ctypes.byref(flag), 0, 0, 0)  # type: ignore[operator]
+            _was_subreaper = bool(flag.value)
+            if _PRCTL(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:  # type: ignore[operator]
+                return False
+        _holders += 1
+    return True
+
+
+def leave_subreaper() -> None:
+    """One holder is done; the last one restores the flag as it was before the first."""
+    global _holders
+    with _holders_lock:
+        _holders = max(_holders - 1, 0)
+        if _holders == 0 and not _was_subreaper and _PRCTL is not None:
+            _PRCTL(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)  # type: ignore[operator]
 
 
 def subreaper_preexec() -> None:
@@ -167,7 +197,8 @@ class Lineage:
         return self._end(line.members)
 
     def end_all(self) -> list[int]:
-        """Every trial's processes (the study ends)."""
+        """Every trial's processes (the study ends); then this process stops adopting
+        orphans for this Lineage (see `leave_subreaper`)."""
         if not self.enabled:
             return []
         self.scan(force=True)
@@ -175,7 +206,10 @@ class Lineage:
         for line in self._lines.values():
             members.update(line.members)
         self._lines.clear()
-        return self._end(members)
+        ended = self._end(members)
+        self.enabled = False
+        leave_subreaper()
+        return ended
 
     def _end(self, members: dict[int, int]) -> list[int]:
         table = read_processes()

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from executor_helpers import drive, finished, metrics, process_executor, wait_gone, write_spec
@@ -183,3 +184,42 @@ def test_the_executor_runs_trials_under_the_contract_it_is_given(tmp_path, study
     assert finished(drive(executor)).status is TrialStatus.COMPLETED
     assert _env(study, 1)["env"]["MY_SETTING"] == "from the contract"
     executor.close()
+
+
+SUBREAPER_PROBE = """
+import ctypes, ctypes.util, json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from executor_helpers import drive, process_executor, write_spec
+from hpo_bridge.core.trial import Trial
+
+libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+def subreaper():
+    flag = ctypes.c_int(0)
+    libc.prctl(37, ctypes.byref(flag), 0, 0, 0)  # PR_GET_CHILD_SUBREAPER
+    return flag.value
+
+folder = Path(sys.argv[1])
+seen = [subreaper()]
+spec = write_spec(folder, "print('accuracy=0.5')")
+first, second = process_executor(spec, folder / "a"), process_executor(spec, folder / "b")
+seen.append(subreaper())
+first.start(Trial(1, {"lr": 0.01}))
+drive(first)
+first.close()
+seen.append(subreaper())  # the second executor still holds it
+second.close()
+seen.append(subreaper())
+print(json.dumps(seen))
+"""
+
+
+def test_a_process_is_a_subreaper_only_while_an_executor_runs_trials(tmp_path):
+    # A process hosting studies (an emulator, a notebook, a test session) must not keep
+    # adopting unrelated orphans it never reaps once its executors are closed.
+    helpers = str(Path(__file__).parent)
+    out = subprocess.run([sys.executable, "-c", SUBREAPER_PROBE, str(tmp_path), helpers],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [0, 1, 1, 0]
