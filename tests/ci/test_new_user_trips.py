@@ -66,7 +66,8 @@ def test_values_get_did_you_mean_like_keys(hpo, tmp_path):
         f"{spec}: strategy.algorithm: unknown algorithm 'bayesain' (did you mean 'bayesian'?)"
         " (available: random, grid, sobol, bayesian, hyperband, bohb, pbt)",
         f"{spec}: early_stopping.policy: unknown policy 'medain' (did you mean 'median'?)"
-        " (available: none, bandit, median, truncation, hyperband, auto, previous_median)",
+        " (available: none, bandit, median, truncation, hyperband, auto, vertex_median,"
+        " decay_curve, previous_median)",
     ]
 
 
