@@ -61,6 +61,7 @@ from hpo_bridge.backends.native import (
 from hpo_bridge.backends.paging import paginate
 from hpo_bridge.backends.ranges import Choice, Gaussian, NumericRange, ParamRange, normalized
 from hpo_bridge.backends.retry import RetryPolicy
+from hpo_bridge.backends.warm_start import NotThisBackend, earlier_job
 from hpo_bridge.core.trial import Trial, TrialStatus
 from hpo_bridge.store import Store, StoreError
 
@@ -83,6 +84,7 @@ __all__ = [
     "JobState",
     "JobStatus",
     "NativeBackend",
+    "NotThisBackend",
     "NumericRange",
     "Outcome",
     "ParamRange",
@@ -102,6 +104,7 @@ __all__ = [
     "UsedFeature",
     "check_capabilities",
     "derive_name",
+    "earlier_job",
     "fill_name",
     "is_subset",
     "normalized",

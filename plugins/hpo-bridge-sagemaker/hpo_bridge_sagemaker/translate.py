@@ -8,12 +8,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from hpo_bridge.backends import (
-    META_BACKEND,
-    META_HANDLE,
     Compiled,
     InvalidRequest,
     Issues,
-    Store,
+    NotThisBackend,
+    earlier_job,
     fill_name,
     request_digest,
 )
@@ -230,21 +229,18 @@ class Translator:
 
     def _parent_job(self, index: int, source: str) -> str | None:
         where = f"warm_start.from.{index}"
-        path = Path(source).expanduser()
-        folder = path if path.is_absolute() else self.spec.base_dir / path
-        if not Store.exists(folder):
-            if not is_valid_job_name(source):
-                self.problems.append(f"{where}: {source!r} is neither a study directory nor"
-                                     " a tuning job name")
-                return None
-            return source
-        with Store.open(folder) as store:
-            backend, handle = store.get_meta(META_BACKEND), store.get_meta(META_HANDLE)
-        if backend != BACKEND or not handle:
-            self.problems.append(f"{where}: {source} is a {backend or 'local'} study;"
-                                 " SageMaker warm-starts from its own tuning jobs")
+        try:
+            handle = earlier_job(self.spec, source, BACKEND)
+        except NotThisBackend as exc:
+            self.problems.append(f"{where}: {exc}")
             return None
-        return str(handle).partition("@")[0]
+        if handle is not None:
+            return handle.partition("@")[0]
+        if not is_valid_job_name(source):
+            self.problems.append(f"{where}: {source!r} is neither a study directory nor"
+                                 " a tuning job name")
+            return None
+        return source
 
     def _completion(self) -> dict[str, Any]:
         lim = self.spec.limits

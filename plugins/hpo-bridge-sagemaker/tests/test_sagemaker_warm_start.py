@@ -74,8 +74,8 @@ def test_sources_sagemaker_cannot_use_are_one_line_each(tmp_path):
     out = hpo("compile", spec, "--backend", "sagemaker")
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.splitlines() == [
-        "sagemaker: warm_start.from.0: local-study is a local study; SageMaker warm-starts"
-        " from its own tuning jobs",
+        "sagemaker: warm_start.from.0: local-study is a local study; sagemaker warm-starts"
+        " only from its own jobs",
         "sagemaker: warm_start.from.1: 'not a job!' is neither a study directory nor a tuning"
         " job name",
     ]

@@ -62,6 +62,12 @@ def _common(cloud: str, stopping: str) -> dict[str, Gap]:
 MEDIAN = "median automated stopping"
 VERTEX: dict[str, Gap] = {
     **_common("Vertex AI", MEDIAN),
+    # A HyperparameterTuningJob starts from nothing (AI Platform's resumePreviousJobId has
+    # no Vertex AI counterpart).
+    "warm_start": Gap("warm start from {value}",
+                      "a new tuning job without earlier trials, or AI Platform's"
+                      " resumePreviousJobId (--backend aiplatform)",
+                      "the earlier trials are not used"),
 }
 AIPLATFORM: dict[str, Gap] = {
     **_common("AI Platform", "enableTrialEarlyStopping"),
@@ -72,6 +78,10 @@ AIPLATFORM: dict[str, Gap] = {
         "a conditional parameter (active when {value.parent} is one of {value.values})",
         "an unconditional parameter (or Vertex AI's conditional_parameter_specs)",
         "the condition is dropped: the parameter is always sampled"),
+    "warm_start.type=transfer": Gap(
+        "a transfer warm start (other data or code)",
+        "resumePreviousJobId, which continues the same job (identical)",
+        "continued as identical"),
     "early_stopping.policy=decay_curve": Gap(
         "policy decay_curve", "enableTrialEarlyStopping (its own rule)",
         "enableTrialEarlyStopping"),

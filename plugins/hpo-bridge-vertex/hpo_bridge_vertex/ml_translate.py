@@ -13,10 +13,19 @@ letters, digits and underscores), so a second submission finds the first.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-from hpo_bridge.backends import Compiled, InvalidRequest, Issues, derive_name, request_digest
+from hpo_bridge.backends import (
+    Compiled,
+    InvalidRequest,
+    Issues,
+    NotThisBackend,
+    derive_name,
+    earlier_job,
+    request_digest,
+)
 from hpo_bridge.spec import TuningSpec
 from hpo_bridge_vertex import code, params
 from hpo_bridge_vertex.discovery import job_problems
@@ -28,6 +37,7 @@ ALGORITHMS = {"random": "RANDOM_SEARCH", "grid": "GRID_SEARCH", "sobol": "RANDOM
 STOPPING = ("vertex_median",)  # AI Platform's own rule is Google's median stopping
 APPROXIMATED = ("median", "auto", "bandit", "truncation", "hyperband", "decay_curve")
 JOB_ID_MAX = 128
+JOB_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")  # AI Platform's job id rule
 _ID = "{job-id}"
 MAX_DISCRETE = 1000
 
@@ -99,8 +109,9 @@ class Translator:
         if stopping:
             hyper["enableTrialEarlyStopping"] = True
         hyper["params"] = [param(p) for p in self._params()]
-        if s.resume_previous_job_id:
-            hyper["resumePreviousJobId"] = s.resume_previous_job_id
+        previous = self._previous_job()
+        if previous:
+            hyper["resumePreviousJobId"] = previous
         if spec.metrics:
             self.issues.add("metrics", "metrics read from the log by regexes",
                             "TensorFlow summaries (trial.summary_dir) or cloudml-hypertune",
@@ -130,6 +141,33 @@ class Translator:
             raise InvalidRequest(BACKEND, problems)
         return Compiled(request=filled, artifacts={
             uri.replace(_ID, job_id): path for uri, path in self.artifacts.items()})
+
+    def _previous_job(self) -> str | None:
+        """The job this one continues: the spec's warm_start (one earlier AI Platform job,
+        by id or by its study directory), or backends.aiplatform.resume_previous_job_id."""
+        ws, setting = self.spec.warm_start, self.settings.resume_previous_job_id
+        if ws is None:
+            return setting
+        if setting:
+            self.problems.append("warm_start and backends.aiplatform.resume_previous_job_id"
+                                 " both name an earlier job: keep one")
+            return None
+        if len(ws.sources) > 1:
+            self.problems.append(f"warm_start.from: AI Platform continues one earlier job"
+                                 f" (resumePreviousJobId); {len(ws.sources)} given")
+            return None
+        source = ws.sources[0]
+        try:
+            handle = earlier_job(self.spec, source, BACKEND)
+        except NotThisBackend as exc:
+            self.problems.append(f"warm_start.from.0: {exc}")
+            return None
+        job_id = handle.rpartition("/")[2] if handle is not None else source
+        if not JOB_ID.fullmatch(job_id):
+            self.problems.append(f"warm_start.from.0: {source!r} is neither a study directory"
+                                 " nor an AI Platform job id")
+            return None
+        return job_id
 
     def _params(self) -> list[Param]:
         out = []

@@ -13,7 +13,13 @@ from hpo_bridge_vertex.ml_backend import AiPlatformBackend
 from hpo_bridge_vertex.vertex_backend import VertexBackend
 from vertex_helpers import base_spec, make
 
-from hpo_bridge.backends import InvalidRequest, UnsupportedFeatures
+from hpo_bridge.backends import (
+    META_BACKEND,
+    META_HANDLE,
+    InvalidRequest,
+    Store,
+    UnsupportedFeatures,
+)
 
 # One spec change per feature key of the tables (merged into base_spec's sections).
 FEATURES: dict[str, dict[str, Any]] = {
@@ -61,6 +67,9 @@ FEATURES: dict[str, dict[str, Any]] = {
     "trial.fullytrain": {"trial": {"fullytrain": {"top_k": 1}}},
     "trial.resource": {"trial": {"resource": {"max": 9}}},
     "trial.args.bare_flag": {"trial": {"args": {"verbose": None}}},
+    "warm_start": {"warm_start": {"from": ["earlier_job_1"]}},
+    "warm_start.type=transfer": {"warm_start": {"from": ["earlier_job_1"],
+                                                "type": "transfer"}},
 }
 TABLES = {"vertex": (VertexBackend, VERTEX), "aiplatform": (AiPlatformBackend, AIPLATFORM)}
 CASES = [(backend, key) for backend, (_, table) in TABLES.items() for key in table]
@@ -173,3 +182,50 @@ def test_a_command_that_is_not_python_is_refused(tmp_path: Path) -> None:
                 tmp_path)
     with pytest.raises(InvalidRequest, match=r"trial.command: Vertex AI runs Python packages"):
         VertexBackend().compile(spec)
+
+
+def _study(folder: Path, backend: str, handle: str) -> None:
+    """A study directory as `run` leaves it on a cloud backend: its backend and job."""
+    with Store.create(folder, make(base_spec(), folder.parent)) as store:
+        store.set_meta(META_BACKEND, backend)
+        store.set_meta(META_HANDLE, handle)
+        store.commit()
+
+
+def test_ai_platform_warm_starts_from_one_earlier_job_as_resume_previous_job_id(
+        tmp_path: Path) -> None:
+    def previous(warm_start: dict[str, Any]) -> Any:
+        spec = make(base_spec(warm_start=warm_start), tmp_path)
+        hyper = AiPlatformBackend().compile(spec).request["trainingInput"]["hyperparameters"]
+        return hyper["resumePreviousJobId"]
+
+    assert previous({"from": ["census_job_7"]}) == "census_job_7"
+    # An earlier study's directory stands for its job.
+    _study(tmp_path / "nightly", "aiplatform", "projects/p/jobs/nightly_job_41")
+    assert previous({"from": ["nightly"]}) == "nightly_job_41"
+
+
+def test_warm_start_sources_ai_platform_cannot_continue_are_one_line_each(
+        tmp_path: Path) -> None:
+    _study(tmp_path / "vertex-study", "vertex", "projects/p/locations/l/hyperparameterTuningJobs/1")
+    cases = {
+        "two jobs": ({"from": ["a_job", "b_job"]},
+                     "warm_start.from: AI Platform continues one earlier job"
+                     " (resumePreviousJobId); 2 given"),
+        "another backend's study": ({"from": ["vertex-study"]},
+                                    "warm_start.from.0: vertex-study is a vertex study;"
+                                    " aiplatform warm-starts only from its own jobs"),
+        "not a job id": ({"from": ["not a job!"]},
+                         "warm_start.from.0: 'not a job!' is neither a study directory nor"
+                         " an AI Platform job id"),
+    }
+    for what, (warm_start, line) in cases.items():
+        spec = make(base_spec(warm_start=warm_start), tmp_path)
+        with pytest.raises(InvalidRequest) as info:
+            AiPlatformBackend().compile(spec)
+        assert str(info.value).splitlines() == [f"aiplatform: {line}"], what
+    both = base_spec(warm_start={"from": ["a_job"]})
+    both["backends"]["aiplatform"]["resume_previous_job_id"] = "b_job"
+    with pytest.raises(InvalidRequest) as info:
+        AiPlatformBackend().compile(make(both, tmp_path))
+    assert "both name an earlier job" in str(info.value)
