@@ -18,6 +18,7 @@ in 715 s against a 625 s ideal: +14% over ideal.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -128,6 +129,7 @@ def run(quick: bool) -> Benchmark:
     systems = [f"{HPO} process executor (local)", f"{HPO} ray executor",
                "Ray Tune (same script as a process)", TUNE_NATIVE]
     walls: dict[tuple[str, str, int], list[float]] = {}
+    runs = itertools.count(1)
     errors: dict[str, tuple[str, str]] = {}
     if not have("ray"):
         raise RuntimeError("ray is not installed (make bench installs the bench extra)")
@@ -137,14 +139,14 @@ def run(quick: bool) -> Benchmark:
 
         ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
         with scratch("hpo-bench-ray-") as folder:
-            for rep in range(reps):  # interleaved, so load changes hit every system alike
+            for _ in range(reps):  # interleaved, so load changes hit every system alike
                 for trial, script in TRIALS.items():
                     for n in sizes:
                         measures = _measures(systems, trial, script, n, cluster.address)
                         for label, measure in measures.items():
                             if label in errors:
                                 continue
-                            tag = f"{len(walls)}-{rep}-{n}"
+                            tag = str(next(runs))  # each study in a folder of its own
                             try:
                                 wall = measure(folder, tag)
                             except Exception as exc:  # noqa: BLE001 - shown in the table
