@@ -60,7 +60,8 @@ def test_trial_and_study_times(hpo, tmp_path):
     timing = out["study"]
     assert timing["clock"] == "wall"
     assert before <= wall(timing["started"]) <= wall(trials[0]["started"])
-    assert timing["compute"] == round(sum(t["duration"] for t in trials), 3)
+    # The sum of the unrounded durations, rounded once (each shown duration is rounded too).
+    assert abs(timing["compute"] - sum(t["duration"] for t in trials)) <= 0.0005 * len(trials)
     assert timing["compute"] <= timing["wall_time"] <= after - before  # one at a time
 
     # CSV: the same times.
