@@ -284,3 +284,17 @@ def test_forbidden_combinations_and_condition_operators_are_named_then_dropped(t
                                          " search space"
     job = compiled_job(s, approximate=True)
     assert set(job["search_space"]) == {"lr", "opt", "m"}
+
+
+def test_population_based_training_is_a_gap_with_random_sampling_nearest(tmp_path):
+    s = spec(tmp_path, strategy={"algorithm": "pbt", "population_size": 4},
+             trial={"command": "python train.py --lr ${{search_space.lr}}"
+                    " --bs ${{search_space.bs}}", "contract": "azure",
+                    "resource": {"name": "epochs", "min": 1, "max": 9}})
+    with pytest.raises(UnsupportedFeatures) as info:
+        AzureBackend().compile(s)
+    items = {item.path: item for item in info.value.items}
+    assert {"strategy.algorithm", "strategy.population_size"} <= set(items)
+    assert "no trial continues another's checkpoint" in items["strategy.algorithm"].nearest
+    job = compiled_job(s, approximate=True)
+    assert job["sampling_algorithm"] == "random"

@@ -266,3 +266,17 @@ def test_check_args_is_named_then_dropped(tmp_path):
     compiled = SageMakerBackend().compile(make(data, tmp_path), approximate=True)
     assert compiled.warnings == ["trial.check_args: passing only the arguments the script"
                                  " accepts is approximated: dropped: every argument is passed"]
+
+
+def test_population_based_training_is_a_gap_with_hyperband_nearest():
+    data = base_spec(strategy={"algorithm": "pbt", "population_size": 4,
+                               "perturbation_interval": 3},
+                     trial={"resource": {"name": "epochs", "min": 1, "max": 9}})
+    gaps = unsupported(data)
+    assert "strategy Hyperband" in gaps["strategy.algorithm"]
+    assert "no such setting" in gaps["strategy.population_size"]
+    assert "no such setting" in gaps["strategy.perturbation_interval"]
+    compiled = compile_(data, approximate=True)
+    strategy = compiled.request["HyperParameterTuningJobConfig"]["Strategy"]
+    assert strategy == "Hyperband"
+    assert validate(OPERATION, compiled.request) == []

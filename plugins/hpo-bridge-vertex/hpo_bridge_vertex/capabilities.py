@@ -3,7 +3,8 @@ one function); gaps only a translator sees are recorded through the same `Issues
 
 from __future__ import annotations
 
-from hpo_bridge.backends import Gap
+from hpo_bridge.backends import Gap, Issues
+from hpo_bridge.spec.pbt import PBT_OPTIONS
 
 HYPERTUNE = "contract vertex (--name=value arguments, metrics through cloudml-hypertune)"
 _DROPPED = "dropped"
@@ -21,9 +22,14 @@ def _common(cloud: str, stopping: str) -> dict[str, Gap]:
         "strategy.algorithm=bohb": Gap(
             "algorithm bohb", f"Bayesian search with {stopping}",
             f"Bayesian search with {stopping}"),
+        "strategy.algorithm=pbt": Gap(
+            "algorithm pbt (population-based training)",
+            f"Bayesian search with {stopping} (no trial continues another's checkpoint)",
+            "Bayesian search (no exploit or explore)"),
         **{f"strategy.{option}": Gap(f"option {option}",
                                      f"{cloud}'s own search has no such setting", "ignored")
-           for option in ("sampler", "n_startup_trials", "reduction_factor", "brackets")},
+           for option in ("sampler", "n_startup_trials", "reduction_factor", "brackets",
+                          *PBT_OPTIONS)},
         "strategy.options": Gap("searcher options ({value})", f"{cloud} takes none", "ignored"),
         "early_stopping.policy=bandit": Gap("policy bandit", stopping, stopping),
         "early_stopping.policy=truncation": Gap("policy truncation", stopping, stopping),
@@ -86,3 +92,15 @@ AIPLATFORM: dict[str, Gap] = {
         "policy decay_curve", "enableTrialEarlyStopping (its own rule)",
         "enableTrialEarlyStopping"),
 }
+
+
+# Algorithms with a native form; bayesian leaves `algorithm` unset (the services' default).
+NATIVE_ALGORITHMS = {"random": "RANDOM_SEARCH", "grid": "GRID_SEARCH", "bayesian": None}
+
+
+def unknown_algorithm(issues: Issues, name: str, table: dict[str, Gap]) -> None:
+    """A searcher neither cloud has and no table entry names (a plugin's): one line, no
+    approximation (silently searching another way would be wrong)."""
+    if name not in NATIVE_ALGORITHMS and f"strategy.algorithm={name}" not in table:
+        issues.add("strategy.algorithm", f"algorithm {name}",
+                   "Bayesian search (the default), RANDOM_SEARCH or GRID_SEARCH")

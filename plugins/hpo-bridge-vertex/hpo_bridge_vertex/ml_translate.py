@@ -28,6 +28,7 @@ from hpo_bridge.backends import (
 )
 from hpo_bridge.spec import TuningSpec
 from hpo_bridge_vertex import code, params
+from hpo_bridge_vertex.capabilities import AIPLATFORM, unknown_algorithm
 from hpo_bridge_vertex.discovery import job_problems
 from hpo_bridge_vertex.params import DISCRETE, DOUBLE, INTEGER, Param
 from hpo_bridge_vertex.settings import AiPlatformSettings
@@ -100,6 +101,7 @@ class Translator:
         }
         if spec.limits.max_failed is not None:
             hyper["maxFailedTrials"] = spec.limits.max_failed
+        unknown_algorithm(self.issues, spec.strategy.algorithm, AIPLATFORM)
         algorithm = ALGORITHMS.get(spec.strategy.algorithm)
         if algorithm is not None:
             hyper["algorithm"] = algorithm

@@ -15,6 +15,7 @@ from typing import Any
 from hpo_bridge.backends import Compiled, InvalidRequest, Issues, derive_name, request_digest
 from hpo_bridge.spec import TuningSpec
 from hpo_bridge_vertex import code, params
+from hpo_bridge_vertex.capabilities import VERTEX, unknown_algorithm
 from hpo_bridge_vertex.params import CATEGORICAL, DISCRETE, DOUBLE, INTEGER, Param
 from hpo_bridge_vertex.settings import VertexSettings
 from hpo_bridge_vertex.vertex_checks import check_job
@@ -79,6 +80,7 @@ class Translator:
             "measurementSelectionType": ("BEST_MEASUREMENT" if spec.primary.measurement
                                          == "best" else "LAST_MEASUREMENT"),
         }
+        unknown_algorithm(self.issues, spec.strategy.algorithm, VERTEX)
         algorithm = ALGORITHMS.get(spec.strategy.algorithm)
         if algorithm is not None:
             study["algorithm"] = algorithm  # unset: Bayesian, Vertex's default

@@ -21,6 +21,11 @@ from hpo_bridge.backends import (
     UnsupportedFeatures,
 )
 
+PBT_VALUES: dict[str, Any] = {
+    "population_size": 4, "perturbation_interval": 3, "quantile_fraction": 0.25,
+    "resample_probability": 0.5, "perturbation_factors": [0.5, 2.0], "synch": True,
+    "mutations": {"lr": {"factors": [0.5, 2.0]}},
+}
 # One spec change per feature key of the tables (merged into base_spec's sections).
 FEATURES: dict[str, dict[str, Any]] = {
     "objectives.multi": {"objective": None, "objectives": [
@@ -67,6 +72,11 @@ FEATURES: dict[str, dict[str, Any]] = {
     "trial.fullytrain": {"trial": {"fullytrain": {"top_k": 1}}},
     "trial.resource": {"trial": {"resource": {"max": 9}}},
     "trial.args.bare_flag": {"trial": {"args": {"verbose": None}}},
+    "strategy.algorithm=pbt": {"strategy": {"algorithm": "pbt"},
+                               "trial": {"resource": {"max": 9}}},
+    **{f"strategy.{option}": {"strategy": {"algorithm": "pbt", option: value},
+                              "trial": {"resource": {"max": 9}}}
+       for option, value in PBT_VALUES.items()},
     "warm_start": {"warm_start": {"from": ["earlier_job_1"]}},
     "warm_start.type=transfer": {"warm_start": {"from": ["earlier_job_1"],
                                                 "type": "transfer"}},
@@ -229,3 +239,30 @@ def test_warm_start_sources_ai_platform_cannot_continue_are_one_line_each(
     with pytest.raises(InvalidRequest) as info:
         AiPlatformBackend().compile(make(both, tmp_path))
     assert "both name an earlier job" in str(info.value)
+
+
+def test_a_plugin_algorithm_neither_cloud_has_is_refused_even_with_approximate(
+        tmp_path: Path) -> None:
+    """Leaving `algorithm` unset would silently search the Bayesian way instead."""
+    import types
+
+    from hpo_bridge.hookspecs import hookimpl
+    from hpo_bridge.plugins import reset_registry
+
+    @hookimpl
+    def register_searchers(register: Any) -> None:
+        register("evolution", "builtins:dict", description="an evolutionary search")
+
+    reset_registry([("evolution-plugin",
+                     types.SimpleNamespace(register_searchers=register_searchers))])
+    try:
+        spec = make(base_spec(strategy={"algorithm": "evolution"}), tmp_path)
+        for backend_class in (VertexBackend, AiPlatformBackend):
+            for approximate in (False, True):
+                with pytest.raises(UnsupportedFeatures) as info:
+                    backend_class().compile(spec, approximate=approximate)
+                (item,) = info.value.items
+                assert item.path == "strategy.algorithm" and item.approximation is None
+                assert item.nearest.startswith("Bayesian search (the default)")
+    finally:
+        reset_registry()
