@@ -35,7 +35,7 @@ def trial_times(trial: Trial, clock: StudyClock | None) -> dict[str, Any]:
     spent = duration(trial)
     return {
         "started": iso(clock.wall(trial.started_at)),
-        "ended": iso(clock.wall(trial.ended_at)),
+        "ended": iso(clock.wall(trial.ended_at, ending=True)),
         "duration": None if spent is None else round(spent, 3),
     }
 

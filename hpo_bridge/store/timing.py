@@ -28,12 +28,16 @@ class StudyClock:
     anchors: tuple[tuple[float, float], ...] = ()  # (study seconds, epoch seconds), by time
     simulated: bool = False
 
-    def wall(self, t: float | None) -> float | None:
-        """The wall-clock time of study time `t` (None: unknown, or a simulated study)."""
+    def wall(self, t: float | None, *, ending: bool = False) -> float | None:
+        """The wall-clock time of study time `t` (None: unknown, or a simulated study).
+        A session starts at the study time the one before it stopped, so that instant has
+        two wall-clock times: an `ending` (a trial's end) is the earlier session's, anything
+        else the later one's."""
         if t is None or self.simulated or not self.anchors:
             return None
-        i = max(0, bisect.bisect_right([a[0] for a in self.anchors], t) - 1)
-        at, wall = self.anchors[i]
+        times = [a[0] for a in self.anchors]
+        found = bisect.bisect_left(times, t) if ending else bisect.bisect_right(times, t)
+        at, wall = self.anchors[max(0, found - 1)]
         return wall + (t - at)
 
     def study(self, wall: float | None) -> float | None:
