@@ -21,7 +21,7 @@ WHEN = datetime(2022, 8, 20, 15, 25, 8, 49000)
 
 
 def convert(data: Any, env: dict[str, str] | None = None, text: str | None = None,
-            base_dir: Path = Path("/work/project")):
+            base_dir: Path = Path("/srv/project")):
     fmt = VegaFormat(env=env or {}, clock=lambda: WHEN)
     return fmt.convert(data, text=text, base_dir=base_dir, source="hpo.yml")
 
@@ -377,7 +377,7 @@ def test_trainer_arguments_config_file_and_arg_check():
     trial = convert(base(trainer=trainer)).spec["trial"]
     assert trial == {"contract": "vega", "command": ["python", "train.py"], "code": "src",
                      "args": {"momentum": 0.9, "pretrained": None, "tag": "x",
-                              "cfg": "/work/project/conf/c.yml"},
+                              "cfg": "/srv/project/conf/c.yml"},
                      "check_args": True}
     assert convert(base(trainer=trainer)).spec["objective"]["goal"] == "minimize"
 
