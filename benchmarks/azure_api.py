@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import HPO, Benchmark, Table, require, scratch
+from benchmarks.common import HPO, Benchmark, Table, job_handle, require, scratch
 
 PARALLEL = 10
 # The custom cloud's document, the identity's token, and what the trials themselves send.
@@ -152,7 +152,7 @@ def measure(bench: Benchmark, trials: int, poll_interval: float) -> Table:
         tail = _minus(run_calls, last)  # the last poll and the one-time final collection
         if outcome.status != "finished":
             raise RuntimeError(f"the sweep ended {outcome.status}: {outcome.reason}")
-        name = _handle(folder / "study")
+        name = job_handle(folder / "study")
         ran = [s for (_, n), s in emu.frontend.service.sweeps.items() if n == name][0]
         if len(ran.children) != trials:
             raise RuntimeError(f"the sweep ran {len(ran.children)} trials, not {trials}")
@@ -196,14 +196,6 @@ def measure(bench: Benchmark, trials: int, poll_interval: float) -> Table:
         f"{run_calls.get('msi', 0)} tokens over the run. The naive poll: "
         f"{_compact(naive_calls)}.")
     return table
-
-
-def _handle(study: Path) -> str:
-    from hpo_bridge.backends import META_HANDLE
-    from hpo_bridge.store import Store
-
-    with Store.open(study) as store:
-        return str(store.get_meta(META_HANDLE))
 
 
 def _compact(calls: dict[str, int]) -> str:

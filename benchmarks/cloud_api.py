@@ -24,6 +24,7 @@ from benchmarks.common import (
     HPO,
     Benchmark,
     Table,
+    job_handle,
     require,
     scratch,
     searcher_factory,
@@ -108,12 +109,12 @@ def _measure(bench: Benchmark, trials: int, poll_interval: float) -> Table:
             backend.run(_spec(folder, trials), folder / "study",
                         kit.RunOptions(poll_interval=poll_interval), kit.QuietView())
             wall = time.perf_counter() - t0
-            status = backend.job_status(_handle(folder / "study"))
+            status = backend.job_status(job_handle(folder / "study"))
             if status.native_state != "Completed":
                 raise RuntimeError(f"the tuning job ended {status.native_state}: "
                                    f"{status.message}")
             during = _calls(emu)
-            handle = _handle(folder / "study")
+            handle = job_handle(folder / "study")
 
             emu.reset_stats()
             backend.job_status(handle)
@@ -145,14 +146,6 @@ def _measure(bench: Benchmark, trials: int, poll_interval: float) -> Table:
         f"{polling / polls:.2f} per poll: the listing is fetched only when the job's counters "
         f"moved. Every call of the run: {_compact(during)}.")
     return table
-
-
-def _handle(study: Path) -> str:
-    from hpo_bridge.backends import META_HANDLE
-    from hpo_bridge.store import Store
-
-    with Store.open(study) as store:
-        return str(store.get_meta(META_HANDLE))
 
 
 def _compact(calls: dict[str, int]) -> str:

@@ -232,3 +232,12 @@ def scratch(prefix: str = "hpo-bench-") -> Iterator[Path]:
                 os.environ.pop("SYNETUNE_FOLDER", None)
             else:
                 os.environ["SYNETUNE_FOLDER"] = old
+
+
+def job_handle(study: Path) -> str:
+    """The native job a cloud study directory follows (its store's handle)."""
+    from hpo_bridge.backends import META_HANDLE
+    from hpo_bridge.store import Store
+
+    with Store.open(study) as store:
+        return str(store.get_meta(META_HANDLE))

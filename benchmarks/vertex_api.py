@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import HPO, Benchmark, Table, require, scratch, unavailable
+from benchmarks.common import HPO, Benchmark, Table, job_handle, require, scratch, unavailable
 
 NAME = "vertex_api"
 TITLE = "7. Cloud API efficiency (Vertex AI emulator)"
@@ -101,7 +101,7 @@ def _measure(bench: Benchmark, trials: int, poll_interval: float) -> Table:
             if outcome.status != "finished":
                 raise RuntimeError(f"the {name} job ended {outcome.status}: {outcome.reason}")
             during = dict(emu.stats()["calls"])
-            handle = _handle(study)
+            handle = job_handle(study)
             emu.reset_stats()
             backend.job_status(handle)
             backend.list_trials(handle)
@@ -135,14 +135,6 @@ def _get_bytes(backend: Any, handle: str) -> int:
     import json
 
     return len(json.dumps(backend.describe(handle)))
-
-
-def _handle(study: Path) -> str:
-    from hpo_bridge.backends import META_HANDLE
-    from hpo_bridge.store import Store
-
-    with Store.open(study) as store:
-        return str(store.get_meta(META_HANDLE))
 
 
 def run(quick: bool) -> Benchmark:

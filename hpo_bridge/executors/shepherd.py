@@ -49,7 +49,7 @@ def main(args: list[str]) -> NoReturn:
     watched, argv = int(args[0]), args[2:]
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, _ignore)  # a Python handler: the child's exec restores the default
-    watched_fd = _pidfd(watched)
+    watched_fd = procgroup.open_pidfd(watched)
     if watched_fd is None and not _alive(watched):
         _end_trial()
     try:
@@ -57,7 +57,7 @@ def main(args: list[str]) -> NoReturn:
     except OSError as exc:
         sys.stderr.write(f"cannot run {argv[0]}: {exc}\n")
         os._exit(127)
-    child_fd = _pidfd(child.pid)
+    child_fd = procgroup.open_pidfd(child.pid)
     while True:
         if child_fd is not None and watched_fd is not None:
             ready, _, _ = select.select([child_fd, watched_fd], [], [])
@@ -75,16 +75,6 @@ def main(args: list[str]) -> NoReturn:
 
 def _ignore(_signum: int, _frame: object) -> None:
     pass
-
-
-def _pidfd(pid: int) -> int | None:
-    opener = getattr(os, "pidfd_open", None)
-    if opener is None:
-        return None
-    try:
-        return opener(pid)
-    except OSError:
-        return None
 
 
 def _alive(pid: int) -> bool:

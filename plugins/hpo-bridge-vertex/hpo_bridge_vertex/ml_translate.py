@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from hpo_bridge.backends import (
@@ -32,6 +31,7 @@ from hpo_bridge_vertex.capabilities import AIPLATFORM, unknown_algorithm
 from hpo_bridge_vertex.discovery import job_problems
 from hpo_bridge_vertex.params import DISCRETE, DOUBLE, INTEGER, Param
 from hpo_bridge_vertex.settings import AiPlatformSettings
+from hpo_bridge_vertex.staging import Translation
 
 BACKEND = "aiplatform"
 ALGORITHMS = {"random": "RANDOM_SEARCH", "grid": "GRID_SEARCH", "sobol": "RANDOM_SEARCH"}
@@ -82,14 +82,9 @@ def seed_rules(hyper: dict[str, Any]) -> list[str]:
     return problems
 
 
-class Translator:
+class Translator(Translation[AiPlatformSettings]):
     def __init__(self, spec: TuningSpec, issues: Issues) -> None:
-        self.spec = spec
-        self.issues = issues
-        self.settings = settings_of(spec)
-        self.problems: list[str] = []
-        self.artifacts: dict[str, Path] = {}
-        self.code_digest = ""
+        super().__init__(spec, issues, settings_of(spec))
 
     def compile(self) -> Compiled:
         spec, s = self.spec, self.settings
@@ -210,12 +205,7 @@ class Translator:
             self.problems.append(str(exc).replace("Vertex AI", "AI Platform"))
             prog = None
         if prog is not None:
-            if s.staging_bucket is None:
-                self.problems.append("backends.aiplatform.staging_bucket: required to upload"
-                                     " the code package (gs://bucket[/prefix])")
-            path, self.code_digest = code.build(self.spec.code_dir, prog)
-            uri = f"{s.staging_bucket or 'gs://missing'}/{_ID}/{code.ARCHIVE}"
-            self.artifacts[uri] = path
+            uri = self.stage_code(prog, BACKEND, _ID)
             training["packageUris"] = [uri]
             training["pythonModule"] = prog.module
             static = [f"--{k}={params.text(v)}" for k, v in self.spec.trial.args.items()

@@ -9,7 +9,6 @@ and a hash of the request and the code, so the same spec finds its existing job.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from hpo_bridge.backends import Compiled, InvalidRequest, Issues, derive_name, request_digest
@@ -18,6 +17,7 @@ from hpo_bridge_vertex import code, params
 from hpo_bridge_vertex.capabilities import VERTEX, unknown_algorithm
 from hpo_bridge_vertex.params import CATEGORICAL, DISCRETE, DOUBLE, INTEGER, Param
 from hpo_bridge_vertex.settings import VertexSettings
+from hpo_bridge_vertex.staging import Translation
 from hpo_bridge_vertex.vertex_checks import check_job
 
 BACKEND = "vertex"
@@ -62,14 +62,9 @@ def parent_values(parent: Param, values: list[Any]) -> dict[str, Any]:
     return {"parentDiscreteValues": {"values": [float(v) for v in values]}}
 
 
-class Translator:
+class Translator(Translation[VertexSettings]):
     def __init__(self, spec: TuningSpec, issues: Issues) -> None:
-        self.spec = spec
-        self.issues = issues
-        self.settings = settings_of(spec)
-        self.problems: list[str] = []
-        self.artifacts: dict[str, Path] = {}
-        self.code_digest = ""
+        super().__init__(spec, issues, settings_of(spec))
 
     def compile(self) -> Compiled:
         spec, s = self.spec, self.settings
@@ -212,12 +207,7 @@ class Translator:
         except code.CodeError as exc:
             self.problems.append(str(exc))
             return {}
-        if s.staging_bucket is None:
-            self.problems.append("backends.vertex.staging_bucket: required to upload the"
-                                 " code package (gs://bucket[/prefix])")
-        path, self.code_digest = code.build(self.spec.code_dir, prog)
-        uri = f"{s.staging_bucket or 'gs://missing'}/{_NAME}/{code.ARCHIVE}"
-        self.artifacts[uri] = path
+        uri = self.stage_code(prog, BACKEND, _NAME)
         package: dict[str, Any] = {"executorImageUri": s.image_uri, "packageUris": [uri],
                                    "pythonModule": prog.module}
         if prog.args or static:
