@@ -73,3 +73,12 @@ def needs(module: str) -> None:
 
     if importlib.util.find_spec(module) is None:
         pytest.skip(f"{module} is not installed")
+
+
+def train(w: float, lr: float, epochs: int) -> list[float]:
+    """The PBT tests' scripts' model: each epoch moves the weight lr of the way to 1."""
+    out = []
+    for _ in range(epochs):
+        w += lr * (1 - w)
+        out.append(w)
+    return out

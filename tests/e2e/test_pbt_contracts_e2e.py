@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from e2e_helpers import needs, results, write_study
+from e2e_helpers import needs, results, train, write_study
 
 # Per contract: how the script gets its arguments' names right, where it loads from and
 # saves to, and how it reports. The training is deterministic: w += lr * (1 - w).
@@ -73,14 +73,6 @@ COMMANDS = {
     "azure": "python train.py --lr ${{search_space.lr}} --epochs ${{search_space.epochs}}",
 }
 NEEDS = {"vertex": "hypertune", "azure": "mlflow"}
-
-
-def train(w: float, lr: float, epochs: int) -> list[float]:
-    out = []
-    for _ in range(epochs):
-        w += lr * (1 - w)
-        out.append(w)
-    return out
 
 
 @pytest.mark.parametrize("contract", ["sagemaker", "vertex", "azure"])

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from e2e_helpers import copy_example, results, write_study
+from e2e_helpers import copy_example, results, train, write_study
 
 from hpo_bridge.store import Store
 
@@ -73,14 +73,6 @@ def run_study(hpo, tmp_path: Path, source: str, spec: dict[str, Any]) -> tuple[P
 
 def stdout(study: Path, trial: int) -> str:
     return (study / "trials" / str(trial) / "stdout.log").read_text()
-
-
-def train(w: float, lr: float, epochs: int) -> list[float]:
-    out = []
-    for _ in range(epochs):
-        w += lr * (1 - w)
-        out.append(w)
-    return out
 
 
 def test_each_exploited_trial_resumes_from_its_donors_checkpoint(hpo, tmp_path):
